@@ -1,0 +1,34 @@
+# The two entry commands. Each installs what is missing (Debian packages, the Kafka broker jars),
+# starts the local PostgreSQL and Kafka (or uses TRIAGE_PG_DSN / TRIAGE_KAFKA_BROKERS), builds and runs.
+BUILD_DIR ?= build
+SERVICES := deploy/local/services
+TRIAGE := $(BUILD_DIR)/src/app/triage
+# Tests run in parallel but each heavy integration test reserves the services through ctest's
+# RESOURCE_LOCK, so 2 cores stay responsive.
+CTEST_JOBS ?= 2
+
+.PHONY: demo test build deps services services-down clean
+
+deps:
+	@deploy/local/install-deps
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja >/dev/null
+	@cmake --build $(BUILD_DIR)
+
+services: deps
+	@$(SERVICES) up
+
+services-down:
+	@$(SERVICES) down
+
+test: build services
+	@eval "$$($(SERVICES) env)" && \
+	  TRIAGE_TEST_PG_DSN="$$TRIAGE_PG_DSN" TRIAGE_TEST_KAFKA_BROKERS="$$TRIAGE_KAFKA_BROKERS" \
+	  ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(CTEST_JOBS) --timeout 600
+
+demo: build services
+	@eval "$$($(SERVICES) env)" && $(TRIAGE) migrate && $(TRIAGE) demo
+
+clean:
+	rm -rf $(BUILD_DIR)

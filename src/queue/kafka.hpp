@@ -1,0 +1,106 @@
+// Kafka producer and long-running consumer over librdkafka.
+//
+// Consumer: one thread polls and hands each message to `handler` (which must not block: it
+// posts the work elsewhere and calls the Done callback from any thread when the work is
+// durable). Offsets are committed only up to the oldest unfinished message of each partition,
+// so a crash re-delivers, never skips. At `max_in_flight` unfinished messages the consumer
+// pauses its partitions instead of reading more.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "queue/offset_tracker.hpp"
+
+namespace RdKafka {
+class KafkaConsumer;
+class Producer;
+}  // namespace RdKafka
+
+namespace triage::queue {
+
+struct KafkaOptions {
+  std::string brokers;  // `kafka.brokers`, env TRIAGE_KAFKA_BROKERS
+  // Extra librdkafka properties (e.g. security.protocol), `kafka.properties`.
+  std::map<std::string, std::string> properties;
+};
+
+struct Message {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::string key;
+  std::string payload;
+};
+
+class Producer {
+ public:
+  explicit Producer(const KafkaOptions& options);
+  ~Producer();  // flushes for up to 10 s
+  // Asynchronous; `on_delivered(error)` runs on the producer's poll thread with an empty error
+  // on success. Never throws for broker trouble: it is reported through the callback.
+  void Produce(const std::string& topic, const std::string& key, const std::string& payload,
+               std::function<void(std::string error)> on_delivered);
+  bool Flush(std::chrono::milliseconds timeout);
+
+ private:
+  class DeliveryReports;
+  std::unique_ptr<DeliveryReports> reports_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::atomic<bool> running_{true};
+  std::thread poller_;
+};
+
+struct ConsumerOptions {
+  std::string group;
+  std::vector<std::string> topics;
+  std::size_t max_in_flight = 256;
+  int session_timeout_ms = 10000;
+};
+
+class Consumer {
+ public:
+  using Done = std::function<void()>;
+  using Handler = std::function<void(Message message, Done done)>;
+
+  Consumer(const KafkaOptions& kafka, ConsumerOptions options, Handler handler);
+  ~Consumer();  // Stop()
+  void Start();
+  // Commits what is finished and leaves the group. In-flight messages are re-delivered to
+  // whoever takes their partitions.
+  void Stop();
+
+ private:
+  class Rebalancer;
+  void Loop();
+  void CommitFinished();
+
+  ConsumerOptions options_;
+  Handler handler_;
+  std::unique_ptr<Rebalancer> rebalancer_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+  std::mutex finished_mutex_;
+  std::vector<Message> finished_;  // offsets done since the last loop turn (payload empty)
+  OffsetTracker tracker_;           // consumer thread only
+  bool paused_ = false;             // consumer thread only
+};
+
+struct TopicSpec {
+  std::string name;
+  int partitions = 1;
+};
+// Creates the topics that do not exist yet; throws std::runtime_error naming the topic on any
+// other failure.
+void EnsureTopics(const KafkaOptions& options, const std::vector<TopicSpec>& topics,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+}  // namespace triage::queue

@@ -1,0 +1,298 @@
+#include "store/jobs.hpp"
+
+namespace triage::store {
+namespace {
+
+const char* OrNull(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
+
+std::optional<std::string> OptString(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<std::string>();
+}
+
+// A Postgres text[] literal: {"a","b"} with quotes and backslashes escaped.
+std::string ToPgArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+constexpr char kUnitSeparator = '\x1f';
+
+std::vector<std::string> SplitUnits(const std::string& joined) {
+  std::vector<std::string> out;
+  if (joined.empty()) return out;
+  size_t start = 0;
+  for (size_t pos; (pos = joined.find(kUnitSeparator, start)) != std::string::npos;
+       start = pos + 1)
+    out.push_back(joined.substr(start, pos - start));
+  out.push_back(joined.substr(start));
+  return out;
+}
+
+constexpr const char* kJobColumns =
+    "id::text, tenant, task, domain, source, state, tier,"
+    " coalesce(array_to_string(tier_reasons, E'\\x1f'), ''), route, answer, result::text,"
+    " verification, error, callback_url, metadata::text, idempotency_key,"
+    " (extract(epoch FROM deadline_at) * 1000)::bigint, cost_micros,"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+
+JobRecord ReadJob(const pqxx::row& r) {
+  JobRecord j;
+  j.id = r[0].as<std::string>();
+  j.tenant = r[1].as<std::string>();
+  j.task.text = r[2].as<std::string>();
+  j.task.domain = r[3].as<std::string>();
+  j.source = r[4].as<std::string>();
+  j.state = core::ParseJobState(r[5].as<std::string>()).value_or(core::JobState::kQueued);
+  j.tier = OptString(r[6]);
+  j.tier_reasons = SplitUnits(r[7].as<std::string>());
+  j.route = OptString(r[8]);
+  j.answer = OptString(r[9]);
+  j.result_json = OptString(r[10]);
+  j.verification = r[11].as<std::string>();
+  j.error = OptString(r[12]);
+  j.callback_url = OptString(r[13]);
+  j.metadata_json = r[14].as<std::string>();
+  j.idempotency_key = OptString(r[15]);
+  if (!r[16].is_null()) j.deadline_unix_ms = r[16].as<std::int64_t>();
+  j.cost_micros = r[17].as<std::int64_t>();
+  j.created_at = r[18].as<std::string>();
+  j.completed_at = OptString(r[19]);
+  return j;
+}
+
+}  // namespace
+
+InsertResult InsertJob(pqxx::connection_base& conn, const NewJob& job) {
+  pqxx::work tx(conn);
+  const std::optional<std::string> deadline =
+      job.deadline_unix_ms ? std::optional(std::to_string(*job.deadline_unix_ms)) : std::nullopt;
+  // ON CONFLICT without a target covers both the id and the (tenant, idempotency_key) index.
+  auto inserted = tx.exec_params(
+      "INSERT INTO jobs (id, tenant, task, domain, source, state, callback_url, metadata,"
+      " idempotency_key, deadline_at)"
+      " VALUES ($1::uuid, $2, $3, $4, $5, 'queued', $6, $7::jsonb, $8,"
+      " to_timestamp($9::bigint / 1000.0))"
+      " ON CONFLICT DO NOTHING RETURNING id::text",
+      job.id, job.tenant, job.task.text, job.task.domain, job.source, OrNull(job.callback_url),
+      job.metadata_json, OrNull(job.idempotency_key), OrNull(deadline));
+  InsertResult result{job.id, !inserted.empty()};
+  if (!result.inserted && job.idempotency_key) {
+    auto existing = tx.exec_params(
+        "SELECT id::text FROM jobs WHERE tenant = $1 AND idempotency_key = $2", job.tenant,
+        *job.idempotency_key);
+    if (!existing.empty()) result.id = existing[0][0].as<std::string>();
+  }
+  tx.commit();
+  return result;
+}
+
+std::optional<JobRecord> GetJob(pqxx::connection_base& conn, const std::string& id,
+                                bool with_attempts) {
+  pqxx::read_transaction tx(conn);
+  auto rows = tx.exec_params(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = $1::uuid",
+                             id);
+  if (rows.empty()) return std::nullopt;
+  JobRecord job = ReadJob(rows[0]);
+  if (with_attempts) {
+    auto attempts = tx.exec_params(
+        "SELECT role, model, provider, coalesce(provider_id, ''), tokens_in, tokens_out,"
+        " tokens_reasoning, tokens_cached, cost_micros, latency_ms, confidence, verdict,"
+        " cache_hit, simulated, error FROM attempts WHERE job_id = $1::uuid ORDER BY seq",
+        id);
+    for (const auto& r : attempts) {
+      AttemptRecord a;
+      a.role = r[0].as<std::string>();
+      a.model = r[1].as<std::string>();
+      a.provider = r[2].as<std::string>();
+      a.provider_id = r[3].as<std::string>();
+      a.usage.input = r[4].as<std::int64_t>();
+      a.usage.output = r[5].as<std::int64_t>();
+      a.usage.reasoning = r[6].as<std::int64_t>();
+      a.usage.cached_read = r[7].as<std::int64_t>();
+      a.cost_micros = r[8].as<std::int64_t>();
+      a.latency_ms = r[9].as<std::int64_t>();
+      if (!r[10].is_null()) a.confidence = r[10].as<double>();
+      a.verdict = r[11].as<std::string>();
+      a.cache_hit = r[12].as<bool>();
+      a.simulated = r[13].as<bool>();
+      a.error = OptString(r[14]);
+      job.attempts.push_back(std::move(a));
+    }
+  }
+  return job;
+}
+
+std::optional<std::string> LeaseForInline(pqxx::connection_base& conn, const std::string& id,
+                                          const std::string& tier,
+                                          const std::vector<std::string>& reasons,
+                                          int lease_seconds) {
+  pqxx::work tx(conn);
+  auto rows = tx.exec_params(
+      "UPDATE jobs SET state = 'running', tier = $2, tier_reasons = $3::text[], route = 'inline',"
+      " lease_token = gen_random_uuid(), lease_until = now() + make_interval(secs => $4),"
+      " updated_at = now()"
+      " WHERE id = $1::uuid AND (state = 'queued' OR (state = 'running' AND lease_until < now()))"
+      " RETURNING lease_token::text",
+      id, tier, ToPgArray(reasons), lease_seconds);
+  tx.commit();
+  if (rows.empty()) return std::nullopt;
+  return rows[0][0].as<std::string>();
+}
+
+bool MarkReasoningQueued(pqxx::connection_base& conn, const std::string& id,
+                         const std::string& tier, const std::vector<std::string>& reasons) {
+  pqxx::work tx(conn);
+  auto rows = tx.exec_params(
+      "UPDATE jobs SET state = 'reasoning_queued', tier = $2, tier_reasons = $3::text[],"
+      " route = 'reasoning', lease_token = NULL, lease_until = NULL, updated_at = now()"
+      " WHERE id = $1::uuid AND state = 'queued' RETURNING 1",
+      id, tier, ToPgArray(reasons));
+  tx.commit();
+  return !rows.empty();
+}
+
+std::optional<std::string> LeaseForReasoning(pqxx::connection_base& conn, const std::string& id,
+                                             int lease_seconds) {
+  pqxx::work tx(conn);
+  auto rows = tx.exec_params(
+      "UPDATE jobs SET state = 'running', lease_token = gen_random_uuid(),"
+      " lease_until = now() + make_interval(secs => $2), updated_at = now()"
+      " WHERE id = $1::uuid AND route = 'reasoning' AND (state = 'reasoning_queued'"
+      " OR (state = 'running' AND lease_until < now()))"
+      " RETURNING lease_token::text",
+      id, lease_seconds);
+  tx.commit();
+  if (rows.empty()) return std::nullopt;
+  return rows[0][0].as<std::string>();
+}
+
+bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
+                 const std::string& lease_token, const Completion& c) {
+  core::Micros total = 0;
+  for (const auto& a : c.attempts) total += a.cost_micros;
+  pqxx::work tx(conn);
+  auto updated = tx.exec_params(
+      "UPDATE jobs SET state = $3, answer = $4, result = $5::jsonb, verification = $6,"
+      " error = $7, cost_micros = $8, completed_at = now(), updated_at = now(),"
+      " lease_token = NULL, lease_until = NULL"
+      " WHERE id = $1::uuid AND state = 'running' AND lease_token = $2::uuid"
+      " RETURNING callback_url",
+      id, lease_token, std::string(core::ToString(c.state)), OrNull(c.answer), c.result_json,
+      std::string(core::ToString(c.verification)), OrNull(c.error), total);
+  if (updated.empty()) return false;  // the lease was lost: another holder finishes the job
+  int seq = 0;
+  for (const auto& a : c.attempts) {
+    const std::optional<std::string> confidence =
+        a.confidence ? std::optional(std::to_string(*a.confidence)) : std::nullopt;
+    tx.exec_params(
+        "INSERT INTO attempts (job_id, seq, role, model, provider, provider_id, tokens_in,"
+        " tokens_out, tokens_reasoning, tokens_cached, cost_micros, latency_ms, confidence,"
+        " verdict, cache_hit, simulated, error)"
+        " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+        " $13::double precision, $14, $15, $16, $17)",
+        id, ++seq, a.role, a.model, a.provider, a.provider_id, a.usage.input, a.usage.output,
+        a.usage.reasoning, a.usage.cached_read, a.cost_micros, a.latency_ms, OrNull(confidence),
+        a.verdict, a.cache_hit, a.simulated, OrNull(a.error));
+  }
+  const bool has_callback = !updated[0][0].is_null();
+  tx.exec_params(
+      "INSERT INTO outbox (job_id, webhook_id, payload, callback_url, webhook_done_at)"
+      " VALUES ($1::uuid, $2, $3::jsonb, $4, CASE WHEN $5 THEN NULL ELSE now() END)",
+      id, "msg_" + id, c.event_json, OrNull(OptString(updated[0][0])), has_callback);
+  tx.commit();
+  return true;
+}
+
+std::vector<StuckJob> ClaimStuckJobs(pqxx::connection_base& conn, int grace_seconds, int limit) {
+  pqxx::work tx(conn);
+  // Stamping updated_at (and pushing out a dead holder's lease) spaces out the re-sends.
+  auto rows = tx.exec_params(
+      "UPDATE jobs SET updated_at = now(),"
+      " lease_until = CASE WHEN state = 'running' THEN now() + make_interval(secs => $1)"
+      "                    ELSE lease_until END"
+      " WHERE id IN (SELECT id FROM jobs"
+      "   WHERE (state IN ('queued', 'reasoning_queued')"
+      "          AND updated_at < now() - make_interval(secs => $1))"
+      "      OR (state = 'running' AND lease_until < now())"
+      "   ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+      " RETURNING id::text, coalesce(route, 'inline')",
+      grace_seconds, limit);
+  tx.commit();
+  std::vector<StuckJob> out;
+  for (const auto& r : rows)
+    out.push_back({r[0].as<std::string>(),
+                   r[1].as<std::string>() == "reasoning" ? "reasoning" : "jobs"});
+  return out;
+}
+
+std::vector<OutboxItem> ClaimOutbox(pqxx::connection_base& conn, int limit, int lease_seconds) {
+  pqxx::work tx(conn);
+  auto rows = tx.exec_params(
+      "UPDATE outbox SET lease_until = now() + make_interval(secs => $2)"
+      " WHERE id IN (SELECT id FROM outbox"
+      "   WHERE (kafka_published_at IS NULL OR webhook_done_at IS NULL)"
+      "     AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())"
+      "   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+      " RETURNING id, job_id::text, webhook_id, payload::text, callback_url,"
+      " kafka_published_at IS NOT NULL, webhook_done_at IS NOT NULL, webhook_attempts",
+      limit, lease_seconds);
+  tx.commit();
+  std::vector<OutboxItem> out;
+  for (const auto& r : rows) {
+    out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(),
+                   r[3].as<std::string>(), OptString(r[4]), r[5].as<bool>(), r[6].as<bool>(),
+                   r[7].as<int>()});
+  }
+  return out;
+}
+
+void MarkKafkaPublished(pqxx::connection_base& conn, std::int64_t outbox_id) {
+  pqxx::work tx(conn);
+  tx.exec_params("UPDATE outbox SET kafka_published_at = now() WHERE id = $1", outbox_id);
+  tx.commit();
+}
+
+void MarkWebhookDelivered(pqxx::connection_base& conn, std::int64_t outbox_id) {
+  pqxx::work tx(conn);
+  tx.exec_params(
+      "UPDATE outbox SET webhook_done_at = now(), webhook_attempts = webhook_attempts + 1,"
+      " last_error = NULL, lease_until = NULL WHERE id = $1",
+      outbox_id);
+  tx.commit();
+}
+
+void MarkWebhookFailed(pqxx::connection_base& conn, std::int64_t outbox_id,
+                       const std::string& error, std::int64_t retry_in_ms, bool dead) {
+  pqxx::work tx(conn);
+  tx.exec_params(
+      "UPDATE outbox SET webhook_attempts = webhook_attempts + 1, last_error = $2,"
+      " webhook_dead = $4, webhook_done_at = CASE WHEN $4 THEN now() ELSE NULL END,"
+      " next_attempt_at = now() + make_interval(secs => $3::double precision / 1000),"
+      " lease_until = NULL WHERE id = $1",
+      outbox_id, error, retry_in_ms, dead);
+  tx.commit();
+}
+
+void RetryOutboxLater(pqxx::connection_base& conn, std::int64_t outbox_id,
+                      std::int64_t retry_in_ms) {
+  pqxx::work tx(conn);
+  tx.exec_params(
+      "UPDATE outbox SET lease_until = NULL,"
+      " next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)"
+      " WHERE id = $1",
+      outbox_id, retry_in_ms);
+  tx.commit();
+}
+
+}  // namespace triage::store

@@ -1,0 +1,134 @@
+// Job, attempt and outbox repositories: one function per statement or transaction, taking a
+// connection (run them through Db). Every state change is conditional on the current state
+// (and lease token), so redelivered messages and restarted roles never move a job twice.
+// JSON columns travel as JSON text; the store does not interpret them.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "core/job.hpp"
+#include "core/money.hpp"
+#include "core/usage.hpp"
+
+namespace triage::store {
+
+struct NewJob {
+  std::string id;
+  std::string tenant;
+  core::Task task;
+  std::string source;  // "http" | "kafka"
+  std::optional<std::string> callback_url;
+  std::optional<std::string> idempotency_key;
+  std::optional<std::int64_t> deadline_unix_ms;
+  std::string metadata_json = "{}";
+};
+
+struct InsertResult {
+  std::string id;  // the existing job's id when the idempotency key was seen before
+  bool inserted = false;
+};
+
+struct AttemptRecord {
+  std::string role;  // "inline" | "reasoning"
+  std::string model;
+  std::string provider;
+  std::string provider_id;
+  core::Usage usage;
+  core::Micros cost_micros = 0;
+  std::int64_t latency_ms = 0;
+  std::optional<double> confidence;
+  std::string verdict = "unverified";
+  bool cache_hit = false;
+  bool simulated = false;
+  std::optional<std::string> error;
+};
+
+struct JobRecord {
+  std::string id;
+  std::string tenant;
+  core::Task task;
+  std::string source;
+  core::JobState state = core::JobState::kQueued;
+  std::optional<std::string> tier;
+  std::vector<std::string> tier_reasons;
+  std::optional<std::string> route;
+  std::optional<std::string> answer;
+  std::optional<std::string> result_json;
+  std::string verification;
+  std::optional<std::string> error;
+  std::optional<std::string> callback_url;
+  std::string metadata_json;
+  std::optional<std::string> idempotency_key;
+  std::optional<std::int64_t> deadline_unix_ms;
+  core::Micros cost_micros = 0;
+  std::string created_at;  // RFC 3339
+  std::optional<std::string> completed_at;
+  std::vector<AttemptRecord> attempts;  // filled by GetJob(with_attempts = true)
+};
+
+InsertResult InsertJob(pqxx::connection_base& conn, const NewJob& job);
+std::optional<JobRecord> GetJob(pqxx::connection_base& conn, const std::string& id,
+                                bool with_attempts);
+
+// queued (or running with an expired lease) -> running under a fresh lease token; records the
+// routing decision. Returns the token, or nothing when another holder or a final state won.
+std::optional<std::string> LeaseForInline(pqxx::connection_base& conn, const std::string& id,
+                                          const std::string& tier,
+                                          const std::vector<std::string>& reasons,
+                                          int lease_seconds);
+// queued -> reasoning_queued with the routing decision. False when the job was not queued.
+bool MarkReasoningQueued(pqxx::connection_base& conn, const std::string& id,
+                         const std::string& tier, const std::vector<std::string>& reasons);
+// reasoning_queued (or running with an expired lease) -> running under a fresh lease token.
+std::optional<std::string> LeaseForReasoning(pqxx::connection_base& conn, const std::string& id,
+                                             int lease_seconds);
+
+struct Completion {
+  core::JobState state = core::JobState::kCompleted;  // completed | failed | expired
+  std::optional<std::string> answer;
+  std::string result_json = "null";
+  core::VerificationStatus verification = core::VerificationStatus::kUnverified;
+  std::optional<std::string> error;
+  std::vector<AttemptRecord> attempts;
+  std::string event_json;  // the completion event; becomes the outbox payload
+};
+
+// One transaction: the job's final state and result, its attempts, its outbox row. Applies only
+// while `lease_token` still holds the job; returns false (and writes nothing) otherwise.
+bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
+                 const std::string& lease_token, const Completion& completion);
+
+// A job to send through Kafka again: a lost produce, a dead lease holder, a lost handoff.
+struct StuckJob {
+  std::string id;
+  std::string topic_role;  // "jobs" | "reasoning"
+};
+// Finds unfinished jobs that made no progress and stamps them so the next scan skips them for
+// `grace_seconds`. Safe to run from several processes at once.
+std::vector<StuckJob> ClaimStuckJobs(pqxx::connection_base& conn, int grace_seconds, int limit);
+
+struct OutboxItem {
+  std::int64_t id = 0;
+  std::string job_id;
+  std::string webhook_id;
+  std::string payload_json;
+  std::optional<std::string> callback_url;
+  bool kafka_published = false;
+  bool webhook_done = false;
+  int webhook_attempts = 0;
+};
+// Leases up to `limit` due outbox rows for `lease_seconds`; rows leased elsewhere are skipped.
+std::vector<OutboxItem> ClaimOutbox(pqxx::connection_base& conn, int limit, int lease_seconds);
+void MarkKafkaPublished(pqxx::connection_base& conn, std::int64_t outbox_id);
+void MarkWebhookDelivered(pqxx::connection_base& conn, std::int64_t outbox_id);
+// A failed delivery: retried after `retry_in_ms`, or given up when `dead`.
+void MarkWebhookFailed(pqxx::connection_base& conn, std::int64_t outbox_id,
+                       const std::string& error, std::int64_t retry_in_ms, bool dead);
+// Releases a row's lease so it is due again after `retry_in_ms` (e.g. Kafka was unavailable).
+void RetryOutboxLater(pqxx::connection_base& conn, std::int64_t outbox_id,
+                      std::int64_t retry_in_ms);
+
+}  // namespace triage::store
