@@ -1,0 +1,247 @@
+#include "http/http.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace triage::http {
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = net::ip::tcp;
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+
+Response JsonResponse(const Request& request, Status status, std::string json) {
+  Response res{status, request.version()};
+  res.set(bhttp::field::content_type, "application/json");
+  res.keep_alive(request.keep_alive());
+  res.body() = std::move(json);
+  res.prepare_payload();
+  return res;
+}
+
+Response ErrorResponse(const Request& request, Status status, std::string_view code,
+                       std::string_view message) {
+  nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
+  return JsonResponse(request, status, body.dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace));
+}
+
+struct Server::State : std::enable_shared_from_this<State> {
+  net::io_context& io;
+  ServerOptions options;
+  Handler handler;
+  tcp::acceptor acceptor;
+  State(net::io_context& io, ServerOptions o, Handler h)
+      : io(io), options(std::move(o)), handler(std::move(h)), acceptor(io) {}
+
+  net::awaitable<void> Session(beast::tcp_stream stream) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(options.max_body_bytes);
+      parser.header_limit(16 * 1024);
+      stream.expires_after(options.idle_timeout);
+      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+      if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+          ec == net::error::eof || ec == net::error::connection_reset)
+        break;
+      if (ec) {
+        Request req{bhttp::verb::unknown, "/", 11};
+        req.keep_alive(false);
+        const bool too_big = ec == bhttp::error::body_limit;
+        auto res = too_big ? ErrorResponse(req, Status::payload_too_large, "body_too_large",
+                                           "request body exceeds " +
+                                               std::to_string(options.max_body_bytes) + " bytes")
+                           : ErrorResponse(req, Status::bad_request, "bad_request",
+                                           "malformed HTTP request: " + ec.message());
+        stream.expires_after(std::chrono::seconds(5));
+        co_await bhttp::async_write(stream, res, kTuple);
+        break;
+      }
+      Request req = parser.release();
+      Response res;
+      try {
+        res = co_await handler(req);
+      } catch (const std::exception& e) {
+        spdlog::error("http handler for {} failed: {}", std::string(req.target()), e.what());
+        res = ErrorResponse(req, Status::internal_server_error, "internal", "internal error");
+      }
+      stream.expires_after(options.idle_timeout);
+      auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+      if (wec || !res.keep_alive()) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  net::awaitable<void> Accept() {
+    auto self = shared_from_this();
+    while (acceptor.is_open()) {
+      auto [ec, socket] = co_await acceptor.async_accept(net::make_strand(io), kTuple);
+      if (ec) {
+        if (ec == net::error::operation_aborted) break;
+        continue;
+      }
+      auto executor = socket.get_executor();
+      net::co_spawn(executor, self->Session(beast::tcp_stream(std::move(socket))),
+                    [](std::exception_ptr e) {
+                      if (!e) return;
+                      try { std::rethrow_exception(e); } catch (const std::exception& ex) {
+                        spdlog::warn("http session ended: {}", ex.what());
+                      }
+                    });
+    }
+  }
+};
+
+Server::Server(net::io_context& io, ServerOptions options, Handler handler)
+    : state_(std::make_shared<State>(io, std::move(options), std::move(handler))) {}
+
+Server::~Server() { Stop(); }
+
+void Server::Start() {
+  auto& acc = state_->acceptor;
+  tcp::endpoint endpoint(net::ip::make_address(state_->options.address), state_->options.port);
+  acc.open(endpoint.protocol());
+  acc.set_option(net::socket_base::reuse_address(true));
+  acc.bind(endpoint);
+  acc.listen(net::socket_base::max_listen_connections);
+  net::co_spawn(state_->io, state_->Accept(), net::detached);
+}
+
+void Server::Stop() {
+  net::post(state_->io, [state = state_] {
+    beast::error_code ignored;
+    state->acceptor.close(ignored);
+  });
+}
+
+unsigned short Server::Port() const { return state_->acceptor.local_endpoint().port(); }
+
+std::optional<Url> ParseUrl(std::string_view url) {
+  Url out;
+  if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+  } else if (url.starts_with("https://")) {
+    url.remove_prefix(8);
+    out.tls = true;
+  } else {
+    return std::nullopt;
+  }
+  const auto slash = url.find_first_of("/?");
+  std::string_view authority = url.substr(0, slash);
+  out.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
+  if (out.target.front() == '?') out.target.insert(0, "/");
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  if (authority.front() == '[') {  // [v6]:port
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    out.host = std::string(authority.substr(1, close - 1));
+    authority.remove_prefix(close + 1);
+    if (!authority.empty() && authority.front() != ':') return std::nullopt;
+    if (!authority.empty()) out.port = std::string(authority.substr(1));
+  } else {
+    const auto colon = authority.rfind(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) out.port = std::string(authority.substr(colon + 1));
+  }
+  if (out.port.empty()) out.port = out.tls ? "443" : "80";
+  if (out.host.empty() || out.port.find_first_not_of("0123456789") != std::string::npos ||
+      out.port.size() > 5)
+    return std::nullopt;
+  return out;
+}
+
+namespace {
+
+template <class Stream>
+net::awaitable<ClientResponse> Exchange(Stream& stream, const ClientRequest& r, const Url& url) {
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(r.method), url.target, 11};
+  req.set(bhttp::field::host, url.host);
+  req.set(bhttp::field::user_agent, "triage");
+  for (const auto& [k, v] : r.headers) req.set(k, v);
+  req.body() = r.body;
+  req.prepare_payload();
+  ClientResponse out;
+  auto [wec, wn] = co_await bhttp::async_write(stream, req, kTuple);
+  if (wec) {
+    out.error = "write: " + wec.message();
+    co_return out;
+  }
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(8 * 1024 * 1024);
+  auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+  if (rec) {
+    out.error = "read: " + rec.message();
+    co_return out;
+  }
+  auto res = parser.release();
+  out.status = res.result_int();
+  out.body = std::move(res.body());
+  if (auto it = res.find(bhttp::field::retry_after); it != res.end())
+    out.retry_after = std::string(it->value());
+  co_return out;
+}
+
+}  // namespace
+
+net::awaitable<ClientResponse> Send(ClientRequest request) {
+  ClientResponse failed;
+  const auto url = ParseUrl(request.url);
+  if (!url) {
+    failed.error = "invalid url";
+    co_return failed;
+  }
+  auto executor = co_await net::this_coro::executor;
+  tcp::resolver resolver(executor);
+  auto [rec, endpoints] = co_await resolver.async_resolve(url->host, url->port, kTuple);
+  if (rec) {
+    failed.error = "resolve " + url->host + ": " + rec.message();
+    co_return failed;
+  }
+  beast::tcp_stream tcp_stream(executor);
+  tcp_stream.expires_after(request.timeout);
+  auto [cec, ep] = co_await tcp_stream.async_connect(endpoints, kTuple);
+  if (cec) {
+    failed.error = "connect: " + cec.message();
+    co_return failed;
+  }
+  if (!url->tls) {
+    auto out = co_await Exchange(tcp_stream, request, *url);
+    beast::error_code ignored;
+    tcp_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_return out;
+  }
+  static net::ssl::context tls_context = [] {
+    net::ssl::context ctx(net::ssl::context::tls_client);
+    ctx.set_default_verify_paths();
+    ctx.set_verify_mode(net::ssl::verify_peer);
+    return ctx;
+  }();
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), tls_context);
+  if (!SSL_set_tlsext_host_name(stream.native_handle(), url->host.c_str())) {
+    failed.error = "tls: cannot set SNI";
+    co_return failed;
+  }
+  stream.set_verify_callback(net::ssl::host_name_verification(url->host));
+  auto [hec] = co_await stream.async_handshake(net::ssl::stream_base::client, kTuple);
+  if (hec) {
+    failed.error = "tls handshake: " + hec.message();
+    co_return failed;
+  }
+  auto out = co_await Exchange(stream, request, *url);
+  co_await stream.async_shutdown(kTuple);
+  co_return out;
+}
+
+}  // namespace triage::http

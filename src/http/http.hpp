@@ -1,0 +1,81 @@
+// A small HTTP/1.1 server and client on Boost.Beast with C++20 coroutines.
+//
+// Server: each connection runs as a coroutine on its own strand; bodies over `max_body_bytes`
+// get 413, unparseable requests 400, both with a JSON error body; idle connections close after
+// `idle_timeout`. The handler is called for every well-formed request.
+// Client: one request per connection (http or https with verified TLS and SNI); every I/O has
+// the deadline given. Errors come back as ClientResponse::error, never as exceptions.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace triage::http {
+
+namespace net = boost::asio;
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using Status = boost::beast::http::status;
+using Handler = std::function<net::awaitable<Response>(Request)>;
+
+// A response with a JSON body (already serialised) and the request's keep-alive and version.
+Response JsonResponse(const Request& request, Status status, std::string json);
+// {"error": {"code": code, "message": message}}
+Response ErrorResponse(const Request& request, Status status, std::string_view code,
+                       std::string_view message);
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";  // `api.listen` host
+  unsigned short port = 8080;         // `api.listen` port; 0 picks a free one
+  std::size_t max_body_bytes = 1 << 20;  // `api.max_body_bytes`
+  std::chrono::seconds idle_timeout{30};
+};
+
+class Server {
+ public:
+  Server(net::io_context& io, ServerOptions options, Handler handler);
+  ~Server();
+  void Start();  // binds and listens; throws when the address is taken
+  void Stop();
+  unsigned short Port() const;  // the bound port
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+struct ClientResponse {
+  int status = 0;         // 0 when no response was received
+  std::string body;
+  std::string error;      // transport error; empty when a response arrived
+  std::string retry_after;
+};
+
+struct ClientRequest {
+  std::string method = "POST";
+  std::string url;  // http://host[:port]/path or https://...
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds timeout{10000};
+};
+
+net::awaitable<ClientResponse> Send(ClientRequest request);
+
+struct Url {
+  bool tls = false;
+  std::string host;
+  std::string port;
+  std::string target;
+};
+// Parses http(s)://host[:port][/path][?query]; nothing for anything else.
+std::optional<Url> ParseUrl(std::string_view url);
+
+}  // namespace triage::http
