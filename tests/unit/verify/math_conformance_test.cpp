@@ -1,0 +1,74 @@
+// Conformance: Math-Verify's own test cases and the hendrycks is_equiv cases, read from the
+// shared data directory. Prints the agreement and every disagreement; asserts the thresholds.
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include "test_data.hpp"
+#include "verify/math_equivalence.hpp"
+
+namespace triage::verify {
+namespace {
+
+// Math-Verify's options for a case, from the recorded upstream call.
+MathOptions OptionsFor(const nlohmann::json& row) {
+  MathOptions o;
+  const std::string call = row.value("upstream_call", "");
+  bool latex = call.find("'latex'") != std::string::npos;
+  bool expr = call.find("'expr'") != std::string::npos;
+  if (call.find("match_types") != std::string::npos) {
+    o.extract.latex = latex;
+    o.extract.expr = expr;
+  }
+  o.extract.hashes = false;
+  if (row.contains("precision")) o.precision = row["precision"].get<int>();
+  if (row.contains("strict")) o.strict = row["strict"].get<bool>();
+  if (row.contains("allow_set_relation_comp"))
+    o.allow_set_relation_comp = row["allow_set_relation_comp"].get<bool>();
+  return o;
+}
+
+TEST(MathConformance, AgreesWithMathVerifyOnItsOwnCases) {
+  auto rows = testing::ReadJsonl("verify/math_verify_cases.jsonl");
+  ASSERT_EQ(rows.size(), 268u);
+  int agree = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    Verdict v = VerifyMath(row["gold"].get<std::string>(), row["pred"].get<std::string>(),
+                           OptionsFor(row));
+    bool expected = row["equivalent"].get<bool>();
+    if (v.Passed() == expected) {
+      ++agree;
+    } else {
+      std::cout << "DISAGREE case " << i << " (" << row["from"].get<std::string>()
+                << ") expected=" << expected << " got=" << ToString(v.outcome) << ": "
+                << v.reason << "\n";
+    }
+  }
+  double share = 100.0 * agree / rows.size();
+  std::cout << "math_verify_cases agreement: " << agree << "/" << rows.size() << " = " << share
+            << "%\n";
+  EXPECT_GE(share, 95.0);
+}
+
+TEST(MathConformance, AgreesWithAllHendrycksCases) {
+  auto rows = testing::ReadJsonl("verify/hendrycks_equivalence_cases.jsonl");
+  ASSERT_EQ(rows.size(), 16u);
+  MathOptions o;
+  o.extract_gold = o.extract_answer = false;
+  o.ordered_lists = true;  // hendrycks compares normalised strings: order matters
+  int agree = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    Verdict v = VerifyMath(row["gold"].get<std::string>(), row["pred"].get<std::string>(), o);
+    bool expected = row["equivalent"].get<bool>();
+    if (v.Passed() == expected) ++agree;
+    else
+      std::cout << "DISAGREE hendrycks " << i << " expected=" << expected << ": " << v.reason << "\n";
+  }
+  std::cout << "hendrycks agreement: " << agree << "/" << rows.size() << "\n";
+  EXPECT_EQ(agree, static_cast<int>(rows.size()));
+}
+
+}  // namespace
+}  // namespace triage::verify
