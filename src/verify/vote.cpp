@@ -1,0 +1,46 @@
+#include "verify/vote.hpp"
+
+#include <algorithm>
+
+namespace triage::verify {
+
+VoteResult MajorityVote(const std::vector<std::string>& responses, const MathOptions& options) {
+  VoteResult result;
+  MathOptions bare = options;
+  bare.extract_gold = bare.extract_answer = false;
+  for (std::size_t i = 0; i < responses.size(); ++i) {
+    // The first extraction candidate that the comparator can read.
+    std::string answer;
+    for (const auto& candidate : ExtractCandidates(responses[i], options.extract)) {
+      if (!CanonicalMathAnswer(candidate.answer, bare).empty()) {
+        answer = candidate.answer;
+        break;
+      }
+    }
+    if (answer.empty()) {
+      ++result.unreadable;
+      continue;
+    }
+    bool placed = false;
+    for (auto& cls : result.classes) {
+      if (CompareMathAnswers(cls.representative, answer, bare).Passed()) {
+        cls.members.push_back(i);
+        placed = true;
+        break;
+      }
+    }
+    if (!placed) result.classes.push_back({answer, {i}});
+  }
+  std::stable_sort(result.classes.begin(), result.classes.end(),
+                   [](const VoteClass& a, const VoteClass& b) { return a.members.size() > b.members.size(); });
+  if (!result.classes.empty()) {
+    const auto& top = result.classes.front();
+    result.has_winner = true;
+    result.winner = top.representative;
+    result.winner_index = top.members.front();
+    result.share = static_cast<double>(top.members.size()) / static_cast<double>(responses.size());
+  }
+  return result;
+}
+
+}  // namespace triage::verify
