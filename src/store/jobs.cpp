@@ -177,22 +177,15 @@ std::optional<std::string> LeaseForReasoning(pqxx::connection_base& conn, const 
   return rows[0][0].as<std::string>();
 }
 
-bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
-                 const std::string& lease_token, const Completion& c) {
-  core::Micros total = 0;
-  for (const auto& a : c.attempts) total += a.cost_micros;
-  pqxx::work tx(conn);
-  auto updated = tx.exec_params(
-      "UPDATE jobs SET state = $3, answer = $4, result = $5::jsonb, verification = $6,"
-      " error = $7, cost_micros = $8, completed_at = now(), updated_at = now(),"
-      " lease_token = NULL, lease_until = NULL"
-      " WHERE id = $1::uuid AND state = 'running' AND lease_token = $2::uuid"
-      " RETURNING callback_url",
-      id, lease_token, std::string(core::ToString(c.state)), OrNull(c.answer), c.result_json,
-      std::string(core::ToString(c.verification)), OrNull(c.error), total);
-  if (updated.empty()) return false;  // the lease was lost: another holder finishes the job
-  int seq = 0;
-  for (const auto& a : c.attempts) {
+namespace {
+
+// Appends attempts after any the job already has (an escalated job keeps its inline attempts).
+void InsertAttempts(pqxx::work& tx, const std::string& id,
+                    const std::vector<AttemptRecord>& attempts) {
+  auto last = tx.exec_params("SELECT coalesce(max(seq), 0) FROM attempts WHERE job_id = $1::uuid",
+                             id);
+  int seq = last[0][0].as<int>();
+  for (const auto& a : attempts) {
     const std::optional<std::string> confidence =
         a.confidence ? std::optional(std::to_string(*a.confidence)) : std::nullopt;
     tx.exec_params(
@@ -205,11 +198,47 @@ bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
         a.usage.reasoning, a.usage.cached_read, a.cost_micros, a.latency_ms, OrNull(confidence),
         a.verdict, a.cache_hit, a.simulated, OrNull(a.error));
   }
-  const bool has_callback = !updated[0][0].is_null();
+  tx.exec_params(
+      "UPDATE jobs SET cost_micros = (SELECT coalesce(sum(cost_micros), 0) FROM attempts"
+      " WHERE job_id = $1::uuid) WHERE id = $1::uuid",
+      id);
+}
+
+}  // namespace
+
+bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
+                 const std::string& lease_token, const Completion& c) {
+  pqxx::work tx(conn);
+  auto updated = tx.exec_params(
+      "UPDATE jobs SET state = $3, answer = $4, result = $5::jsonb, verification = $6,"
+      " error = $7, completed_at = now(), updated_at = now(),"
+      " lease_token = NULL, lease_until = NULL"
+      " WHERE id = $1::uuid AND state = 'running' AND lease_token = $2::uuid"
+      " RETURNING callback_url",
+      id, lease_token, std::string(core::ToString(c.state)), OrNull(c.answer), c.result_json,
+      std::string(core::ToString(c.verification)), OrNull(c.error));
+  if (updated.empty()) return false;  // the lease was lost: another holder finishes the job
+  InsertAttempts(tx, id, c.attempts);
+  const auto callback = OptString(updated[0][0]);
   tx.exec_params(
       "INSERT INTO outbox (job_id, webhook_id, payload, callback_url, webhook_done_at)"
       " VALUES ($1::uuid, $2, $3::jsonb, $4, CASE WHEN $5 THEN NULL ELSE now() END)",
-      id, "msg_" + id, c.event_json, OrNull(OptString(updated[0][0])), has_callback);
+      id, "msg_" + id, c.event_json, OrNull(callback), callback.has_value());
+  tx.commit();
+  return true;
+}
+
+bool EscalateToReasoning(pqxx::connection_base& conn, const std::string& id,
+                         const std::string& lease_token,
+                         const std::vector<AttemptRecord>& attempts) {
+  pqxx::work tx(conn);
+  auto updated = tx.exec_params(
+      "UPDATE jobs SET state = 'reasoning_queued', route = 'reasoning', lease_token = NULL,"
+      " lease_until = NULL, updated_at = now()"
+      " WHERE id = $1::uuid AND state = 'running' AND lease_token = $2::uuid RETURNING 1",
+      id, lease_token);
+  if (updated.empty()) return false;
+  InsertAttempts(tx, id, attempts);
   tx.commit();
   return true;
 }

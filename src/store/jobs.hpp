@@ -101,6 +101,12 @@ struct Completion {
 bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
                  const std::string& lease_token, const Completion& completion);
 
+// running (under `lease_token`) -> reasoning_queued, keeping the inline attempts that led to
+// the escalation. False (nothing written) when the lease was lost.
+bool EscalateToReasoning(pqxx::connection_base& conn, const std::string& id,
+                         const std::string& lease_token,
+                         const std::vector<AttemptRecord>& attempts);
+
 // A job to send through Kafka again: a lost produce, a dead lease holder, a lost handoff.
 struct StuckJob {
   std::string id;

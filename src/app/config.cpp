@@ -1,0 +1,298 @@
+#include "app/config.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+#include <vector>
+
+namespace triage::app {
+
+Topics Topics::WithPrefix(const std::string& p) {
+  return {p + ".jobs", p + ".reasoning", p + ".completed", p + ".jobs.dlq"};
+}
+
+namespace {
+
+std::string EnvName(std::string_view key) {
+  std::string name = "TRIAGE_";
+  for (char c : key) name += c == '.' || c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return name;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// Reads each key from the environment first, then the TOML file, else leaves the default.
+class Reader {
+ public:
+  explicit Reader(const toml::table& root) : root_(root) {}
+
+  template <class T>
+  void Get(std::string_view key, T& out, std::string_view env_alias = {}) {
+    const char* env = env_alias.empty() ? nullptr : std::getenv(std::string(env_alias).c_str());
+    const std::string env_name = env ? std::string(env_alias) : EnvName(key);
+    if (!env) env = std::getenv(env_name.c_str());
+    if (env) {
+      FromText(key, env_name, env, out);
+      return;
+    }
+    const auto node = root_.at_path(key);
+    if (node) FromNode(key, node, out);
+  }
+
+ private:
+  [[noreturn]] static void Bad(std::string_view key, std::string_view what) {
+    throw ConfigError("config key `" + std::string(key) + "`: " + std::string(what));
+  }
+  template <class T>
+  static void FromText(std::string_view key, const std::string& env, const std::string& text,
+                       T& out) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      out = text;
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      out = SplitList(text);
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (text != "true" && text != "false") Bad(key, env + " must be true or false");
+      out = text == "true";
+    } else {
+      std::istringstream in(text);
+      T value{};
+      if (!(in >> value) || !in.eof()) Bad(key, env + "='" + text + "' is not a number");
+      out = value;
+    }
+  }
+  template <class T>
+  static void FromNode(std::string_view key, const toml::node_view<const toml::node>& node,
+                       T& out) {
+    if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      const auto* array = node.as_array();
+      if (!array) Bad(key, "must be an array of strings");
+      out.clear();
+      for (const auto& item : *array) {
+        if (!item.is_string()) Bad(key, "must be an array of strings");
+        out.push_back(*item.value<std::string>());
+      }
+    } else if constexpr (std::is_floating_point_v<T>) {
+      auto v = node.value<double>();
+      if (!v) Bad(key, "must be a number");
+      out = *v;
+    } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      auto v = node.value<std::int64_t>();
+      if (!v || (*v < 0 && std::is_unsigned_v<T>)) Bad(key, "must be an integer");
+      out = static_cast<T>(*v);
+    } else {
+      auto v = node.value<T>();
+      if (!v) Bad(key, "has the wrong type");
+      out = *v;
+    }
+  }
+  const toml::table& root_;
+};
+
+template <class T>
+void Require(bool ok, std::string_view key, const T& what) {
+  if (!ok) throw ConfigError("config key `" + std::string(key) + "`: " + std::string(what));
+}
+
+std::set<core::Tier> ParseTiers(std::string_view key, const std::vector<std::string>& names) {
+  std::set<core::Tier> tiers;
+  for (const auto& n : names) {
+    auto tier = core::ParseTier(n);
+    Require(tier.has_value(), key, "unknown tier '" + n + "'");
+    tiers.insert(*tier);
+  }
+  return tiers;
+}
+
+core::Micros UsdPerMillion(double usd) { return static_cast<core::Micros>(usd * 1e6 + 0.5); }
+
+ModelConfig DefaultModel(const std::string& name, bool reasoning) {
+  ModelConfig m;
+  m.name = name;
+  m.profile = reasoning ? providers::ReasoningSimProfile() : providers::StandardSimProfile();
+  const double price = reasoning ? 15.0 : 3.0;  // the seed's $ per 1M tokens
+  m.pricing = {UsdPerMillion(price), UsdPerMillion(price), UsdPerMillion(price / 10)};
+  m.timeout_seconds = reasoning ? 900 : 30;
+  return m;
+}
+
+void ReadModel(Reader& r, const std::string& prefix, ModelConfig& m) {
+  r.Get(prefix + ".provider", m.provider);
+  Require(m.provider == "sim", prefix + ".provider",
+          "unknown provider '" + m.provider + "' (available: sim)");
+  double in = m.pricing.input / 1e6, out = m.pricing.output / 1e6,
+         cached = m.pricing.cached_input / 1e6;
+  r.Get(prefix + ".price_input", in);
+  r.Get(prefix + ".price_output", out);
+  r.Get(prefix + ".price_cached_input", cached);
+  Require(in >= 0 && out >= 0 && cached >= 0, prefix + ".price_*", "prices must be >= 0");
+  m.pricing = {UsdPerMillion(in), UsdPerMillion(out), UsdPerMillion(cached)};
+  r.Get(prefix + ".timeout_seconds", m.timeout_seconds);
+  Require(m.timeout_seconds > 0, prefix + ".timeout_seconds", "must be > 0");
+  for (int d = 0; d < 3; ++d) {
+    static const char* kNames[] = {"easy", "medium", "hard"};
+    const std::string k = prefix + ".sim." + kNames[d];
+    r.Get(k + "_accuracy", m.profile.accuracy[d]);
+    r.Get(k + "_tokens", m.profile.tokens[d]);
+    Require(m.profile.accuracy[d] >= 0 && m.profile.accuracy[d] <= 1, k + "_accuracy",
+            "must be within [0, 1]");
+    Require(m.profile.tokens[d] > 0, k + "_tokens", "must be > 0");
+  }
+  r.Get(prefix + ".sim.reasoning_share", m.profile.reasoning_share);
+  r.Get(prefix + ".sim.latency_min_seconds", m.profile.latency_min_s);
+  r.Get(prefix + ".sim.latency_max_seconds", m.profile.latency_max_s);
+  Require(m.profile.reasoning_share >= 0 && m.profile.reasoning_share <= 1,
+          prefix + ".sim.reasoning_share", "must be within [0, 1]");
+  Require(m.profile.latency_min_s >= 0 && m.profile.latency_min_s <= m.profile.latency_max_s,
+          prefix + ".sim.latency_min_seconds", "must be >= 0 and <= latency_max_seconds");
+}
+
+}  // namespace
+
+Config LoadConfig(const std::string& path) {
+  toml::table root;
+  if (!path.empty()) {
+    try {
+      root = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+      std::ostringstream msg;
+      msg << "config file " << path << ": " << e.description() << " at line "
+          << e.source().begin.line;
+      throw ConfigError(msg.str());
+    }
+  }
+  Reader r(root);
+  Config c;
+
+  std::string listen = c.api.address + ":" + std::to_string(c.api.port);
+  r.Get("api.listen", listen);
+  const auto colon = listen.rfind(':');
+  Require(colon != std::string::npos && colon + 1 < listen.size() &&
+              listen.find_first_not_of("0123456789", colon + 1) == std::string::npos &&
+              listen.size() - colon - 1 <= 5 && std::stoi(listen.substr(colon + 1)) <= 65535,
+          "api.listen", "must be HOST:PORT, got '" + listen + "'");
+  c.api.address = listen.substr(0, colon);
+  c.api.port = static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)));
+  r.Get("api.max_body_bytes", c.api.max_body_bytes);
+  r.Get("api.max_task_bytes", c.limits.max_task_bytes);
+  r.Get("api.max_metadata_bytes", c.limits.max_metadata_bytes);
+  Require(c.api.max_body_bytes >= 1024, "api.max_body_bytes", "must be >= 1024");
+  Require(c.limits.max_task_bytes > 0 && c.limits.max_task_bytes <= c.api.max_body_bytes,
+          "api.max_task_bytes", "must be > 0 and <= api.max_body_bytes");
+
+  r.Get("postgres.dsn", c.postgres.dsn, "TRIAGE_PG_DSN");
+  r.Get("postgres.pool_size", c.postgres.pool_size);
+  Require(c.postgres.pool_size >= 1 && c.postgres.pool_size <= 256, "postgres.pool_size",
+          "must be within 1..256");
+
+  r.Get("kafka.brokers", c.kafka.brokers);
+  Require(!c.kafka.brokers.empty(), "kafka.brokers", "must not be empty");
+  r.Get("kafka.topic_prefix", c.topic_prefix);
+  Require(!c.topic_prefix.empty() && c.topic_prefix.find_first_not_of(
+                                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "0123456789._-") == std::string::npos,
+          "kafka.topic_prefix", "must be non-empty and use only [A-Za-z0-9._-]");
+  r.Get("kafka.jobs_partitions", c.jobs_partitions);
+  r.Get("kafka.reasoning_partitions", c.reasoning_partitions);
+  r.Get("kafka.session_timeout_ms", c.session_timeout_ms);
+  Require(c.jobs_partitions >= 1, "kafka.jobs_partitions", "must be >= 1");
+  Require(c.reasoning_partitions >= 1, "kafka.reasoning_partitions", "must be >= 1");
+  if (const auto* props = root["kafka"]["properties"].as_table()) {
+    for (const auto& [k, v] : *props) {
+      Require(v.is_string(), "kafka.properties", "values must be strings");
+      c.kafka.properties[std::string(k.str())] = *v.value<std::string>();
+    }
+  }
+
+  r.Get("router.group", c.router_group);
+  r.Get("router.max_in_flight", c.router_max_in_flight);
+  Require(c.router_max_in_flight >= 1, "router.max_in_flight", "must be >= 1");
+  r.Get("worker.group", c.worker_group);
+  r.Get("worker.max_in_flight", c.worker_max_in_flight);
+  Require(c.worker_max_in_flight >= 1, "worker.max_in_flight", "must be >= 1");
+
+  std::vector<std::string> domains(c.limits.domains.begin(), c.limits.domains.end());
+  r.Get("policy.domains", domains);
+  Require(!domains.empty(), "policy.domains", "must list at least one domain");
+  c.limits.domains = {domains.begin(), domains.end()};
+  std::vector<std::string> inline_tiers;
+  for (auto t : c.policy.inline_tiers) inline_tiers.emplace_back(core::ToString(t));
+  r.Get("policy.inline_tiers", inline_tiers);
+  c.policy.inline_tiers = ParseTiers("policy.inline_tiers", inline_tiers);
+  for (const auto& d : c.limits.domains) {
+    const std::string key = "policy.domain." + d + ".inline_tiers";
+    std::vector<std::string> names;
+    bool present = std::getenv(EnvName(key).c_str()) || root.at_path(key);
+    if (!present) continue;
+    r.Get(key, names);
+    c.policy.inline_tiers_by_domain[d] = ParseTiers(key, names);
+  }
+  r.Get("policy.escalate_below_confidence", c.policy.escalate_below_confidence);
+  Require(c.policy.escalate_below_confidence >= 0 && c.policy.escalate_below_confidence <= 1,
+          "policy.escalate_below_confidence", "must be within [0, 1]");
+
+  c.models["sim-standard"] = DefaultModel("sim-standard", false);
+  c.models["sim-reasoning"] = DefaultModel("sim-reasoning", true);
+  if (const auto* models = root["models"].as_table()) {
+    for (const auto& [k, v] : *models) {
+      const std::string name(k.str());
+      if (!c.models.contains(name)) c.models[name] = DefaultModel(name, false);
+    }
+  }
+  for (auto& [name, model] : c.models) ReadModel(r, "models." + name, model);
+  r.Get("router.model", c.standard_model);
+  r.Get("worker.model", c.reasoning_model);
+  Require(c.models.contains(c.standard_model), "router.model",
+          "no model '" + c.standard_model + "' under [models]");
+  Require(c.models.contains(c.reasoning_model), "worker.model",
+          "no model '" + c.reasoning_model + "' under [models]");
+  r.Get("sim.seed", c.sim_seed);
+  r.Get("sim.time_scale", c.sim_time_scale);
+  Require(c.sim_time_scale > 0 && c.sim_time_scale <= 100, "sim.time_scale",
+          "must be within (0, 100]");
+
+  r.Get("notify.max_attempts", c.webhook_retry.max_attempts);
+  std::int64_t first_retry_ms = c.webhook_retry.first_delay.count();
+  r.Get("notify.first_retry_ms", first_retry_ms);
+  c.webhook_retry.first_delay = std::chrono::milliseconds(first_retry_ms);
+  r.Get("notify.timeout_ms", c.webhook_timeout_ms);
+  r.Get("notify.max_in_flight", c.notify_max_in_flight);
+  r.Get("notify.poll_ms", c.notify_poll_ms);
+  Require(c.webhook_retry.max_attempts >= 1, "notify.max_attempts", "must be >= 1");
+  Require(first_retry_ms >= 1, "notify.first_retry_ms", "must be >= 1");
+  Require(c.webhook_timeout_ms >= 100, "notify.timeout_ms", "must be >= 100");
+  Require(c.notify_max_in_flight >= 1, "notify.max_in_flight", "must be >= 1");
+  Require(c.notify_poll_ms >= 1, "notify.poll_ms", "must be >= 1");
+  // The signing secret never comes from the config file itself: env, or a file it names.
+  std::string secret, secret_file;
+  if (const char* env = std::getenv("TRIAGE_WEBHOOK_SECRET")) secret = env;
+  r.Get("notify.secret_file", secret_file);
+  if (secret.empty() && !secret_file.empty()) {
+    std::ifstream in(secret_file);
+    Require(static_cast<bool>(in), "notify.secret_file", "cannot read " + secret_file);
+    std::getline(in, secret);
+  }
+  if (!secret.empty()) {
+    c.webhook_key = notify::DecodeSecret(secret);
+    Require(c.webhook_key.has_value(), "notify.secret_file / TRIAGE_WEBHOOK_SECRET",
+            "must be whsec_ followed by base64");
+  }
+
+  r.Get("reaper.interval_seconds", c.reaper_interval_seconds);
+  r.Get("reaper.grace_seconds", c.reaper_grace_seconds);
+  Require(c.reaper_interval_seconds >= 1, "reaper.interval_seconds", "must be >= 1");
+  Require(c.reaper_grace_seconds >= 1, "reaper.grace_seconds", "must be >= 1");
+  return c;
+}
+
+}  // namespace triage::app

@@ -1,0 +1,44 @@
+// triage: the service binary. `triage serve`, `triage migrate`, `triage demo`, and the
+// classifier and verifier tools.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/commands.hpp"
+#include "app/config.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"triage: sends every LLM task to the cheapest model that gets it right"};
+  app.require_subcommand(1);
+  std::string config_path;
+  app.add_option("-c,--config", config_path, "TOML config file (see config/triage.toml)");
+
+  auto* serve = app.add_subcommand("serve", "run the service roles");
+  std::string roles = "api,router,worker,notifier";
+  serve->add_option("--roles", roles, "comma-separated subset of api,router,worker,notifier");
+
+  app.add_subcommand("migrate", "apply database migrations");
+
+  auto* demo = app.add_subcommand("demo", "run the main job: 1,000 generated problems end to end");
+  triage::app::DemoOptions demo_options;
+  demo->add_option("--jobs", demo_options.jobs, "how many problems to submit")->check(CLI::Range(1, 100000));
+  demo->add_option("--time-scale", demo_options.time_scale, "multiplies simulated latencies")
+      ->check(CLI::Range(0.0001, 100.0));
+  demo->add_option("--seed", demo_options.seed, "workload seed");
+
+  triage::app::AddToolCommands(app);
+  CLI11_PARSE(app, argc, argv);
+  if (!serve->parsed() && !demo->parsed() && !app.got_subcommand("migrate")) return 0;
+
+  try {
+    auto config = triage::app::LoadConfig(config_path);
+    if (serve->parsed()) return triage::app::RunServe(config, roles);
+    if (app.got_subcommand("migrate")) return triage::app::RunMigrate(config);
+    if (demo->parsed()) return triage::app::RunDemo(config, demo_options);
+  } catch (const triage::app::ConfigError& e) {
+    spdlog::critical("{}", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,729 @@
+#include "app/pipeline.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
+#include <nlohmann/json.hpp>
+#include <pqxx/except>
+#include <random>
+#include <spdlog/spdlog.h>
+
+#include "core/ids.hpp"
+#include "core/utf8.hpp"
+#include "intake/submission.hpp"
+#include "notify/webhook.hpp"
+#include "providers/sim.hpp"
+#include "route/policy.hpp"
+#include "store/jobs.hpp"
+
+namespace triage::app {
+namespace net = boost::asio;
+using nlohmann::json;
+using core::JobState;
+
+std::optional<Roles> Roles::Parse(std::string_view csv) {
+  Roles roles{false, false, false, false};
+  size_t start = 0;
+  while (start <= csv.size()) {
+    const auto end = std::min(csv.find(',', start), csv.size());
+    const auto name = csv.substr(start, end - start);
+    if (name == "api") roles.api = true;
+    else if (name == "router") roles.router = true;
+    else if (name == "worker") roles.worker = true;
+    else if (name == "notifier") roles.notifier = true;
+    else return std::nullopt;
+    start = end + 1;
+  }
+  return roles;
+}
+
+std::unique_ptr<providers::ModelClient> MakeModel(const ModelConfig& model, const Config& config) {
+  return std::make_unique<providers::SimModel>(providers::SimOptions{
+      model.name, model.profile, model.pricing, config.sim_seed, config.sim_time_scale});
+}
+
+namespace {
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Rfc3339(std::int64_t unix_ms) {
+  const std::time_t seconds = unix_ms / 1000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char out[40];
+  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(unix_ms % 1000));
+  return out;
+}
+
+net::awaitable<void> Sleep(std::chrono::milliseconds duration) {
+  net::steady_timer timer(co_await net::this_coro::executor, duration);
+  co_await timer.async_wait(net::use_awaitable);
+}
+
+// Kafka delivery as an awaitable: resumes on the caller's executor with the error text
+// (empty on success).
+net::awaitable<std::string> Produce(queue::Producer& producer, const std::string& topic,
+                                    const std::string& key, const std::string& payload) {
+  co_return co_await net::async_initiate<decltype(net::use_awaitable), void(std::string)>(
+      [&](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        producer.Produce(topic, key, payload, [shared](std::string error) {
+          auto executor = net::get_associated_executor(*shared);
+          net::post(executor, [shared, error = std::move(error)]() mutable {
+            (*shared)(std::move(error));
+          });
+        });
+      },
+      net::use_awaitable);
+}
+
+// Infrastructure trouble (Kafka, a dropped Postgres connection): retried without limit, since
+// giving up would lose an acknowledged job.
+class TransientError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The last "answer is X" in a model's text, else its last line. Verification (its own part)
+// takes over extraction for verifiable domains.
+std::string ExtractAnswer(const std::string& text) {
+  static constexpr std::string_view kMarker = "answer is ";
+  auto pos = text.rfind(kMarker);
+  std::string answer = pos == std::string::npos ? text.substr(text.rfind('\n') + 1)
+                                                : text.substr(pos + kMarker.size());
+  while (!answer.empty() && (answer.back() == '.' || std::isspace(static_cast<unsigned char>(
+                                                         answer.back()))))
+    answer.pop_back();
+  return answer;
+}
+
+std::map<std::string, std::string> SimHints(const std::string& metadata_json) {
+  std::map<std::string, std::string> hints;
+  const auto metadata = json::parse(metadata_json, nullptr, false);
+  if (!metadata.is_object() || !metadata.contains("sim") || !metadata["sim"].is_object())
+    return hints;
+  for (const auto& [k, v] : metadata["sim"].items())
+    hints[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  return hints;
+}
+
+store::AttemptRecord ToAttempt(std::string role, const providers::ModelClient& model,
+                               const providers::ModelResponse& r) {
+  store::AttemptRecord a;
+  a.role = std::move(role);
+  a.model = model.Name();
+  a.provider = model.Provider();
+  a.provider_id = r.provider_id;
+  a.usage = r.usage;
+  a.cost_micros = providers::CostOf(r.usage, model.Prices());
+  a.latency_ms = r.latency.count();
+  a.confidence = r.confidence;
+  a.simulated = r.simulated;
+  return a;
+}
+
+store::AttemptRecord FailedAttempt(std::string role, const providers::ModelClient& model,
+                                   std::chrono::milliseconds latency, const std::string& error) {
+  store::AttemptRecord a;
+  a.role = std::move(role);
+  a.model = model.Name();
+  a.provider = model.Provider();
+  a.latency_ms = latency.count();
+  a.error = error;
+  a.verdict = "error";
+  return a;
+}
+
+json AttemptJson(const store::AttemptRecord& a) {
+  json out = {{"role", a.role},
+              {"model", a.model},
+              {"provider", a.provider},
+              {"tokens", {{"input", a.usage.input},
+                          {"output", a.usage.output},
+                          {"reasoning", a.usage.reasoning},
+                          {"cached_read", a.usage.cached_read}}},
+              {"cost_micros", a.cost_micros},
+              {"latency_ms", a.latency_ms},
+              {"verdict", a.verdict},
+              {"cache_hit", a.cache_hit},
+              {"simulated", a.simulated}};
+  out["confidence"] = a.confidence ? json(*a.confidence) : json(nullptr);
+  if (a.error) out["error"] = *a.error;
+  return out;
+}
+
+json JobJson(const store::JobRecord& j) {
+  json out = {{"id", j.id},
+              {"tenant", j.tenant},
+              {"state", core::ToString(j.state)},
+              {"domain", j.task.domain},
+              {"tier", j.tier ? json(*j.tier) : json(nullptr)},
+              {"tier_reasons", j.tier_reasons},
+              {"route", j.route ? json(*j.route) : json(nullptr)},
+              {"answer", j.answer ? json(*j.answer) : json(nullptr)},
+              {"verification", j.verification},
+              {"error", j.error ? json(*j.error) : json(nullptr)},
+              {"cost_micros", j.cost_micros},
+              {"cost_usd", core::FormatUsd(j.cost_micros).substr(1)},
+              {"created_at", j.created_at},
+              {"completed_at", j.completed_at ? json(*j.completed_at) : json(nullptr)},
+              {"deadline", j.deadline_unix_ms ? json(Rfc3339(*j.deadline_unix_ms)) : json(nullptr)},
+              {"metadata", json::parse(j.metadata_json, nullptr, false)},
+              {"result", j.result_json ? json::parse(*j.result_json, nullptr, false) : json(nullptr)}};
+  json attempts = json::array();
+  for (const auto& a : j.attempts) attempts.push_back(AttemptJson(a));
+  out["attempts"] = std::move(attempts);
+  return out;
+}
+
+// The envelope on `<prefix>.jobs` for a job already stored (from the API or the reaper).
+std::string EnvelopeFor(const store::JobRecord& j) {
+  json out = {{"v", 1}, {"id", j.id}, {"tenant", j.tenant}, {"task", j.task.text},
+              {"domain", j.task.domain}, {"metadata", json::parse(j.metadata_json, nullptr, false)}};
+  if (j.callback_url) out["callback_url"] = *j.callback_url;
+  if (j.idempotency_key) out["idempotency_key"] = *j.idempotency_key;
+  return out.dump();
+}
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+std::string ResultJson(const providers::ModelResponse& r) {
+  return Dump({{"text", r.text}, {"model", r.model}, {"finish_reason", r.finish_reason}});
+}
+
+}  // namespace
+
+struct Pipeline::State : std::enable_shared_from_this<State> {
+  net::io_context& io;
+  const Config& config;
+  store::Db& db;
+  queue::Producer& producer;
+  Classifier classifier;
+  Topics topics;
+  std::unique_ptr<providers::ModelClient> standard, reasoning;
+  std::unique_ptr<http::Server> server;
+  std::unique_ptr<queue::Consumer> router, worker;
+  std::atomic<bool> running{false};
+  net::strand<net::io_context::executor_type> notifier_strand;
+  std::atomic<std::size_t> notifier_in_flight{0};
+  std::shared_ptr<spdlog::logger> log = spdlog::default_logger();
+
+  State(net::io_context& io, const Config& c, store::Db& db, queue::Producer& p, Classifier cl)
+      : io(io), config(c), db(db), producer(p), classifier(std::move(cl)),
+        topics(c.topics()), standard(MakeModel(c.StandardModel(), c)),
+        reasoning(MakeModel(c.ReasoningModel(), c)), notifier_strand(net::make_strand(io)) {}
+
+  // ---- shared steps --------------------------------------------------------------------
+
+  net::awaitable<void> MustProduce(const std::string& topic, const std::string& key,
+                                   const std::string& payload) {
+    auto error = co_await Produce(producer, topic, key, payload);
+    if (!error.empty()) throw TransientError("kafka produce to " + topic + ": " + error);
+  }
+
+  net::awaitable<void> DeadLetter(const queue::Message& m, const std::string& reason,
+                                  const std::string& message) {
+    json letter = {{"reason", reason}, {"message", message},   {"topic", m.topic},
+                   {"partition", m.partition}, {"offset", m.offset}, {"key", m.key}};
+    if (core::IsValidUtf8(m.payload)) letter["payload"] = m.payload;
+    else letter["payload_base64"] = notify::Base64Encode(m.payload);
+    log->warn("dead-lettering {}/{}@{}: {}: {}", m.topic, m.partition, m.offset, reason, message);
+    co_await MustProduce(topics.dlq, m.key, Dump(letter));
+  }
+
+  // Runs `step` until it succeeds: transient failures forever (with capped backoff), others a
+  // few times before the message goes to the dead-letter topic with the reason.
+  template <class Step>
+  net::awaitable<void> Process(const queue::Message& m, Step step) {
+    for (int attempt = 1;; ++attempt) {
+      std::string failure;
+      bool transient = false;
+      try {
+        co_await step(m);
+        co_return;
+      } catch (const TransientError& e) {
+        failure = e.what();
+        transient = true;
+      } catch (const pqxx::broken_connection& e) {
+        failure = e.what();
+        transient = true;
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      log->warn("processing {}/{}@{} failed (attempt {}): {}", m.topic, m.partition, m.offset,
+                attempt, failure);
+      if (!transient && attempt >= 5) {
+        co_await DeadLetter(m, "processing_failed", failure);
+        co_return;
+      }
+      co_await Sleep(std::chrono::milliseconds(std::min(30000, 200 << std::min(attempt, 8))));
+    }
+  }
+
+  net::awaitable<void> SendToReasoning(const std::string& id) {
+    const std::string message = "{\"id\":\"" + id + "\"}";  // id is a UUID: no escaping
+    co_await MustProduce(topics.reasoning, id, message);
+  }
+
+  providers::ModelRequest RequestFor(const store::JobRecord& job, int attempt) {
+    providers::ModelRequest r;
+    r.prompt = job.task.text;
+    r.job_id = job.id;
+    r.attempt = attempt;
+    r.sim_hints = SimHints(job.metadata_json);
+    return r;
+  }
+
+  // The call's deadline: the model's timeout, cut short by the job's own deadline.
+  static providers::Deadline CallDeadline(const store::JobRecord& job, int timeout_seconds) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+    if (job.deadline_unix_ms) {
+      const auto left = std::chrono::milliseconds(*job.deadline_unix_ms - NowMs());
+      deadline = std::min(deadline, std::chrono::steady_clock::now() + left);
+    }
+    return deadline;
+  }
+
+  net::awaitable<void> Finish(const store::JobRecord& job, const std::string& token,
+                              store::Completion completion) {
+    core::Micros cost = job.cost_micros;
+    for (const auto& a : completion.attempts) cost += a.cost_micros;
+    const auto& last = completion.attempts.empty() ? store::AttemptRecord{}
+                                                   : completion.attempts.back();
+    json data = {{"id", job.id},
+                 {"tenant", job.tenant},
+                 {"state", core::ToString(completion.state)},
+                 {"domain", job.task.domain},
+                 {"tier", job.tier ? json(*job.tier) : json(nullptr)},
+                 {"route", job.route ? json(*job.route) : json(nullptr)},
+                 {"answer", completion.answer ? json(*completion.answer) : json(nullptr)},
+                 {"verification", core::ToString(completion.verification)},
+                 {"error", completion.error ? json(*completion.error) : json(nullptr)},
+                 {"model", last.model},
+                 {"simulated", last.simulated},
+                 {"attempts", job.attempts.size() + completion.attempts.size()},
+                 {"cost_micros", cost},
+                 {"metadata", json::parse(job.metadata_json, nullptr, false)}};
+    completion.event_json =
+        Dump({{"type", "job." + std::string(core::ToString(completion.state))},
+              {"timestamp", Rfc3339(NowMs())},
+              {"data", std::move(data)}});
+    const bool done = co_await db.Run([id = job.id, token, completion](pqxx::connection& c) {
+      return store::CompleteJob(c, id, token, completion);
+    });
+    if (!done) log->info("job_id={} lease lost before completion; another holder finishes it", job.id);
+  }
+
+  net::awaitable<bool> ExpireIfLate(const store::JobRecord& job, const std::string& token) {
+    if (!job.deadline_unix_ms || *job.deadline_unix_ms > NowMs()) co_return false;
+    store::Completion c;
+    c.state = JobState::kExpired;
+    c.error = "deadline passed before an answer";
+    co_await Finish(job, token, std::move(c));
+    co_return true;
+  }
+
+  // ---- router ------------------------------------------------------------------------
+
+  net::awaitable<void> RouteMessage(const queue::Message& m) {
+    auto parsed = intake::ParseSubmission(m.payload, config.limits, NowMs(),
+                                          intake::Source::kEnvelope);
+    if (const auto* error = std::get_if<intake::Error>(&parsed)) {
+      co_await DeadLetter(m, error->code, error->message);
+      co_return;
+    }
+    const auto& s = std::get<intake::Submission>(parsed);
+    store::NewJob job{s.id.value_or(core::UuidFromName(m.topic + '/' + std::to_string(m.partition) +
+                                                       '/' + std::to_string(m.offset))),
+                      s.tenant, {s.task, s.domain}, "kafka", s.callback_url,
+                      s.idempotency_key, s.deadline_unix_ms, s.metadata_json};
+    const auto inserted =
+        co_await db.Run([job](pqxx::connection& c) { return store::InsertJob(c, job); });
+    co_await RouteJob(inserted.id);
+  }
+
+  net::awaitable<void> RouteJob(const std::string& id) {
+    auto job = co_await db.Run([id](pqxx::connection& c) { return store::GetJob(c, id, false); });
+    if (!job) throw std::runtime_error("job " + id + " is not in the database");
+    if (core::IsFinal(job->state)) co_return;  // a redelivery of finished work
+    if (job->state == JobState::kReasoningQueued) {
+      co_await SendToReasoning(id);  // the hand-off may not have reached Kafka before a crash
+      co_return;
+    }
+    const auto classification = classifier(job->task.text);
+    const auto tier = std::string(core::ToString(classification.tier));
+    const auto route = route::Decide(config.policy, job->task.domain, classification.tier);
+    job->tier = tier;
+    job->tier_reasons = classification.reasons;
+    job->route = std::string(route::ToString(route));
+    const bool late = job->deadline_unix_ms && *job->deadline_unix_ms <= NowMs();
+    if (route == route::Route::kReasoning && !late) {
+      const bool marked = co_await db.Run([id, tier, reasons = classification.reasons](
+                                              pqxx::connection& c) {
+        return store::MarkReasoningQueued(c, id, tier, reasons);
+      });
+      if (marked) co_await SendToReasoning(id);
+      co_return;
+    }
+    const auto token = co_await db.Run(
+        [id, tier, reasons = classification.reasons, lease = config.InlineLeaseSeconds()](
+            pqxx::connection& c) { return store::LeaseForInline(c, id, tier, reasons, lease); });
+    if (!token) co_return;  // someone else holds it
+    if (co_await ExpireIfLate(*job, *token)) co_return;
+    co_await AnswerInline(*job, *token);
+  }
+
+  net::awaitable<void> AnswerInline(const store::JobRecord& job, const std::string& token) {
+    const auto started = std::chrono::steady_clock::now();
+    std::optional<providers::ModelResponse> response;
+    std::string failure;
+    try {
+      response = co_await standard->Complete(
+          RequestFor(job, 0), CallDeadline(job, config.StandardModel().timeout_seconds));
+    } catch (const providers::ModelError& e) {
+      failure = e.what();
+    }
+    if (!response) {  // degrade upward: the reasoning model gets the task
+      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
+      co_await Escalate(job, token, FailedAttempt("inline", *standard, elapsed, failure));
+      co_return;
+    }
+    auto attempt = ToAttempt("inline", *standard, *response);
+    if (route::ShouldEscalate(config.policy, response->confidence)) {
+      attempt.verdict = "low_confidence";
+      co_await Escalate(job, token, std::move(attempt));
+      co_return;
+    }
+    store::Completion c;
+    c.answer = ExtractAnswer(response->text);
+    c.result_json = ResultJson(*response);
+    c.attempts.push_back(std::move(attempt));
+    co_await Finish(job, token, std::move(c));
+  }
+
+  net::awaitable<void> Escalate(const store::JobRecord& job, const std::string& token,
+                                store::AttemptRecord attempt) {
+    std::vector<store::AttemptRecord> attempts;
+    attempts.push_back(std::move(attempt));
+    const bool moved = co_await db.Run(
+        [id = job.id, token, attempts = std::move(attempts)](pqxx::connection& c) {
+          return store::EscalateToReasoning(c, id, token, attempts);
+        });
+    if (moved) co_await SendToReasoning(job.id);
+  }
+
+  // ---- worker ------------------------------------------------------------------------
+
+  net::awaitable<void> ReasonMessage(const queue::Message& m) {
+    const auto doc = json::parse(m.payload, nullptr, false);
+    if (!doc.is_object() || !doc.contains("id") || !doc["id"].is_string() ||
+        !core::IsUuid(doc["id"].get<std::string>())) {
+      co_await DeadLetter(m, "invalid_field", "reasoning message needs {\"id\": uuid}");
+      co_return;
+    }
+    const auto id = doc["id"].get<std::string>();
+    const auto token = co_await db.Run([id, lease = config.ReasoningLeaseSeconds()](
+                                           pqxx::connection& c) {
+      return store::LeaseForReasoning(c, id, lease);
+    });
+    if (!token) co_return;  // finished, or held by another worker
+    auto job = co_await db.Run([id](pqxx::connection& c) { return store::GetJob(c, id, true); });
+    if (!job) co_return;
+    if (co_await ExpireIfLate(*job, *token)) co_return;
+
+    store::Completion c;
+    const int prior = static_cast<int>(job->attempts.size());
+    constexpr int kTries = 3;
+    for (int i = 0; i < kTries; ++i) {
+      const auto started = std::chrono::steady_clock::now();
+      std::optional<providers::ModelError> error;
+      try {
+        auto r = co_await reasoning->Complete(
+            RequestFor(*job, prior + i), CallDeadline(*job, config.ReasoningModel().timeout_seconds));
+        c.answer = ExtractAnswer(r.text);
+        c.result_json = ResultJson(r);
+        c.attempts.push_back(ToAttempt("reasoning", *reasoning, r));
+        break;
+      } catch (const providers::ModelError& e) {
+        error = e;
+      }
+      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
+      c.attempts.push_back(FailedAttempt("reasoning", *reasoning, elapsed, error->what()));
+      const bool late = job->deadline_unix_ms && *job->deadline_unix_ms <= NowMs();
+      if (!error->Retryable() || late || i + 1 == kTries) {
+        c.state = late ? JobState::kExpired : JobState::kFailed;
+        c.error = error->what();
+        break;
+      }
+      co_await Sleep(std::chrono::milliseconds(500 << i));
+    }
+    co_await Finish(*job, *token, std::move(c));
+  }
+
+  // ---- reaper ------------------------------------------------------------------------
+
+  net::awaitable<void> ReaperLoop() {
+    auto self = shared_from_this();
+    while (running) {
+      co_await Sleep(std::chrono::seconds(config.reaper_interval_seconds));
+      try {
+        const auto stuck = co_await db.Run([grace = config.reaper_grace_seconds](pqxx::connection& c) {
+          return store::ClaimStuckJobs(c, grace, 500);
+        });
+        for (const auto& s : stuck) {
+          log->info("job_id={} re-sent to {} by the reaper", s.id, s.topic_role);
+          if (s.topic_role == "reasoning") {
+            co_await SendToReasoning(s.id);
+            continue;
+          }
+          auto job = co_await db.Run([id = s.id](pqxx::connection& c) {
+            return store::GetJob(c, id, false);
+          });
+          if (job) co_await MustProduce(topics.jobs, job->id, EnvelopeFor(*job));
+        }
+      } catch (const std::exception& e) {
+        log->warn("reaper pass failed: {}", e.what());
+      }
+    }
+  }
+
+  // ---- notifier ----------------------------------------------------------------------
+
+  net::awaitable<void> NotifierLoop() {
+    auto self = shared_from_this();
+    while (running) {
+      const auto room = config.notify_max_in_flight - notifier_in_flight;
+      std::size_t claimed = 0;
+      if (room > 0) {
+        try {
+          const auto lease = config.webhook_timeout_ms / 1000 + 60;
+          auto items = co_await db.Run([room, lease](pqxx::connection& c) {
+            return store::ClaimOutbox(c, static_cast<int>(room), lease);
+          });
+          claimed = items.size();
+          for (auto& item : items) {
+            ++notifier_in_flight;
+            net::co_spawn(notifier_strand, Deliver(std::move(item)),
+                          [self](std::exception_ptr e) {
+                            --self->notifier_in_flight;
+                            if (!e) return;
+                            try { std::rethrow_exception(e); } catch (const std::exception& ex) {
+                              self->log->warn("delivery failed: {}", ex.what());
+                            }
+                          });
+          }
+        } catch (const std::exception& e) {
+          log->warn("outbox claim failed: {}", e.what());
+        }
+      }
+      if (claimed == 0 || claimed < room) co_await Sleep(std::chrono::milliseconds(config.notify_poll_ms));
+    }
+  }
+
+  net::awaitable<void> Deliver(store::OutboxItem item) {
+    if (!item.kafka_published) {
+      const auto error = co_await Produce(producer, topics.completed, item.job_id, item.payload_json);
+      if (!error.empty()) {
+        log->warn("job_id={} completion event not published: {}", item.job_id, error);
+        co_await db.Run([id = item.id](pqxx::connection& c) { store::RetryOutboxLater(c, id, 2000); });
+        co_return;
+      }
+      co_await db.Run([id = item.id](pqxx::connection& c) { store::MarkKafkaPublished(c, id); });
+    }
+    if (item.webhook_done || !item.callback_url) co_return;
+    const auto timestamp = NowMs() / 1000;
+    http::ClientRequest request;
+    request.url = *item.callback_url;
+    request.body = item.payload_json;
+    request.timeout = std::chrono::milliseconds(config.webhook_timeout_ms);
+    request.headers = {{"content-type", "application/json"},
+                       {"webhook-id", item.webhook_id},
+                       {"webhook-timestamp", std::to_string(timestamp)}};
+    if (config.webhook_key)
+      request.headers.emplace_back(
+          "webhook-signature",
+          notify::Sign(*config.webhook_key, item.webhook_id, timestamp, item.payload_json));
+    const auto response = co_await http::Send(std::move(request));
+    if (response.status >= 200 && response.status < 300) {
+      co_await db.Run([id = item.id](pqxx::connection& c) { store::MarkWebhookDelivered(c, id); });
+      co_return;
+    }
+    const auto error = response.status ? "HTTP " + std::to_string(response.status) : response.error;
+    thread_local std::mt19937 rng{std::random_device{}()};
+    auto next = notify::NextRetry(config.webhook_retry, item.webhook_attempts + 1,
+                                  std::uniform_real_distribution<double>(0, 1)(rng));
+    // 410 Gone: the receiver asks us to stop (Standard Webhooks).
+    const bool dead = !next || response.status == 410;
+    if (next && !response.retry_after.empty() &&
+        response.retry_after.find_first_not_of("0123456789") == std::string::npos &&
+        response.retry_after.size() < 7)
+      next = std::max(*next, std::chrono::milliseconds(std::stoll(response.retry_after) * 1000));
+    log->info("job_id={} webhook attempt {} failed: {}{}", item.job_id, item.webhook_attempts + 1,
+              error, dead ? " (giving up)" : "");
+    co_await db.Run([id = item.id, error, delay = next ? next->count() : 0, dead](pqxx::connection& c) {
+      store::MarkWebhookFailed(c, id, error, delay, dead);
+    });
+  }
+
+  // ---- api ---------------------------------------------------------------------------
+
+  net::awaitable<http::Response> HandleHttp(http::Request req) {
+    const std::string target(req.target());
+    const std::string path = target.substr(0, target.find('?'));
+    const auto method = req.method();
+    using boost::beast::http::verb;
+    if (path == "/healthz") co_return http::JsonResponse(req, http::Status::ok, R"({"status":"ok"})");
+    if (path == "/readyz") {
+      try {
+        co_await db.Run([](pqxx::connection& c) { pqxx::nontransaction(c).exec("SELECT 1"); });
+        co_return http::JsonResponse(req, http::Status::ok, R"({"status":"ready"})");
+      } catch (const std::exception& e) {
+        co_return http::ErrorResponse(req, http::Status::service_unavailable, "not_ready",
+                                      "database unavailable");
+      }
+    }
+    std::string tenant = "default";
+    if (auto it = req.find("x-tenant"); it != req.end()) {
+      tenant = std::string(it->value());
+      if (tenant.empty() || tenant.size() > 128 || !core::IsValidUtf8(tenant))
+        co_return http::ErrorResponse(req, http::Status::bad_request, "invalid_header",
+                                      "X-Tenant must be 1..128 bytes of UTF-8");
+    }
+    if (path == "/v1/jobs") {
+      if (method != verb::post)
+        co_return http::ErrorResponse(req, http::Status::method_not_allowed, "method_not_allowed",
+                                      "use POST");
+      co_return co_await Submit(req, tenant);
+    }
+    constexpr std::string_view kJobPrefix = "/v1/jobs/";
+    if (path.starts_with(kJobPrefix)) {
+      if (method != verb::get)
+        co_return http::ErrorResponse(req, http::Status::method_not_allowed, "method_not_allowed",
+                                      "use GET");
+      const auto id = path.substr(kJobPrefix.size());
+      if (!core::IsUuid(id))
+        co_return http::ErrorResponse(req, http::Status::bad_request, "invalid_id",
+                                      "job id must be a UUID");
+      auto job = co_await db.Run([id](pqxx::connection& c) { return store::GetJob(c, id, true); });
+      if (!job || job->tenant != tenant)
+        co_return http::ErrorResponse(req, http::Status::not_found, "not_found", "no such job");
+      co_return http::JsonResponse(req, http::Status::ok, Dump(JobJson(*job)));
+    }
+    co_return http::ErrorResponse(req, http::Status::not_found, "not_found", "no such endpoint");
+  }
+
+  net::awaitable<http::Response> Submit(const http::Request& req, const std::string& tenant) {
+    if (auto it = req.find(boost::beast::http::field::content_type);
+        it != req.end() && !it->value().starts_with("application/json"))
+      co_return http::ErrorResponse(req, http::Status::unsupported_media_type,
+                                    "unsupported_media_type", "send application/json");
+    auto parsed = intake::ParseSubmission(req.body(), config.limits, NowMs(), intake::Source::kHttp);
+    if (const auto* e = std::get_if<intake::Error>(&parsed)) {
+      const auto status = e->code == "too_large"        ? http::Status::payload_too_large
+                          : e->code == "unknown_domain" ? http::Status::unprocessable_entity
+                                                        : http::Status::bad_request;
+      json body = {{"error", {{"code", e->code}, {"message", e->message}}}};
+      if (!e->field.empty()) body["error"]["field"] = e->field;
+      co_return http::JsonResponse(req, status, Dump(body));
+    }
+    const auto& s = std::get<intake::Submission>(parsed);
+    store::NewJob job{core::NewUuidV7(), tenant, {s.task, s.domain}, "http", s.callback_url,
+                      s.idempotency_key, s.deadline_unix_ms, s.metadata_json};
+    const auto inserted = co_await db.Run([job](pqxx::connection& c) { return store::InsertJob(c, job); });
+    if (inserted.inserted) {
+      // The row is durable: if this message is lost, the reaper sends the job again.
+      store::JobRecord record;
+      record.id = job.id;
+      record.tenant = job.tenant;
+      record.task = job.task;
+      record.callback_url = job.callback_url;
+      record.idempotency_key = job.idempotency_key;
+      record.metadata_json = job.metadata_json;
+      producer.Produce(topics.jobs, job.id, EnvelopeFor(record), [id = job.id, log = log](std::string e) {
+        if (!e.empty()) log->warn("job_id={} not yet on Kafka ({}); the reaper will resend it", id, e);
+      });
+    }
+    json body = {{"id", inserted.id}, {"state", "queued"}, {"duplicate", !inserted.inserted}};
+    if (!inserted.inserted) body.erase("state");
+    auto res = http::JsonResponse(req, inserted.inserted ? http::Status::accepted : http::Status::ok,
+                                  Dump(body));
+    res.set(boost::beast::http::field::location, "/v1/jobs/" + inserted.id);
+    co_return res;
+  }
+};
+
+Pipeline::Pipeline(net::io_context& io, const Config& config, store::Db& db,
+                   queue::Producer& producer, Classifier classifier)
+    : state_(std::make_shared<State>(io, config, db, producer, std::move(classifier))) {}
+
+Pipeline::~Pipeline() { Stop(); }
+
+void Pipeline::Start(const Roles& roles) {
+  auto s = state_;
+  s->running = true;
+  const auto& c = s->config;
+  // Each message runs as its own coroutine; `done` lets the consumer commit its offset.
+  auto on_message = [s](auto step) {
+    return [s, step](queue::Message m, queue::Consumer::Done done) {
+      auto shared = std::make_shared<queue::Message>(std::move(m));
+      net::co_spawn(
+          s->io,
+          [s, shared, step]() -> net::awaitable<void> {
+            co_await s->Process(*shared, [s, step](const queue::Message& msg) {
+              return ((*s).*step)(msg);
+            });
+          },
+          [done](std::exception_ptr) { done(); });
+    };
+  };
+  if (roles.router) {
+    s->router = std::make_unique<queue::Consumer>(
+        c.kafka,
+        queue::ConsumerOptions{c.router_group, {s->topics.jobs}, c.router_max_in_flight,
+                               c.session_timeout_ms},
+        on_message(&State::RouteMessage));
+    s->router->Start();
+    net::co_spawn(s->io, s->ReaperLoop(), net::detached);
+  }
+  if (roles.worker) {
+    s->worker = std::make_unique<queue::Consumer>(
+        c.kafka,
+        queue::ConsumerOptions{c.worker_group, {s->topics.reasoning}, c.worker_max_in_flight,
+                               c.session_timeout_ms},
+        on_message(&State::ReasonMessage));
+    s->worker->Start();
+  }
+  if (roles.notifier) net::co_spawn(s->notifier_strand, s->NotifierLoop(), net::detached);
+  if (roles.api) {
+    s->server = std::make_unique<http::Server>(
+        s->io, c.api, [s](http::Request r) { return s->HandleHttp(std::move(r)); });
+    s->server->Start();
+  }
+}
+
+void Pipeline::Stop() {
+  auto& s = *state_;
+  s.running = false;
+  if (s.server) s.server->Stop();
+  if (s.router) s.router->Stop();
+  if (s.worker) s.worker->Stop();
+}
+
+unsigned short Pipeline::ApiPort() const { return state_->server ? state_->server->Port() : 0; }
+
+net::awaitable<http::Response> Pipeline::HandleHttp(http::Request request) {
+  return state_->HandleHttp(std::move(request));
+}
+
+}  // namespace triage::app

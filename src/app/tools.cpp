@@ -1,0 +1,24 @@
+#include <CLI/CLI.hpp>
+
+#include "app/commands.hpp"
+#if __has_include("app/classifier_cli.hpp")
+#include "app/classifier_cli.hpp"
+#define TRIAGE_HAS_CLASSIFIER_CLI 1
+#endif
+#if __has_include("app/verify_cli.hpp")
+#include "app/verify_cli.hpp"
+#define TRIAGE_HAS_VERIFY_CLI 1
+#endif
+
+namespace triage::app {
+
+void AddToolCommands(CLI::App& app) {
+#ifdef TRIAGE_HAS_CLASSIFIER_CLI
+  AddClassifierCommands(app);
+#endif
+#ifdef TRIAGE_HAS_VERIFY_CLI
+  AddVerifyCommands(app);
+#endif
+}
+
+}  // namespace triage::app

@@ -1,0 +1,153 @@
+#include "intake/submission.hpp"
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "core/ids.hpp"
+#include "core/utf8.hpp"
+
+namespace triage::intake {
+namespace {
+
+using nlohmann::json;
+
+Error Fail(std::string code, std::string field, std::string message) {
+  return Error{std::move(code), std::move(field), std::move(message)};
+}
+
+bool ValidUrl(const std::string& url) {
+  if (!(url.starts_with("http://") || url.starts_with("https://"))) return false;
+  const auto host_start = url.find("//") + 2;
+  return host_start < url.size() && url[host_start] != '/' &&
+         url.find_first_of(" \t\r\n") == std::string::npos;
+}
+
+int Digits(std::string_view s, size_t pos, size_t n, bool& ok) {
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (i >= s.size() || s[i] < '0' || s[i] > '9') {
+      ok = false;
+      return 0;
+    }
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> ParseRfc3339(std::string_view s) {
+  bool ok = true;
+  std::tm tm{};
+  tm.tm_year = Digits(s, 0, 4, ok) - 1900;
+  tm.tm_mon = Digits(s, 5, 2, ok) - 1;
+  tm.tm_mday = Digits(s, 8, 2, ok);
+  tm.tm_hour = Digits(s, 11, 2, ok);
+  tm.tm_min = Digits(s, 14, 2, ok);
+  tm.tm_sec = Digits(s, 17, 2, ok);
+  if (!ok || s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+      s[13] != ':' || s[16] != ':' || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
+      tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+    return std::nullopt;
+  size_t pos = 19;
+  std::int64_t millis = 0;
+  if (s[pos] == '.') {
+    int scale = 100;
+    for (++pos; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos) {
+      millis += (s[pos] - '0') * scale;
+      scale /= 10;
+    }
+  }
+  std::int64_t offset_s = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    const int sign = s[pos] == '-' ? -1 : 1;
+    const int hh = Digits(s, pos + 1, 2, ok), mm = Digits(s, pos + 4, 2, ok);
+    if (!ok || pos + 6 != s.size() || s[pos + 3] != ':' || hh > 23 || mm > 59)
+      return std::nullopt;
+    offset_s = sign * (hh * 3600 + mm * 60);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  const std::int64_t seconds = timegm(&tm) - offset_s;
+  return seconds * 1000 + millis;
+}
+
+std::variant<Submission, Error> ParseSubmission(std::string_view body, const Limits& limits,
+                                                std::int64_t now_ms, Source source) {
+  if (!core::IsValidUtf8(body)) return Fail("invalid_utf8", "", "body is not valid UTF-8");
+  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Fail("invalid_json", "", "body is not valid JSON");
+  if (!doc.is_object()) return Fail("not_an_object", "", "body must be a JSON object");
+
+  Submission s;
+  for (auto& [key, value] : doc.items()) {
+    if (key == "task") {
+      if (!value.is_string()) return Fail("invalid_field", key, "task must be a string");
+      s.task = value.get<std::string>();
+    } else if (key == "domain") {
+      if (!value.is_string()) return Fail("invalid_field", key, "domain must be a string");
+      s.domain = value.get<std::string>();
+    } else if (key == "callback_url") {
+      if (value.is_null()) continue;
+      if (!value.is_string() || value.get_ref<const std::string&>().size() > 2048 ||
+          !ValidUrl(value.get<std::string>()))
+        return Fail("invalid_field", key, "callback_url must be an http(s) URL of <= 2048 bytes");
+      s.callback_url = value.get<std::string>();
+    } else if (key == "idempotency_key") {
+      if (value.is_null()) continue;
+      if (!value.is_string() || value.get_ref<const std::string&>().empty() ||
+          value.get_ref<const std::string&>().size() > 256)
+        return Fail("invalid_field", key, "idempotency_key must be a string of 1..256 bytes");
+      s.idempotency_key = value.get<std::string>();
+    } else if (key == "deadline") {
+      if (value.is_null()) continue;
+      std::optional<std::int64_t> at;
+      if (value.is_number() && value.get<double>() > 0 &&
+          value.get<double>() <= static_cast<double>(limits.max_deadline_seconds)) {
+        at = now_ms + static_cast<std::int64_t>(value.get<double>() * 1000);
+      } else if (value.is_string()) {
+        at = ParseRfc3339(value.get<std::string>());
+      }
+      if (!at || *at <= now_ms || *at > now_ms + limits.max_deadline_seconds * 1000)
+        return Fail("invalid_field", key,
+                    "deadline must be a future RFC 3339 time or a positive number of seconds, "
+                    "at most " + std::to_string(limits.max_deadline_seconds) + " s away");
+      s.deadline_unix_ms = at;
+    } else if (key == "metadata") {
+      if (value.is_null()) continue;
+      if (!value.is_object()) return Fail("invalid_field", key, "metadata must be an object");
+      s.metadata_json = value.dump();
+      if (s.metadata_json.size() > limits.max_metadata_bytes)
+        return Fail("too_large", key,
+                    "metadata exceeds " + std::to_string(limits.max_metadata_bytes) + " bytes");
+    } else if (source == Source::kEnvelope && key == "id") {
+      if (!value.is_string() || !core::IsUuid(value.get<std::string>()))
+        return Fail("invalid_field", key, "id must be a UUID string");
+      s.id = value.get<std::string>();
+    } else if (source == Source::kEnvelope && key == "tenant") {
+      if (!value.is_string() || value.get_ref<const std::string&>().empty() ||
+          value.get_ref<const std::string&>().size() > 128)
+        return Fail("invalid_field", key, "tenant must be a string of 1..128 bytes");
+      s.tenant = value.get<std::string>();
+    } else if (source == Source::kEnvelope && key == "v") {
+      if (value != 1) return Fail("invalid_field", key, "unsupported envelope version");
+    } else {
+      return Fail("unknown_field", key, "unknown field '" + key + "'");
+    }
+  }
+  if (!doc.contains("task")) return Fail("missing_field", "task", "task is required");
+  if (s.task.find_first_not_of(" \t\r\n") == std::string::npos)
+    return Fail("invalid_field", "task", "task must not be empty");
+  if (s.task.size() > limits.max_task_bytes)
+    return Fail("too_large", "task",
+                "task exceeds " + std::to_string(limits.max_task_bytes) + " bytes");
+  if (!limits.domains.contains(s.domain))
+    return Fail("unknown_domain", "domain", "unknown domain '" + s.domain + "'");
+  return s;
+}
+
+}  // namespace triage::intake

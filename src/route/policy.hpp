@@ -1,0 +1,31 @@
+// Routing policy: which tiers a domain answers inline with a standard model and which go to
+// the reasoning queue, and when an inline answer's confidence is too low to keep. Pure.
+#pragma once
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "core/tier.hpp"
+
+namespace triage::route {
+
+enum class Route { kInline, kReasoning };
+std::string_view ToString(Route route);
+
+struct PolicyOptions {
+  // `policy.inline_tiers`: tiers answered inline unless the domain overrides them.
+  std::set<core::Tier> inline_tiers = {core::Tier::kTrivial, core::Tier::kEasy};
+  // `policy.domain.<name>.inline_tiers`
+  std::map<std::string, std::set<core::Tier>, std::less<>> inline_tiers_by_domain;
+  // `policy.escalate_below_confidence`: an inline answer whose self-reported confidence is
+  // below this goes to the reasoning queue; 0 keeps every inline answer.
+  double escalate_below_confidence = 0.0;
+};
+
+Route Decide(const PolicyOptions& policy, std::string_view domain, core::Tier tier);
+// A missing confidence never escalates on its own: the seed warns it is poorly calibrated.
+bool ShouldEscalate(const PolicyOptions& policy, std::optional<double> confidence);
+
+}  // namespace triage::route
