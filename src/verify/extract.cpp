@@ -257,7 +257,8 @@ std::vector<NumberSpan> FindNumbers(std::string_view text) {
   while (i < n) {
     bool starts = IsDigit(text[i]) || (text[i] == '.' && i + 1 < n && IsDigit(text[i + 1]) &&
                                        (i == 0 || !IsDigit(text[i - 1])));
-    if (!starts || (i > 0 && (IsAlpha(text[i - 1]) || IsDigit(text[i - 1])))) {
+    // Not glued to a word ("AZYUK2A") and not an exponent ("m^2").
+    if (!starts || (i > 0 && (IsAlpha(text[i - 1]) || IsDigit(text[i - 1]) || text[i - 1] == '^'))) {
       ++i;
       continue;
     }

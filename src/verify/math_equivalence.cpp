@@ -99,9 +99,10 @@ void RemoveWord(std::string& s, std::string_view word) {
   }
 }
 
-std::string Normalize(std::string_view input) {
+// Unicode look-alikes (minus signs, full-width digits, ≤, π ...) as ASCII LaTeX. Applied before
+// extraction too, so "−5" is found as a negative number.
+std::string NormalizeUnicode(std::string_view input) {
   std::string s(input);
-  // Unicode look-alikes first, so the rest of the pipeline sees ASCII LaTeX.
   static const std::pair<std::string_view, std::string_view> kUnicode[] = {
       {"\u2212", "-"}, {"\u2013", "-"}, {"\u2014", "-"}, {"\u00d7", "*"}, {"\u22c5", "*"},
       {"\u00b7", "*"}, {"\u00f7", "/"}, {"\u2264", "\\le "}, {"\u2265", "\\ge "},
@@ -125,6 +126,11 @@ std::string Normalize(std::string_view input) {
     }
     s = std::move(out);
   }
+  return s;
+}
+
+std::string Normalize(std::string_view input) {
+  std::string s = NormalizeUnicode(input);
   // "\\frac" (an escaped backslash in the source) means "\frac"; "\\" before a space or digit
   // is a matrix row break and stays.
   {
@@ -241,7 +247,8 @@ bool IsTextCommand(std::string_view name) {
          name == "boxed" || name == "fbox" || name == "hbox" || name == "textup";
 }
 
-std::vector<Token> Lex(std::string_view s, std::size_t max_tokens) {
+std::vector<Token> Lex(std::string_view s, std::size_t max_tokens, int depth = 0) {
+  if (depth > 8) throw BudgetError("boxes nested deeper than the budget");
   std::vector<Token> out;
   std::size_t i = 0;
   int paren_depth = 0;
@@ -331,7 +338,7 @@ std::vector<Token> Lex(std::string_view s, std::size_t max_tokens) {
           i = close + 1;
           if (name == "boxed" || name == "fbox") {
             // A box inside an answer is just grouping: re-lex its contents in place.
-            auto inner = Lex(content, max_tokens - out.size());
+            auto inner = Lex(content, max_tokens - out.size(), depth + 1);
             out.push_back({Tok::kSym, "{"});
             out.insert(out.end(), inner.begin(), inner.end());
             out.push_back({Tok::kSym, "}"});
@@ -404,7 +411,7 @@ struct SymbolTable {
 struct Budget {
   Clock::time_point deadline;
   void Check() const {
-    if (Clock::now() > deadline) throw BudgetError("time budget exhausted");
+    if (Clock::now() >= deadline) throw BudgetError("time budget exhausted");
   }
 };
 
@@ -520,6 +527,7 @@ class Parser {
   }
 
   Value ParseAnswerRange(std::size_t b, std::size_t e) {
+    DepthGuard guard(depth_);
     while (b < e && (IsSym(toks_[b], ",") || IsSym(toks_[b], ";"))) ++b;
     while (e > b && (IsSym(toks_[e - 1], ",") || IsSym(toks_[e - 1], ";"))) --e;
     if (b >= e) throw ParseError("empty answer");
@@ -1645,13 +1653,6 @@ std::optional<Value> ParseBare(std::string_view raw, SymbolTable& symbols, const
       v.text = text;
       return v;
     }
-    if (has_alpha && text.size() <= 200) {
-      Value v;
-      v.kind = Value::Kind::kText;
-      v.text = text;
-      why = e.what();
-      return v;
-    }
     why = e.what();
     return std::nullopt;
   }
@@ -1735,6 +1736,14 @@ Verdict Run(std::string_view gold, std::string_view pred, bool extract_gold, boo
 }  // namespace
 
 Verdict VerifyMath(std::string_view gold, std::string_view answer, const MathOptions& options) {
+  auto has_unicode = [](std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+  };
+  if (has_unicode(gold) || has_unicode(answer)) {
+    std::string g = has_unicode(gold) ? NormalizeUnicode(gold) : std::string(gold);
+    std::string a = has_unicode(answer) ? NormalizeUnicode(answer) : std::string(answer);
+    return Run(g, a, options.extract_gold, options.extract_answer, options);
+  }
   return Run(gold, answer, options.extract_gold, options.extract_answer, options);
 }
 

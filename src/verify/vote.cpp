@@ -12,6 +12,10 @@ VoteResult MajorityVote(const std::vector<std::string>& responses, const MathOpt
     // The first extraction candidate that the comparator can read.
     std::string answer;
     for (const auto& candidate : ExtractCandidates(responses[i], options.extract)) {
+      // A whole response of prose ("I am not sure") is no vote.
+      if (candidate.method == ExtractionMethod::kWhole &&
+          std::count(candidate.answer.begin(), candidate.answer.end(), ' ') >= 2)
+        continue;
       if (!CanonicalMathAnswer(candidate.answer, bare).empty()) {
         answer = candidate.answer;
         break;
