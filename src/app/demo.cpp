@@ -44,6 +44,22 @@ struct Row {
   int attempts = 0;
 };
 
+// Built outside the coroutine: GCC 12 miscompiles initializer lists inside coroutines.
+http::ClientRequest SubmitRequest(const std::string& api, const std::string& callback,
+                                  const Problem& problem, size_t index) {
+  json body = {{"task", problem.text},
+               {"domain", "math"},
+               {"callback_url", callback},
+               {"metadata", {{"demo_index", index},
+                             {"sim", {{"difficulty", problem.difficulty},
+                                      {"expected_answer", problem.answer}}}}}};
+  http::ClientRequest request;
+  request.url = api;
+  request.body = body.dump();
+  request.headers = {{"content-type", "application/json"}};
+  return request;
+}
+
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -181,17 +197,7 @@ int RunDemo(Config config, const DemoOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   auto submitter = [&](size_t first) -> net::awaitable<void> {
     for (size_t i = first; i < problems.size(); i += 32) {
-      json body = {{"task", problems[i].text},
-                   {"domain", "math"},
-                   {"callback_url", callback},
-                   {"metadata", {{"demo_index", i},
-                                 {"sim", {{"difficulty", problems[i].difficulty},
-                                          {"expected_answer", problems[i].answer}}}}}};
-      http::ClientRequest request;
-      request.url = api;
-      request.body = body.dump();
-      request.headers = {{"content-type", "application/json"}};
-      const auto response = co_await http::Send(std::move(request));
+      const auto response = co_await http::Send(SubmitRequest(api, callback, problems[i], i));
       if (response.status != 202)
         throw std::runtime_error("submit failed: " + std::to_string(response.status) + " " +
                                  response.body + response.error);

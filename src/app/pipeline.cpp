@@ -186,15 +186,91 @@ json JobJson(const store::JobRecord& j) {
 }
 
 // The envelope on `<prefix>.jobs` for a job already stored (from the API or the reaper).
-std::string EnvelopeFor(const store::JobRecord& j) {
+template <class Job>  // store::NewJob or store::JobRecord
+std::string EnvelopeFor(const Job& j) {
   json out = {{"v", 1}, {"id", j.id}, {"tenant", j.tenant}, {"task", j.task.text},
               {"domain", j.task.domain}, {"metadata", json::parse(j.metadata_json, nullptr, false)}};
   if (j.callback_url) out["callback_url"] = *j.callback_url;
   if (j.idempotency_key) out["idempotency_key"] = *j.idempotency_key;
+  if (j.deadline_unix_ms) out["deadline"] = Rfc3339(*j.deadline_unix_ms);
   return out.dump();
 }
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// JSON built outside coroutines: GCC 12 miscompiles initializer lists inside them.
+
+std::string DeadLetterJson(const queue::Message& m, const std::string& reason,
+                           const std::string& message) {
+  json letter = {{"reason", reason}, {"message", message},   {"topic", m.topic},
+                 {"partition", m.partition}, {"offset", m.offset}, {"key", m.key}};
+  if (core::IsValidUtf8(m.payload)) letter["payload"] = m.payload;
+  else letter["payload_base64"] = notify::Base64Encode(m.payload);
+  return Dump(letter);
+}
+
+// The completion event: the outbox payload, the webhook body and the `completed` message.
+std::string CompletionEvent(const store::JobRecord& job, const store::Completion& completion,
+                            std::int64_t now_ms) {
+  core::Micros cost = job.cost_micros;  // attempts before an escalation
+  for (const auto& a : completion.attempts) cost += a.cost_micros;
+  const auto last = completion.attempts.empty() ? store::AttemptRecord{} : completion.attempts.back();
+  json data = {{"id", job.id},
+               {"tenant", job.tenant},
+               {"state", core::ToString(completion.state)},
+               {"domain", job.task.domain},
+               {"tier", job.tier ? json(*job.tier) : json(nullptr)},
+               {"route", job.route ? json(*job.route) : json(nullptr)},
+               {"answer", completion.answer ? json(*completion.answer) : json(nullptr)},
+               {"verification", core::ToString(completion.verification)},
+               {"error", completion.error ? json(*completion.error) : json(nullptr)},
+               {"model", last.model},
+               {"simulated", last.simulated},
+               {"attempts", job.attempts.size() + completion.attempts.size()},
+               {"cost_micros", cost},
+               {"metadata", json::parse(job.metadata_json, nullptr, false)}};
+  return Dump({{"type", "job." + std::string(core::ToString(completion.state))},
+               {"timestamp", Rfc3339(now_ms)},
+               {"data", std::move(data)}});
+}
+
+std::vector<std::pair<std::string, std::string>> WebhookHeaders(
+    const store::OutboxItem& item, std::int64_t timestamp_s, const std::optional<std::string>& key) {
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"content-type", "application/json"},
+      {"webhook-id", item.webhook_id},
+      {"webhook-timestamp", std::to_string(timestamp_s)}};
+  if (key)
+    headers.emplace_back("webhook-signature",
+                         notify::Sign(*key, item.webhook_id, timestamp_s, item.payload_json));
+  return headers;
+}
+
+std::string ErrorJson(const intake::Error& e) {
+  json body = {{"error", {{"code", e.code}, {"message", e.message}}}};
+  if (!e.field.empty()) body["error"]["field"] = e.field;
+  return Dump(body);
+}
+
+std::string AcceptedJson(const store::InsertResult& inserted) {
+  json body = {{"id", inserted.id}, {"duplicate", !inserted.inserted}};
+  if (inserted.inserted) body["state"] = "queued";
+  return Dump(body);
+}
+
+// Outside any coroutine: GCC 12 miscompiles aggregate initialisation inside one.
+store::NewJob ToNewJob(const intake::Submission& s, std::string id, std::string source) {
+  store::NewJob job;
+  job.id = std::move(id);
+  job.tenant = s.tenant;
+  job.task = {s.task, s.domain};
+  job.source = std::move(source);
+  job.callback_url = s.callback_url;
+  job.idempotency_key = s.idempotency_key;
+  job.deadline_unix_ms = s.deadline_unix_ms;
+  job.metadata_json = s.metadata_json;
+  return job;
+}
 
 std::string ResultJson(const providers::ModelResponse& r) {
   return Dump({{"text", r.text}, {"model", r.model}, {"finish_reason", r.finish_reason}});
@@ -232,23 +308,21 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
 
   net::awaitable<void> DeadLetter(const queue::Message& m, const std::string& reason,
                                   const std::string& message) {
-    json letter = {{"reason", reason}, {"message", message},   {"topic", m.topic},
-                   {"partition", m.partition}, {"offset", m.offset}, {"key", m.key}};
-    if (core::IsValidUtf8(m.payload)) letter["payload"] = m.payload;
-    else letter["payload_base64"] = notify::Base64Encode(m.payload);
     log->warn("dead-lettering {}/{}@{}: {}: {}", m.topic, m.partition, m.offset, reason, message);
-    co_await MustProduce(topics.dlq, m.key, Dump(letter));
+    const auto letter = DeadLetterJson(m, reason, message);
+    co_await MustProduce(topics.dlq, m.key, letter);
   }
 
   // Runs `step` until it succeeds: transient failures forever (with capped backoff), others a
   // few times before the message goes to the dead-letter topic with the reason.
-  template <class Step>
-  net::awaitable<void> Process(const queue::Message& m, Step step) {
+  using Step = net::awaitable<void> (State::*)(const queue::Message&);
+  net::awaitable<void> Process(queue::Message m, Step step) {
+    auto self = shared_from_this();
     for (int attempt = 1;; ++attempt) {
       std::string failure;
       bool transient = false;
       try {
-        co_await step(m);
+        co_await (this->*step)(m);
         co_return;
       } catch (const TransientError& e) {
         failure = e.what();
@@ -295,28 +369,7 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
 
   net::awaitable<void> Finish(const store::JobRecord& job, const std::string& token,
                               store::Completion completion) {
-    core::Micros cost = job.cost_micros;
-    for (const auto& a : completion.attempts) cost += a.cost_micros;
-    const auto& last = completion.attempts.empty() ? store::AttemptRecord{}
-                                                   : completion.attempts.back();
-    json data = {{"id", job.id},
-                 {"tenant", job.tenant},
-                 {"state", core::ToString(completion.state)},
-                 {"domain", job.task.domain},
-                 {"tier", job.tier ? json(*job.tier) : json(nullptr)},
-                 {"route", job.route ? json(*job.route) : json(nullptr)},
-                 {"answer", completion.answer ? json(*completion.answer) : json(nullptr)},
-                 {"verification", core::ToString(completion.verification)},
-                 {"error", completion.error ? json(*completion.error) : json(nullptr)},
-                 {"model", last.model},
-                 {"simulated", last.simulated},
-                 {"attempts", job.attempts.size() + completion.attempts.size()},
-                 {"cost_micros", cost},
-                 {"metadata", json::parse(job.metadata_json, nullptr, false)}};
-    completion.event_json =
-        Dump({{"type", "job." + std::string(core::ToString(completion.state))},
-              {"timestamp", Rfc3339(NowMs())},
-              {"data", std::move(data)}});
+    completion.event_json = CompletionEvent(job, completion, NowMs());
     const bool done = co_await db.Run([id = job.id, token, completion](pqxx::connection& c) {
       return store::CompleteJob(c, id, token, completion);
     });
@@ -342,10 +395,10 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
       co_return;
     }
     const auto& s = std::get<intake::Submission>(parsed);
-    store::NewJob job{s.id.value_or(core::UuidFromName(m.topic + '/' + std::to_string(m.partition) +
-                                                       '/' + std::to_string(m.offset))),
-                      s.tenant, {s.task, s.domain}, "kafka", s.callback_url,
-                      s.idempotency_key, s.deadline_unix_ms, s.metadata_json};
+    const auto job = ToNewJob(
+        s, s.id.value_or(core::UuidFromName(m.topic + '/' + std::to_string(m.partition) + '/' +
+                                            std::to_string(m.offset))),
+        "kafka");
     const auto inserted =
         co_await db.Run([job](pqxx::connection& c) { return store::InsertJob(c, job); });
     co_await RouteJob(inserted.id);
@@ -547,13 +600,7 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
     request.url = *item.callback_url;
     request.body = item.payload_json;
     request.timeout = std::chrono::milliseconds(config.webhook_timeout_ms);
-    request.headers = {{"content-type", "application/json"},
-                       {"webhook-id", item.webhook_id},
-                       {"webhook-timestamp", std::to_string(timestamp)}};
-    if (config.webhook_key)
-      request.headers.emplace_back(
-          "webhook-signature",
-          notify::Sign(*config.webhook_key, item.webhook_id, timestamp, item.payload_json));
+    request.headers = WebhookHeaders(item, timestamp, config.webhook_key);
     const auto response = co_await http::Send(std::move(request));
     if (response.status >= 200 && response.status < 300) {
       co_await db.Run([id = item.id](pqxx::connection& c) { store::MarkWebhookDelivered(c, id); });
@@ -633,31 +680,20 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
       const auto status = e->code == "too_large"        ? http::Status::payload_too_large
                           : e->code == "unknown_domain" ? http::Status::unprocessable_entity
                                                         : http::Status::bad_request;
-      json body = {{"error", {{"code", e->code}, {"message", e->message}}}};
-      if (!e->field.empty()) body["error"]["field"] = e->field;
-      co_return http::JsonResponse(req, status, Dump(body));
+      co_return http::JsonResponse(req, status, ErrorJson(*e));
     }
     const auto& s = std::get<intake::Submission>(parsed);
-    store::NewJob job{core::NewUuidV7(), tenant, {s.task, s.domain}, "http", s.callback_url,
-                      s.idempotency_key, s.deadline_unix_ms, s.metadata_json};
+    auto job = ToNewJob(s, core::NewUuidV7(), "http");
+    job.tenant = tenant;
     const auto inserted = co_await db.Run([job](pqxx::connection& c) { return store::InsertJob(c, job); });
     if (inserted.inserted) {
       // The row is durable: if this message is lost, the reaper sends the job again.
-      store::JobRecord record;
-      record.id = job.id;
-      record.tenant = job.tenant;
-      record.task = job.task;
-      record.callback_url = job.callback_url;
-      record.idempotency_key = job.idempotency_key;
-      record.metadata_json = job.metadata_json;
-      producer.Produce(topics.jobs, job.id, EnvelopeFor(record), [id = job.id, log = log](std::string e) {
+      producer.Produce(topics.jobs, job.id, EnvelopeFor(job), [id = job.id, log = log](std::string e) {
         if (!e.empty()) log->warn("job_id={} not yet on Kafka ({}); the reaper will resend it", id, e);
       });
     }
-    json body = {{"id", inserted.id}, {"state", "queued"}, {"duplicate", !inserted.inserted}};
-    if (!inserted.inserted) body.erase("state");
     auto res = http::JsonResponse(req, inserted.inserted ? http::Status::accepted : http::Status::ok,
-                                  Dump(body));
+                                  AcceptedJson(inserted));
     res.set(boost::beast::http::field::location, "/v1/jobs/" + inserted.id);
     co_return res;
   }
@@ -674,17 +710,9 @@ void Pipeline::Start(const Roles& roles) {
   s->running = true;
   const auto& c = s->config;
   // Each message runs as its own coroutine; `done` lets the consumer commit its offset.
-  auto on_message = [s](auto step) {
+  auto on_message = [s](State::Step step) {
     return [s, step](queue::Message m, queue::Consumer::Done done) {
-      auto shared = std::make_shared<queue::Message>(std::move(m));
-      net::co_spawn(
-          s->io,
-          [s, shared, step]() -> net::awaitable<void> {
-            co_await s->Process(*shared, [s, step](const queue::Message& msg) {
-              return ((*s).*step)(msg);
-            });
-          },
-          [done](std::exception_ptr) { done(); });
+      net::co_spawn(s->io, s->Process(std::move(m), step), [done](std::exception_ptr) { done(); });
     };
   };
   if (roles.router) {

@@ -55,7 +55,7 @@ struct Server::State : std::enable_shared_from_this<State> {
           ec == net::error::eof || ec == net::error::connection_reset)
         break;
       if (ec) {
-        Request req{bhttp::verb::unknown, "/", 11};
+        Request req(bhttp::verb::unknown, "/", 11);
         req.keep_alive(false);
         const bool too_big = ec == bhttp::error::body_limit;
         auto res = too_big ? ErrorResponse(req, Status::payload_too_large, "body_too_large",
@@ -165,7 +165,7 @@ namespace {
 
 template <class Stream>
 net::awaitable<ClientResponse> Exchange(Stream& stream, const ClientRequest& r, const Url& url) {
-  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(r.method), url.target, 11};
+  bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(r.method), url.target, 11);
   req.set(bhttp::field::host, url.host);
   req.set(bhttp::field::user_agent, "triage");
   for (const auto& [k, v] : r.headers) req.set(k, v);

@@ -33,13 +33,9 @@ class Db {
   // after a broken connection, so it must not have side effects outside the database.
   template <class F>
   auto Run(F fn) -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::connection&>> {
-    using R = std::invoke_result_t<F&, pqxx::connection&>;
-    co_return co_await boost::asio::co_spawn(
-        pool_.get_executor(),
-        [this, fn = std::move(fn)]() mutable -> boost::asio::awaitable<R> {
-          co_return RunBlocking(fn);
-        },
-        boost::asio::use_awaitable);
+    // A plain coroutine function, not a lambda: GCC 12 destroys lambda-coroutine captures twice.
+    co_return co_await boost::asio::co_spawn(pool_.get_executor(), Invoke(this, std::move(fn)),
+                                             boost::asio::use_awaitable);
   }
 
   // The same, on the calling thread (CLI commands, tests, non-coroutine code).
@@ -72,6 +68,11 @@ class Db {
   }
 
  private:
+  template <class F>
+  static auto Invoke(Db* db, F fn)
+      -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::connection&>> {
+    co_return db->RunBlocking(fn);
+  }
   std::unique_ptr<pqxx::connection> Acquire();
   void Release(std::unique_ptr<pqxx::connection> conn);
 
