@@ -1,7 +1,7 @@
 // Classifier speed: trained model and seed heuristic per 500-character task, and model load.
 // Tasks are real problem texts cut to 500 bytes, rotated so the weights are not all in cache.
-// Data: $TRIAGE_DATA_DIR (default ../shared/data next to the project); model: $TRIAGE_CLASSIFIER_MODEL
-// (default models/classifier.bin in the project).
+// Data: $TRIAGE_DATA_DIR (default ../shared/data next to the project); model:
+// $TRIAGE_CLASSIFIER_MODEL (default models/classifier.bin in the project).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -32,8 +32,9 @@ const std::vector<std::string>& Tasks() {
   static const std::vector<std::string> tasks = [] {
     std::vector<std::string> out;
     const auto dir = DataDir();
-    for (const char* file : {"classify/math_train.jsonl", "classify/gsm8k_train.jsonl",
-                             "classify/competition.jsonl", "code/mbpp.jsonl", "code/humaneval.jsonl"}) {
+    for (const char* file :
+         {"classify/math_train.jsonl", "classify/gsm8k_train.jsonl", "classify/competition.jsonl",
+          "code/mbpp.jsonl", "code/humaneval.jsonl"}) {
       std::ifstream in(dir / file);
       if (!in) {
         std::cerr << "missing data file " << (dir / file) << " (set TRIAGE_DATA_DIR)\n";

@@ -12,9 +12,12 @@ constexpr int kK = core::kTierCount;
 
 std::string_view SplitName(Split split) {
   switch (split) {
-    case Split::kTrain: return "train";
-    case Split::kHeldOut: return "heldout";
-    case Split::kAll: break;
+    case Split::kTrain:
+      return "train";
+    case Split::kHeldOut:
+      return "heldout";
+    case Split::kAll:
+      break;
   }
   return "all";
 }
@@ -78,8 +81,8 @@ std::string MatrixJson(const ConfusionMatrix& m) {
 }
 
 std::string FiguresJson(const ConfusionMatrix& m) {
-  std::string s = "{\"items\":" + std::to_string(m.Total()) + ",\"accuracy\":" + Fixed(m.Accuracy()) +
-                  ",\"macro_f1\":" + Fixed(m.MacroF1()) +
+  std::string s = "{\"items\":" + std::to_string(m.Total()) +
+                  ",\"accuracy\":" + Fixed(m.Accuracy()) + ",\"macro_f1\":" + Fixed(m.MacroF1()) +
                   ",\"macro_f1_gold_tiers\":" + Fixed(m.MacroF1GoldTiers()) + ",\"f1\":{";
   bool first = true;
   for (auto tier : core::kAllTiers)
@@ -92,9 +95,10 @@ std::string FiguresJson(const ConfusionMatrix& m) {
 
 void PrintRow(std::ostream& out, const std::string& name, const EvalFigures& f) {
   char line[200];
-  std::snprintf(line, sizeof line, "%-13s %6zu  %6.1f %6.1f   %6.1f %6.1f %+7.1f   %6.1f %6.1f %+7.1f\n",
-                name.c_str(), f.model.Total(), 100 * f.model.Accuracy(),
-                100 * f.heuristic.Accuracy(), 100 * f.model.MacroF1(), 100 * f.heuristic.MacroF1(),
+  std::snprintf(line, sizeof line,
+                "%-13s %6zu  %6.1f %6.1f   %6.1f %6.1f %+7.1f   %6.1f %6.1f %+7.1f\n", name.c_str(),
+                f.model.Total(), 100 * f.model.Accuracy(), 100 * f.heuristic.Accuracy(),
+                100 * f.model.MacroF1(), 100 * f.heuristic.MacroF1(),
                 100 * (f.model.MacroF1() - f.heuristic.MacroF1()), 100 * f.model.MacroF1GoldTiers(),
                 100 * f.heuristic.MacroF1GoldTiers(),
                 100 * (f.model.MacroF1GoldTiers() - f.heuristic.MacroF1GoldTiers()));
@@ -121,22 +125,25 @@ int RunTrain(const TrainOptions& options, std::ostream& out, std::ostream& err) 
     ++per_tier[static_cast<int>(item.tier)];
   }
   out << "training on " << examples.size() << " items:";
-  for (int c = 0; c < kK; ++c) out << " " << core::ToString(static_cast<core::Tier>(c)) << "=" << per_tier[c];
+  for (int c = 0; c < kK; ++c)
+    out << " " << core::ToString(static_cast<core::Tier>(c)) << "=" << per_tier[c];
   out << "\n";
 
   const auto& p = options.params;
   std::ostringstream meta;
   meta << "triage classifier train; format=" << kModelFormatVersion << "; items=" << examples.size()
        << "; split=" << SplitName(options.split) << "; data=";
-  for (size_t i = 0; i < options.data.size(); ++i) meta << (i ? "," : "") << options.data[i].filename().string();
-  meta << "; hash_bits=" << p.features.hash_bits << "; char_ngrams=" << p.features.char_ngram_min << "-"
-       << p.features.char_ngram_max << "; word_bigrams=" << p.features.word_bigrams
+  for (size_t i = 0; i < options.data.size(); ++i)
+    meta << (i ? "," : "") << options.data[i].filename().string();
+  meta << "; hash_bits=" << p.features.hash_bits << "; char_ngrams=" << p.features.char_ngram_min
+       << "-" << p.features.char_ngram_max << "; word_bigrams=" << p.features.word_bigrams
        << "; epochs=" << p.epochs << "; learning_rate=" << p.learning_rate << "; l2=" << p.l2
        << "; class_weight_power=" << p.class_weight_power << "; seed=" << p.seed;
 
   const auto start = std::chrono::steady_clock::now();
   const auto params = TrainModel(examples, p, meta.str());
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto bytes = SerializeModel(params);
   {
     std::ofstream file(options.out, std::ios::binary | std::ios::trunc);
@@ -170,12 +177,14 @@ int RunEval(const EvalOptions& options, std::ostream& out, std::ostream& err) {
     return 2;
   }
   std::ostringstream log;
-  const auto items = LoadItems(options.data, options.config, options.split, options.json ? log : out, err);
+  const auto items =
+      LoadItems(options.data, options.config, options.split, options.json ? log : out, err);
   if (!items) return 2;
   const auto report = Evaluate(*items, *loaded.classifier);
 
   if (options.json) {
-    out << "{\"split\":\"" << SplitName(options.split) << "\",\"heldout_percent\":" << kHeldOutPercent
+    out << "{\"split\":\"" << SplitName(options.split)
+        << "\",\"heldout_percent\":" << kHeldOutPercent
         << ",\"model\":" << JsonQuote(options.model.string())
         << ",\"tiers\":[\"trivial\",\"easy\",\"medium\",\"hard\",\"requires_reasoning\"]"
         << ",\"overall\":{\"model\":" << FiguresJson(report.overall.model)
@@ -216,14 +225,16 @@ int RunClassify(const ClassifyOptions& options, std::ostream& out, std::ostream&
   if (!options.model.empty()) {
     auto loaded = TrainedClassifier::Load(options.model);
     if (!loaded) {
-      err << "error: " << loaded.error << "\nHint: pass --model FILE, or --model \"\" for the heuristic only\n";
+      err << "error: " << loaded.error
+          << "\nHint: pass --model FILE, or --model \"\" for the heuristic only\n";
       return 2;
     }
     model = loaded.classifier->Classify(options.text, options.top_features);
   }
   if (options.json) {
     out << "{\"heuristic\":{\"tier\":\"" << core::ToString(heuristic.tier) << "\",\"reasons\":[";
-    for (size_t i = 0; i < heuristic.reasons.size(); ++i) out << (i ? "," : "") << JsonQuote(heuristic.reasons[i]);
+    for (size_t i = 0; i < heuristic.reasons.size(); ++i)
+      out << (i ? "," : "") << JsonQuote(heuristic.reasons[i]);
     out << "]}";
     if (model) {
       out << ",\"model\":{\"tier\":\"" << core::ToString(model->tier) << "\",\"probabilities\":{";
@@ -242,9 +253,11 @@ int RunClassify(const ClassifyOptions& options, std::ostream& out, std::ostream&
   if (model) {
     out << "tier: " << core::ToString(model->tier) << " (trained model)\n";
     for (int c = 0; c < kK; ++c)
-      out << "  p(" << core::ToString(static_cast<core::Tier>(c)) << ") = " << Fixed((*model->probabilities)[c]) << "\n";
+      out << "  p(" << core::ToString(static_cast<core::Tier>(c))
+          << ") = " << Fixed((*model->probabilities)[c]) << "\n";
     out << "strongest features (push towards " << core::ToString(model->tier) << "):\n";
-    for (const auto& f : model->top_features) out << "  " << Fixed(f.weight) << "  " << f.name << "\n";
+    for (const auto& f : model->top_features)
+      out << "  " << Fixed(f.weight) << "  " << f.name << "\n";
   }
   out << "heuristic: " << core::ToString(heuristic.tier);
   for (const auto& r : heuristic.reasons) out << " [" << r << "]";

@@ -1,9 +1,10 @@
 #include "classify/dataset.hpp"
 
+#include <toml++/toml.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "classify/unicode_word.hpp"
 
@@ -57,11 +58,15 @@ class JsonReader {
     return false;
   }
   void Ws() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
       ++pos_;
   }
   bool Eat(char c) {
-    if (pos_ < s_.size() && s_[pos_] == c) { ++pos_; return true; }
+    if (pos_ < s_.size() && s_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
     return false;
   }
   bool Literal(std::string_view word) {
@@ -92,10 +97,14 @@ class JsonReader {
     for (int i = 0; i < 4; ++i) {
       const char c = s_[pos_++];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= c - '0';
-      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-      else return Bad("bad hex digit in \\u escape");
+      if (c >= '0' && c <= '9')
+        v |= c - '0';
+      else if (c >= 'a' && c <= 'f')
+        v |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        v |= c - 'A' + 10;
+      else
+        return Bad("bad hex digit in \\u escape");
     }
     *out = v;
     return true;
@@ -115,14 +124,30 @@ class JsonReader {
       const char e = s_[pos_++];
       char plain = 0;
       switch (e) {
-        case '"': plain = '"'; break;
-        case '\\': plain = '\\'; break;
-        case '/': plain = '/'; break;
-        case 'b': plain = '\b'; break;
-        case 'f': plain = '\f'; break;
-        case 'n': plain = '\n'; break;
-        case 'r': plain = '\r'; break;
-        case 't': plain = '\t'; break;
+        case '"':
+          plain = '"';
+          break;
+        case '\\':
+          plain = '\\';
+          break;
+        case '/':
+          plain = '/';
+          break;
+        case 'b':
+          plain = '\b';
+          break;
+        case 'f':
+          plain = '\f';
+          break;
+        case 'n':
+          plain = '\n';
+          break;
+        case 'r':
+          plain = '\r';
+          break;
+        case 't':
+          plain = '\t';
+          break;
         case 'u': {
           char32_t cp;
           if (!Hex4(&cp)) return false;
@@ -131,14 +156,17 @@ class JsonReader {
             pos_ += 2;
             char32_t lo;
             if (!Hex4(&lo)) return false;
-            if (lo >= 0xDC00 && lo <= 0xDFFF) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            else pos_ = save;
+            if (lo >= 0xDC00 && lo <= 0xDFFF)
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            else
+              pos_ = save;
           }
           if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // lone surrogate
           if (out) AppendUtf8(*out, cp);
           continue;
         }
-        default: return Bad("bad escape");
+        default:
+          return Bad("bad escape");
       }
       if (out) out->push_back(plain);
     }
@@ -147,17 +175,26 @@ class JsonReader {
     const size_t start = pos_;
     Eat('-');
     size_t digits = 0;
-    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') { ++pos_; ++digits; }
+    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
+      ++pos_;
+      ++digits;
+    }
     if (digits == 0) return Bad("bad number");
     if (Eat('.')) {
       digits = 0;
-      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') { ++pos_; ++digits; }
+      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
+        ++pos_;
+        ++digits;
+      }
       if (digits == 0) return Bad("bad number");
     }
     if (Eat('e') || Eat('E')) {
       if (!Eat('+')) Eat('-');
       digits = 0;
-      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') { ++pos_; ++digits; }
+      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
+        ++pos_;
+        ++digits;
+      }
       if (digits == 0) return Bad("bad number");
     }
     if (out) *out = std::string(s_.substr(start, pos_ - start));
@@ -238,11 +275,21 @@ std::string JsonQuote(std::string_view text) {
     const size_t start = i;
     const char32_t cp = DecodeUtf8(text, i);
     switch (cp) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (cp < 0x20) {
           char buf[16];
@@ -305,7 +352,8 @@ std::variant<ClassifierConfig, std::string> ParseClassifierConfig(std::string_vi
   return config;
 }
 
-std::variant<ClassifierConfig, std::string> LoadClassifierConfig(const std::filesystem::path& path) {
+std::variant<ClassifierConfig, std::string> LoadClassifierConfig(
+    const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) return "cannot open classifier config " + path.string();
   std::stringstream buffer;

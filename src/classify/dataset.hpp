@@ -25,15 +25,15 @@ std::string JsonQuote(std::string_view text);
 
 // One rule of the label table: which records it matches and the tier it gives them.
 struct LabelRule {
-  std::string source;  // the record's "source" field; a trailing '*' matches a prefix
-  std::string group;   // name for per-source figures (default: source)
-  std::optional<core::Tier> tier;                  // every matching record gets this tier...
-  std::string field;                               // ...or the tier is chosen by this field's value
+  std::string source;              // the record's "source" field; a trailing '*' matches a prefix
+  std::string group;               // name for per-source figures (default: source)
+  std::optional<core::Tier> tier;  // every matching record gets this tier...
+  std::string field;               // ...or the tier is chosen by this field's value
   std::map<std::string, core::Tier, std::less<>> tiers;  // value -> tier (when `field` is set)
 };
 
 struct ClassifierConfig {
-  std::string model_path;        // [classifier] model
+  std::string model_path;         // [classifier] model
   std::vector<LabelRule> labels;  // [[classifier.labels]], first match wins
 };
 
@@ -57,9 +57,9 @@ bool IsHeldOut(std::string_view id);
 std::optional<Split> ParseSplit(std::string_view name);  // "train", "heldout", "all"
 
 struct LoadStats {
-  size_t read = 0;        // records read
-  size_t unmapped = 0;    // records no label rule (or label value) matched: skipped
-  size_t other_split = 0; // records of the other split: skipped
+  size_t read = 0;         // records read
+  size_t unmapped = 0;     // records no label rule (or label value) matched: skipped
+  size_t other_split = 0;  // records of the other split: skipped
 };
 
 // Reads JSONL files; keeps records of `split` that a label rule maps to a tier. A record without

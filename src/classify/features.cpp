@@ -36,7 +36,6 @@ bool IsWordByte(unsigned char c) { return IsAsciiLetter(c) || c >= 0x80; }
 
 float Log1p(int count) { return std::log1p(static_cast<float>(count)); }
 
-
 }  // namespace
 
 std::string Validate(const FeatureConfig& config) {
@@ -58,8 +57,14 @@ struct TextStats {
 
 // Per-byte facts for Normalize, looked up once per byte instead of a chain of comparisons.
 enum ByteFlag : uint8_t {
-  kDollar = 1, kMathSymbol = 2, kNewline = 4, kQuestion = 8, kSentenceEnd = 16, kSpace = 32,
-  kNonAsciiByte = 64};
+  kDollar = 1,
+  kMathSymbol = 2,
+  kNewline = 4,
+  kQuestion = 8,
+  kSentenceEnd = 16,
+  kSpace = 32,
+  kNonAsciiByte = 64
+};
 constexpr std::array<uint8_t, 256> kByteFlags = [] {
   std::array<uint8_t, 256> t{};
   t['$'] = kDollar;
@@ -148,7 +153,10 @@ void ForEachHashed(std::string_view norm, const FeatureConfig& config, TextStats
   size_t i = 0;
   while (i < norm.size()) {
     const auto c = static_cast<unsigned char>(norm[i]);
-    if (c == ' ') { ++i; continue; }
+    if (c == ' ') {
+      ++i;
+      continue;
+    }
     const size_t start = i;
     if (IsWordByte(c)) {
       while (i < norm.size() && IsWordByte(static_cast<unsigned char>(norm[i]))) ++i;
@@ -166,8 +174,7 @@ void ForEachHashed(std::string_view norm, const FeatureConfig& config, TextStats
     } else {
       // ">>>" (doctest) and "```" (code fence) runs mark code.
       if ((c == '>' || c == '`') && i + 2 < norm.size() && norm[i + 1] == static_cast<char>(c) &&
-          norm[i + 2] == static_cast<char>(c) &&
-          (i == 0 || norm[i - 1] != c))
+          norm[i + 2] == static_cast<char>(c) && (i == 0 || norm[i - 1] != c))
         ++st.code_markers;
       ++i;
     }
@@ -176,7 +183,8 @@ void ForEachHashed(std::string_view norm, const FeatureConfig& config, TextStats
     const uint64_t h = HashBytes(norm.substr(start, hashed_len));
     sink(kWordKind, static_cast<uint32_t>(Mix(h + kWordSalt) >> shift), start, i - start);
     if (config.word_bigrams && have_prev)
-      sink(kBigramKind, static_cast<uint32_t>(Mix(prev_hash * 0x100000001b3ULL + h + kBigramSalt) >> shift),
+      sink(kBigramKind,
+           static_cast<uint32_t>(Mix(prev_hash * 0x100000001b3ULL + h + kBigramSalt) >> shift),
            prev_start, i - prev_start);
     prev_hash = h;
     prev_start = start;
@@ -202,7 +210,11 @@ void FillDense(std::string_view text, std::string_view norm, const TextStats& st
        Log1p(st.non_ascii),
        Log1p(st.newlines),
        st.truncated ? 1.0f : 0.0f,
-       0, 0, 0, 0, 0,
+       0,
+       0,
+       0,
+       0,
+       0,
        h.competition_indicator >= 0 ? 1.0f : 0.0f,
        h.formal_term >= 0 ? 1.0f : 0.0f,
        h.trivial_phrase >= 0 ? 1.0f : 0.0f};
@@ -222,12 +234,12 @@ void ExtractFeatures(std::string_view text, const FeatureConfig& config, Feature
   text = Normalize(text, out.normalized, st);
   out.hashed.clear();
   std::array<int, kFeatureKindCount> counts{};
-  ForEachHashed(out.normalized, config, st,
-                [&](auto kind, uint32_t bucket, size_t offset, size_t length) {
-                  out.hashed.push_back({bucket, kind.value, static_cast<uint32_t>(offset),
-                                        static_cast<uint32_t>(length)});
-                  ++counts[static_cast<int>(kind.value)];
-                });
+  ForEachHashed(
+      out.normalized, config, st, [&](auto kind, uint32_t bucket, size_t offset, size_t length) {
+        out.hashed.push_back(
+            {bucket, kind.value, static_cast<uint32_t>(offset), static_cast<uint32_t>(length)});
+        ++counts[static_cast<int>(kind.value)];
+      });
   KindScales(counts, out.kind_scale);
   FillDense(text, out.normalized, st, out.dense);
 }
@@ -271,9 +283,12 @@ void SumFeatures(std::string_view text, const FeatureConfig& config, const float
 std::string FeatureName(const Features& features, const HashedFeature& feature) {
   const auto slice = std::string_view(features.normalized).substr(feature.offset, feature.length);
   switch (feature.kind) {
-    case FeatureKind::kWord: return "word:" + std::string(slice);
-    case FeatureKind::kWordBigram: return "bigram:" + std::string(slice);
-    case FeatureKind::kChar: break;
+    case FeatureKind::kWord:
+      return "word:" + std::string(slice);
+    case FeatureKind::kWordBigram:
+      return "bigram:" + std::string(slice);
+    case FeatureKind::kChar:
+      break;
   }
   return "char:\"" + std::string(slice) + "\"";
 }

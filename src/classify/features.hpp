@@ -37,12 +37,12 @@ struct HashedFeature {
 
 // Dense hand features, in this order (names are what explanations print).
 inline constexpr std::array<std::string_view, 23> kDenseNames = {
-    "log_bytes",        "log_words",           "log_dollar_signs",   "log_latex_commands",
-    "log_numbers",      "log_longest_number",  "log_math_symbols",   "log_conditions",
-    "log_steps",        "log_sentences",       "log_questions",      "log_code_markers",
-    "log_non_ascii",    "log_newlines",        "truncated",          "heuristic_trivial",
-    "heuristic_easy",   "heuristic_medium",    "heuristic_hard",     "heuristic_reasoning",
-    "competition_word", "formal_word",         "trivial_phrase"};
+    "log_bytes",        "log_words",          "log_dollar_signs", "log_latex_commands",
+    "log_numbers",      "log_longest_number", "log_math_symbols", "log_conditions",
+    "log_steps",        "log_sentences",      "log_questions",    "log_code_markers",
+    "log_non_ascii",    "log_newlines",       "truncated",        "heuristic_trivial",
+    "heuristic_easy",   "heuristic_medium",   "heuristic_hard",   "heuristic_reasoning",
+    "competition_word", "formal_word",        "trivial_phrase"};
 inline constexpr int kDenseCount = static_cast<int>(kDenseNames.size());
 
 struct Features {

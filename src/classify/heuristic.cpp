@@ -11,9 +11,10 @@ namespace triage::classify {
 namespace {
 
 constexpr std::array<std::string_view, 13> kCompetitionIndicators = {
-    "find all", "prove that", "show that", "how many ways", "aime", "olympiad", "competition",
-    "for all positive integers", "if and only if", "minimum value of", "maximum value of",
-    "sum of all", "product of all"};
+    "find all",       "prove that",       "show that",        "how many ways",
+    "aime",           "olympiad",         "competition",      "for all positive integers",
+    "if and only if", "minimum value of", "maximum value of", "sum of all",
+    "product of all"};
 constexpr std::array<std::string_view, 3> kFormalTerms = {"prove", "verify correctness",
                                                           "formal proof"};
 constexpr std::array<std::string_view, 4> kTrivialPhrases = {"what is", "who is", "when did",
@@ -24,11 +25,26 @@ constexpr std::array<std::string_view, 4> kTrivialPhrases = {"what is", "who is"
 // start with those 4 bytes (every phrase has at least 4), and only those are compared in full.
 // Searching each phrase separately costs about 10x more on a 500-byte task.
 constexpr size_t kPhraseCount = 20;
-constexpr std::array<std::string_view, kPhraseCount> kPhrases = {
-    "find all", "prove that", "show that", "how many ways", "aime", "olympiad", "competition",
-    "for all positive integers", "if and only if", "minimum value of", "maximum value of",
-    "sum of all", "product of all", "prove", "verify correctness", "formal proof", "what is",
-    "who is", "when did", "list the"};
+constexpr std::array<std::string_view, kPhraseCount> kPhrases = {"find all",
+                                                                 "prove that",
+                                                                 "show that",
+                                                                 "how many ways",
+                                                                 "aime",
+                                                                 "olympiad",
+                                                                 "competition",
+                                                                 "for all positive integers",
+                                                                 "if and only if",
+                                                                 "minimum value of",
+                                                                 "maximum value of",
+                                                                 "sum of all",
+                                                                 "product of all",
+                                                                 "prove",
+                                                                 "verify correctness",
+                                                                 "formal proof",
+                                                                 "what is",
+                                                                 "who is",
+                                                                 "when did",
+                                                                 "list the"};
 constexpr int kFormalBase = 13, kTrivialBase = 16;
 
 constexpr uint32_t Prefix4(std::string_view s) {
@@ -103,7 +119,8 @@ enum ByteClass : unsigned char { kAsciiOther = 0, kAsciiWord = 1, kNonAscii = 2 
 constexpr std::array<unsigned char, 256> kByteClass = [] {
   std::array<unsigned char, 256> table{};
   for (int c = 0; c < 256; ++c) {
-    const bool word = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    const bool word =
+        (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
     table[c] = c >= 0x80 ? kNonAscii : word ? kAsciiWord : kAsciiOther;
   }
   return table;
@@ -180,7 +197,8 @@ Classification ClassifyHeuristic(std::string_view task) {
   Classification out;
   out.tier = s.tier;
   if (s.competition_indicator >= 0) {
-    out.reasons.push_back("competition:" + std::string(kCompetitionIndicators[s.competition_indicator]));
+    out.reasons.push_back("competition:" +
+                          std::string(kCompetitionIndicators[s.competition_indicator]));
   } else if (s.formal_term >= 0) {
     out.reasons.push_back("formal:" + std::string(kFormalTerms[s.formal_term]));
   } else if (s.tier == core::Tier::kTrivial) {

@@ -35,11 +35,11 @@ Classification ClassifyHeuristic(std::string_view task);
 // these as hand features). Same cap as ClassifyHeuristic.
 struct HeuristicSignals {
   core::Tier tier = core::Tier::kEasy;
-  int conditions = 0;             // seed's \band\b|\bor\b|\bif\b|\bwhen\b|\bgiven\b, case-sensitive
-  int steps = 0;                  // seed's \bstep\b|\bfirst\b|\bthen\b|\bfinally\b|\bnext\b
-  int competition_indicator = -1; // index of the first competition indicator found, or -1
-  int formal_term = -1;           // index of the first formal-proof term found, or -1
-  int trivial_phrase = -1;        // index of the first trivial question phrase found, or -1
+  int conditions = 0;  // seed's \band\b|\bor\b|\bif\b|\bwhen\b|\bgiven\b, case-sensitive
+  int steps = 0;       // seed's \bstep\b|\bfirst\b|\bthen\b|\bfinally\b|\bnext\b
+  int competition_indicator = -1;  // index of the first competition indicator found, or -1
+  int formal_term = -1;            // index of the first formal-proof term found, or -1
+  int trivial_phrase = -1;         // index of the first trivial question phrase found, or -1
 };
 HeuristicSignals AnalyzeHeuristic(std::string_view task);
 

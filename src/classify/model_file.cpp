@@ -20,7 +20,8 @@ uint64_t Fnv1a64(std::string_view bytes) {
 template <typename T>
 void PutLe(std::string& out, T value) {
   static_assert(std::is_integral_v<T>);
-  for (size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+  for (size_t i = 0; i < sizeof(T); ++i)
+    out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
 void PutFloats(std::string& out, const float* data, size_t count) {
@@ -85,7 +86,8 @@ std::string SerializeModel(const ModelParams& p) {
 }
 
 std::variant<ModelParams, std::string> ParseModel(std::string_view bytes) {
-  if (bytes.size() < sizeof kModelMagic || std::memcmp(bytes.data(), kModelMagic, sizeof kModelMagic) != 0)
+  if (bytes.size() < sizeof kModelMagic ||
+      std::memcmp(bytes.data(), kModelMagic, sizeof kModelMagic) != 0)
     return std::string("not a triage classifier model (bad magic; expected \"TRIAGECM\")");
   if (bytes.size() < kHeaderBytes + 8)
     return "truncated: " + std::to_string(bytes.size()) + " bytes is shorter than the header";
@@ -110,7 +112,8 @@ std::variant<ModelParams, std::string> ParseModel(std::string_view bytes) {
   if (auto err = Validate(p.features); !err.empty()) return "bad feature settings: " + err;
   if (flags > 1u) return "unknown flags " + std::to_string(flags);
   const auto metadata_len = r.Le<uint32_t>();
-  if (metadata_len > kMaxMetadataBytes) return "metadata length " + std::to_string(metadata_len) + " too large";
+  if (metadata_len > kMaxMetadataBytes)
+    return "metadata length " + std::to_string(metadata_len) + " too large";
 
   const size_t buckets = size_t{1} << p.features.hash_bits;
   const size_t float_count = 2 * kDenseCount + kK + kDenseCount * kK + buckets * kK;
@@ -119,7 +122,8 @@ std::variant<ModelParams, std::string> ParseModel(std::string_view bytes) {
     return "truncated: " + std::to_string(bytes.size()) + " bytes, the header announces " +
            std::to_string(expected);
   if (bytes.size() > expected)
-    return "corrupt: " + std::to_string(bytes.size() - expected) + " unexpected bytes after the model";
+    return "corrupt: " + std::to_string(bytes.size() - expected) +
+           " unexpected bytes after the model";
   const uint64_t stored = [&] {
     Reader tail(bytes.substr(expected - 8));
     return tail.Le<uint64_t>();
@@ -130,15 +134,17 @@ std::variant<ModelParams, std::string> ParseModel(std::string_view bytes) {
   p.metadata = std::string(r.Take(metadata_len));
   p.dense_weights.resize(kDenseCount * kK);
   p.hashed_weights.resize(buckets * kK);
-  if (!r.Floats(p.dense_mean.data(), kDenseCount) || !r.Floats(p.dense_inv_std.data(), kDenseCount) ||
-      !r.Floats(p.bias.data(), kK) || !r.Floats(p.dense_weights.data(), p.dense_weights.size()) ||
+  if (!r.Floats(p.dense_mean.data(), kDenseCount) ||
+      !r.Floats(p.dense_inv_std.data(), kDenseCount) || !r.Floats(p.bias.data(), kK) ||
+      !r.Floats(p.dense_weights.data(), p.dense_weights.size()) ||
       !r.Floats(p.hashed_weights.data(), p.hashed_weights.size()))
     return std::string("corrupt: a weight is not a finite number");
   return p;
 }
 
 namespace {
-std::array<float, kK> DenseLogits(const ModelParams& p, const std::array<float, kDenseCount>& dense) {
+std::array<float, kK> DenseLogits(const ModelParams& p,
+                                  const std::array<float, kDenseCount>& dense) {
   std::array<float, kK> z = p.bias;
   for (int j = 0; j < kDenseCount; ++j) {
     const float x = (dense[j] - p.dense_mean[j]) * p.dense_inv_std[j];

@@ -46,8 +46,10 @@ std::string SerializeModel(const ModelParams& params);
 std::variant<ModelParams, std::string> ParseModel(std::string_view bytes);
 
 // Logits for a text's features: bias + standardised dense part + scaled hashed part.
-std::array<float, core::kTierCount> ComputeLogits(const ModelParams& params, const Features& features);
+std::array<float, core::kTierCount> ComputeLogits(const ModelParams& params,
+                                                  const Features& features);
 // Same logits from the fast path's per-kind sums.
-std::array<float, core::kTierCount> ComputeLogits(const ModelParams& params, const FeatureSums& sums);
+std::array<float, core::kTierCount> ComputeLogits(const ModelParams& params,
+                                                  const FeatureSums& sums);
 
 }  // namespace triage::classify

@@ -11,8 +11,7 @@ RouterClassifier MakeRouterClassifier(const std::filesystem::path& model_path, i
   if (model_path.empty())
     return {ClassifyHeuristic, false, "no classifier model configured: using the seed heuristic"};
   auto loaded = TrainedClassifier::Load(model_path);
-  if (!loaded)
-    return {ClassifyHeuristic, false, loaded.error + "; using the seed heuristic"};
+  if (!loaded) return {ClassifyHeuristic, false, loaded.error + "; using the seed heuristic"};
   auto model = loaded.classifier;
   auto classify = [model, top_features](std::string_view task) {
     auto c = model->Classify(task, top_features);

@@ -20,7 +20,8 @@ struct RouterClassifier {
 // falls back to the heuristic with the reason in `note` (log it: routing still works).
 // The trained path fills Classification::probabilities, and puts the model's probability, the
 // `top_features` strongest features and the heuristic's verdict into reasons for the audit trail.
-RouterClassifier MakeRouterClassifier(const std::filesystem::path& model_path, int top_features = 3);
+RouterClassifier MakeRouterClassifier(const std::filesystem::path& model_path,
+                                      int top_features = 3);
 
 // Same, with the model path read from [classifier] model in the TOML file at `config_path`
 // (config/classifier.toml); a relative model path resolves against the working directory.

@@ -107,9 +107,8 @@ Classification TrainedClassifier::Classify(std::string_view text, int top_featur
                     [](const Candidate& a, const Candidate& b) { return a.weight > b.weight; });
   for (size_t i = 0; i < k; ++i) {
     const auto& c = candidates[i];
-    std::string name = c.bucket == UINT32_MAX
-                           ? "hand:" + std::string(kDenseNames[c.index])
-                           : FeatureName(features, features.hashed[c.index]);
+    std::string name = c.bucket == UINT32_MAX ? "hand:" + std::string(kDenseNames[c.index])
+                                              : FeatureName(features, features.hashed[c.index]);
     out.top_features.push_back({std::move(name), c.weight});
   }
   return out;

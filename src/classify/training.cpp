@@ -24,7 +24,8 @@ class SplitMix64 {
   uint64_t Below(uint64_t n) {
     const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t x;
-    do x = Next(); while (x >= limit);
+    do x = Next();
+    while (x >= limit);
     return x % n;
   }
 
@@ -47,7 +48,8 @@ SparseRows BuildRows(const std::vector<TrainingExample>& examples, const Feature
   for (const auto& ex : examples) {
     ExtractFeatures(ex.text, config, f);
     merged.clear();
-    for (const auto& h : f.hashed) merged.emplace_back(h.bucket, f.kind_scale[static_cast<int>(h.kind)]);
+    for (const auto& h : f.hashed)
+      merged.emplace_back(h.bucket, f.kind_scale[static_cast<int>(h.kind)]);
     std::sort(merged.begin(), merged.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     for (size_t i = 0; i < merged.size();) {

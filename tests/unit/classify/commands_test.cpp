@@ -1,13 +1,13 @@
 // The train / eval / classify command functions end to end on small files.
+#include "classify/commands.hpp"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include <unistd.h>
-
-#include "classify/commands.hpp"
 #include "test_data.hpp"
 
 namespace triage::classify {
@@ -26,10 +26,13 @@ class CommandsTest : public ::testing::Test {
     data_ = dir_ / "toy.jsonl";
     std::ofstream out(data_);
     for (int i = 0; i < 200; ++i) {
-      out << R"({"id": "e)" << i << R"(", "source": "toy", "label": "e", "text": "How many apples does Sam have after buying )"
-          << i << R"( more?"})" << "\n";
+      out << R"({"id": "e)" << i
+          << R"(", "source": "toy", "label": "e", "text": "How many apples does Sam have after buying )"
+          << i << R"( more?"})"
+          << "\n";
       out << R"({"id": "h)" << i << R"(", "source": "toy", "label": "h", "text": "Let $x^{)" << i
-          << R"(}$ be a polynomial; find all roots \\frac{a}{b}."})" << "\n";
+          << R"(}$ be a polynomial; find all roots \\frac{a}{b}."})"
+          << "\n";
     }
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -72,7 +75,8 @@ TEST_F(CommandsTest, TrainThenEvalThenClassify) {
   ASSERT_EQ(RunClassify(one, out, err), 0) << err.str();
   EXPECT_NE(out.str().find("tier: hard (trained model)"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("p(requires_reasoning)"), std::string::npos);
-  EXPECT_NE(out.str().find("heuristic: requires_reasoning [competition:find all]"), std::string::npos);
+  EXPECT_NE(out.str().find("heuristic: requires_reasoning [competition:find all]"),
+            std::string::npos);
 
   out.str("");
   one.json = true;

@@ -1,10 +1,11 @@
 // JSONL reading, the label table config, and the held-out split.
+#include "classify/dataset.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "classify/dataset.hpp"
 #include "test_data.hpp"
 
 namespace triage::classify {
@@ -100,8 +101,9 @@ TEST(ClassifierConfig, RejectsBadRulesNamingTheKey) {
             std::string::npos);
   EXPECT_NE(error("[classifier]\n[[classifier.labels]]\nsource=\"A\"").find("exactly one of"),
             std::string::npos);
-  EXPECT_NE(error("[classifier]\n[[classifier.labels]]\nsource=\"A\"\nfield=\"level\"").find("tiers"),
-            std::string::npos);
+  EXPECT_NE(
+      error("[classifier]\n[[classifier.labels]]\nsource=\"A\"\nfield=\"level\"").find("tiers"),
+      std::string::npos);
 }
 
 TEST(ClassifierConfig, ShippedConfigParses) {
@@ -126,11 +128,15 @@ TEST(LoadLabeledItems, MapsLabelsSplitsAndSkipsUnmapped) {
   {
     std::ofstream out(file);
     for (int i = 0; i < 50; ++i) {
-      out << R"({"id": "g)" << i << R"(", "source": "GSM8K", "text": "q"})" << "\n";
+      out << R"({"id": "g)" << i << R"(", "source": "GSM8K", "text": "q"})"
+          << "\n";
       out << R"({"id": "m)" << i << R"(", "source": "MATH", "level": )" << (i % 2 ? 5 : 3)
-          << R"(, "text": "q"})" << "\n";
-      out << R"({"id": "a)" << i << R"(", "source": "aime_2024_I", "text": "q"})" << "\n";
-      out << R"({"id": "o)" << i << R"(", "source": "Other", "text": "q"})" << "\n";
+          << R"(, "text": "q"})"
+          << "\n";
+      out << R"({"id": "a)" << i << R"(", "source": "aime_2024_I", "text": "q"})"
+          << "\n";
+      out << R"({"id": "o)" << i << R"(", "source": "Other", "text": "q"})"
+          << "\n";
     }
     out << "\n";  // blank lines are ignored
   }

@@ -1,11 +1,12 @@
 // One test per feature family: normalisation, char n-grams, word tokens and bigrams, each dense
 // hand feature, scaling, the input cap, and the fast path agreeing with the full one.
+#include "classify/features.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "classify/features.hpp"
 #include "classify/model_file.hpp"
 
 namespace triage::classify {
@@ -62,8 +63,8 @@ TEST(Features, WordTokensSplitLettersNumbersLatexAndPunctuation) {
             (std::vector<std::string>{"word:let", "word:\\frac", "word:x", "word:=", "word:00",
                                       "word:."}));
   EXPECT_EQ(Names(f, FeatureKind::kWordBigram),
-            (std::vector<std::string>{"bigram:let \\frac", "bigram:\\frac x", "bigram:x=",
-                                      "bigram:=00", "bigram:00."}));
+            (std::vector<std::string>{"bigram:let \\frac", "bigram:\\frac x",
+                                      "bigram:x=", "bigram:=00", "bigram:00."}));
 }
 
 TEST(Features, BigramsCanBeSwitchedOff) {
@@ -108,8 +109,9 @@ TEST(Features, DenseCountsLengthWordsAndSymbols) {
 }
 
 TEST(Features, DenseCountsCodeMarkers) {
-  EXPECT_FLOAT_EQ(Dense("def f(x):\n    \"\"\" >>> f(1)\n    \"\"\"\n    return x", "log_code_markers"),
-                  std::log1p(3.0f));
+  EXPECT_FLOAT_EQ(
+      Dense("def f(x):\n    \"\"\" >>> f(1)\n    \"\"\"\n    return x", "log_code_markers"),
+      std::log1p(3.0f));
   EXPECT_FLOAT_EQ(Dense("Write a function. ```py```", "log_code_markers"), std::log1p(3.0f));
   EXPECT_FLOAT_EQ(Dense("undefined returns", "log_code_markers"), 0.0f);
 }
@@ -145,7 +147,8 @@ TEST(Features, FastPathSumsMatchTheFullExtraction) {
     p.hashed_weights[i] = static_cast<float>((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
   p.dense_weights.assign(kDenseCount * core::kTierCount, 0.1f);
   p.dense_inv_std.fill(1.0f);
-  const std::string text = "Let $f(x) = x^2$. Find all real x such that f(x) = 4, and then prove it.";
+  const std::string text =
+      "Let $f(x) = x^2$. Find all real x such that f(x) = 4, and then prove it.";
   Features f;
   ExtractFeatures(text, p.features, f);
   FeatureSums s;

@@ -1,6 +1,8 @@
 // The seed's classify_task_difficulty, rule for rule: hand-picked cases for every rule and edge,
 // and a golden file of the held-out data items whose expected tiers and word counts came from
 // running the seed's Python function verbatim (CPython 3.11).
+#include "classify/heuristic.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,7 +11,6 @@
 #include <sstream>
 
 #include "classify/dataset.hpp"
-#include "classify/heuristic.hpp"
 #include "test_data.hpp"
 
 namespace triage::classify {
@@ -91,7 +92,8 @@ TEST(Heuristic, ReasonNamesTheRuleThatFired) {
   EXPECT_EQ(ClassifyHeuristic("Find all primes p").reasons,
             std::vector<std::string>{"competition:find all"});
   EXPECT_EQ(ClassifyHeuristic("We prove it").reasons, std::vector<std::string>{"formal:prove"});
-  EXPECT_EQ(ClassifyHeuristic("What is love?").reasons, std::vector<std::string>{"question:what is"});
+  EXPECT_EQ(ClassifyHeuristic("What is love?").reasons,
+            std::vector<std::string>{"question:what is"});
   EXPECT_EQ(ClassifyHeuristic("x and y or z").reasons,
             std::vector<std::string>{"conditions=2 steps=0"});
   // The first indicator in the seed's list order is reported, like Python's any().

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "classify/metrics.hpp"
+
+#include <gtest/gtest.h>
 
 namespace triage::classify {
 namespace {

@@ -1,4 +1,6 @@
 // The model file format: round trip, and every kind of damage refused with a clear message.
+#include "classify/model_file.hpp"
+
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -7,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "classify/model_file.hpp"
 #include "classify/trained_classifier.hpp"
 
 namespace triage::classify {
@@ -39,7 +40,8 @@ void Reseal(std::string& bytes) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (size_t i = 0; i + 8 < bytes.size(); ++i)
     h = (h ^ static_cast<unsigned char>(bytes[i])) * 0x100000001b3ULL;
-  for (int i = 0; i < 8; ++i) bytes[bytes.size() - 8 + i] = static_cast<char>((h >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i)
+    bytes[bytes.size() - 8 + i] = static_cast<char>((h >> (8 * i)) & 0xff);
 }
 
 TEST(ModelFile, RoundTripsExactly) {
@@ -74,7 +76,8 @@ TEST(ModelFile, RefusesForeignFiles) {
 
 TEST(ModelFile, RefusesEveryTruncation) {
   const auto bytes = SerializeModel(SmallModel());
-  for (size_t len : {size_t{8}, size_t{20}, size_t{47}, size_t{100}, bytes.size() / 2, bytes.size() - 1}) {
+  for (size_t len :
+       {size_t{8}, size_t{20}, size_t{47}, size_t{100}, bytes.size() / 2, bytes.size() - 1}) {
     const auto err = ErrorOf(std::string_view(bytes).substr(0, len));
     EXPECT_NE(err.find("truncated"), std::string::npos) << len << ": " << err;
   }
@@ -119,7 +122,8 @@ TEST(ModelFile, RefusesNonFiniteWeights) {
 TEST(TrainedClassifierLoad, NamesTheFileAndTheProblem) {
   const auto missing = TrainedClassifier::Load("/nonexistent/model.bin");
   EXPECT_FALSE(missing);
-  EXPECT_NE(missing.error.find("cannot open classifier model /nonexistent/model.bin"), std::string::npos);
+  EXPECT_NE(missing.error.find("cannot open classifier model /nonexistent/model.bin"),
+            std::string::npos);
 
   const auto path = std::filesystem::temp_directory_path() / "triage_classify_truncated.bin";
   const auto bytes = SerializeModel(SmallModel());

@@ -1,9 +1,10 @@
 // What the router gets: the trained model when it loads, the seed heuristic otherwise.
+#include "classify/router_classifier.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "classify/router_classifier.hpp"
 #include "test_data.hpp"
 
 namespace triage::classify {

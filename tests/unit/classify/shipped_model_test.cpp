@@ -22,7 +22,8 @@ class ShippedModel : public ::testing::Test {
     if (!std::holds_alternative<ClassifierConfig>(config)) return;
     auto items = LoadLabeledItems(files, std::get<ClassifierConfig>(config), Split::kHeldOut);
     if (!std::holds_alternative<std::vector<LabeledItem>>(items)) return;
-    report_ = new EvalReport(Evaluate(std::get<std::vector<LabeledItem>>(items), *loaded.classifier));
+    report_ =
+        new EvalReport(Evaluate(std::get<std::vector<LabeledItem>>(items), *loaded.classifier));
   }
   static void TearDownTestSuite() { delete report_; }
   void SetUp() override {
@@ -61,7 +62,8 @@ TEST_F(ShippedModel, BeatsTheHeuristicOnGoldTierMacroF1) {
     if (heuristic > 1.0 - kRequiredMargin)
       EXPECT_GE(model, 0.99) << group;
     else
-      EXPECT_GE(model - heuristic, kRequiredMargin) << group << ": model " << model << ", heuristic " << heuristic;
+      EXPECT_GE(model - heuristic, kRequiredMargin)
+          << group << ": model " << model << ", heuristic " << heuristic;
   }
 }
 

@@ -26,10 +26,10 @@ inline std::vector<std::filesystem::path> ClassifierDataFiles() {
 }
 
 // Fails the calling test with a clear message when a data file is missing.
-#define TRIAGE_REQUIRE_DATA(files)                                                      \
-  for (const auto& f : (files))                                                         \
-    ASSERT_TRUE(std::filesystem::exists(f))                                             \
-        << "missing data file " << f                                                    \
+#define TRIAGE_REQUIRE_DATA(files)          \
+  for (const auto& f : (files))             \
+    ASSERT_TRUE(std::filesystem::exists(f)) \
+        << "missing data file " << f        \
         << " (set TRIAGE_DATA_DIR to the shared data directory, e.g. ../shared/data)";
 
 }  // namespace triage::classify::testing

@@ -1,5 +1,7 @@
 // The shipped trained classifier on bad input (always a tier, fast), its explanations, and
 // concurrent use.
+#include "classify/trained_classifier.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,14 +10,14 @@
 #include <numeric>
 #include <thread>
 
-#include "classify/trained_classifier.hpp"
 #include "test_data.hpp"
 
 namespace triage::classify {
 namespace {
 
 const TrainedClassifier& Shipped() {
-  static const auto loaded = TrainedClassifier::Load(testing::SourceDir() / "models/classifier.bin");
+  static const auto loaded =
+      TrainedClassifier::Load(testing::SourceDir() / "models/classifier.bin");
   if (!loaded) ADD_FAILURE() << loaded.error;
   return *loaded.classifier;
 }
@@ -58,7 +60,8 @@ TEST(TrainedClassifier, FastPathAgreesWithExplainedPath) {
 }
 
 TEST(TrainedClassifier, ExplainsWithStrongestFeaturesFirst) {
-  const auto c = Shipped().Classify("Let $a$ and $b$ be positive integers. Find the minimum of $a^2+b^2$.", 4);
+  const auto c =
+      Shipped().Classify("Let $a$ and $b$ be positive integers. Find the minimum of $a^2+b^2$.", 4);
   ASSERT_EQ(c.top_features.size(), 4u);
   for (size_t i = 1; i < c.top_features.size(); ++i)
     EXPECT_GE(c.top_features[i - 1].weight, c.top_features[i].weight);
@@ -68,14 +71,18 @@ TEST(TrainedClassifier, ExplainsWithStrongestFeaturesFirst) {
 }
 
 TEST(TrainedClassifier, SeparatesTheDataSetsClearDifferences) {
-  EXPECT_EQ(Shipped().Classify("Tom has 3 apples and buys 5 more. How many apples does he have now?").tier,
+  EXPECT_EQ(Shipped()
+                .Classify("Tom has 3 apples and buys 5 more. How many apples does he have now?")
+                .tier,
             core::Tier::kEasy);
-  EXPECT_EQ(Shipped().Classify("Write a python function to reverse a list.").tier, core::Tier::kEasy);
+  EXPECT_EQ(Shipped().Classify("Write a python function to reverse a list.").tier,
+            core::Tier::kEasy);
 }
 
 TEST(TrainedClassifier, IsSafeToShareAcrossThreads) {
-  const std::vector<std::string> texts = {"What is 2+2?", "Prove that there are infinitely many primes.",
-                                          "Compute $\\sum_{k=1}^{10} k^2$.", "Write a function to sort."};
+  const std::vector<std::string> texts = {
+      "What is 2+2?", "Prove that there are infinitely many primes.",
+      "Compute $\\sum_{k=1}^{10} k^2$.", "Write a function to sort."};
   std::vector<core::Tier> expected;
   for (const auto& t : texts) expected.push_back(Shipped().Classify(t).tier);
   std::vector<std::thread> threads;

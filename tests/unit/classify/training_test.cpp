@@ -1,9 +1,10 @@
 // Training: learns a separable toy problem, and is bit-for-bit deterministic for a seed.
+#include "classify/training.hpp"
+
 #include <gtest/gtest.h>
 
 #include "classify/dataset.hpp"
 #include "classify/trained_classifier.hpp"
-#include "classify/training.hpp"
 #include "test_data.hpp"
 
 namespace triage::classify {
@@ -15,7 +16,8 @@ std::vector<std::string> ToyTexts() {
   std::vector<std::string> texts;
   for (int i = 0; i < 40; ++i) {
     texts.push_back("How many apples does Sam have after buying " + std::to_string(i) + " more?");
-    texts.push_back("Let $x^{" + std::to_string(i) + "}$ be a polynomial; find all roots \\frac{a}{b}.");
+    texts.push_back("Let $x^{" + std::to_string(i) +
+                    "}$ be a polynomial; find all roots \\frac{a}{b}.");
   }
   return texts;
 }
@@ -57,7 +59,8 @@ TEST(Training, IsDeterministicOnRealData) {
   ASSERT_TRUE(std::holds_alternative<std::vector<LabeledItem>>(items));
   std::vector<TrainingExample> ex;
   const auto& all = std::get<std::vector<LabeledItem>>(items);
-  for (size_t i = 0; i < all.size() && ex.size() < 1000; i += 13) ex.push_back({all[i].text, all[i].tier});
+  for (size_t i = 0; i < all.size() && ex.size() < 1000; i += 13)
+    ex.push_back({all[i].text, all[i].tier});
   TrainParams params;
   params.epochs = 3;
   EXPECT_EQ(SerializeModel(TrainModel(ex, params, "")), SerializeModel(TrainModel(ex, params, "")));
