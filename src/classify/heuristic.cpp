@@ -64,6 +64,12 @@ constexpr std::array<uint32_t, 4096> kPhraseSlots = [] {
 constexpr unsigned char Lower(unsigned char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c - 'A' + 'a') : c;
 }
+// The same as a table: one load in the hot loop instead of a compare and a conditional move.
+constexpr std::array<unsigned char, 256> kLowerTable = [] {
+  std::array<unsigned char, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = Lower(static_cast<unsigned char>(c));
+  return t;
+}();
 
 // Matches kPhrases[k] at text[begin..] (ASCII-case-insensitively) given its first 4 bytes match.
 bool PhraseAt(std::string_view text, size_t begin, int k) {
@@ -126,6 +132,13 @@ constexpr std::array<unsigned char, 256> kByteClass = [] {
   return table;
 }();
 
+// Lower-cased byte (low 8 bits) and ByteClass (high 8 bits): one load per byte in the hot loop.
+constexpr std::array<uint16_t, 256> kByteInfo = [] {
+  std::array<uint16_t, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = static_cast<uint16_t>(kLowerTable[c] | (kByteClass[c] << 8));
+  return t;
+}();
+
 }  // namespace
 
 // The seed matches phrases on task.lower() (Python, Unicode). Lower-casing only ASCII is
@@ -150,16 +163,18 @@ HeuristicSignals AnalyzeHeuristic(std::string_view task) {
   };
   for (size_t i = 0; i < task.size(); ++i) {
     const auto b = static_cast<unsigned char>(task[i]);
-    window = (window << 8) | Lower(b);
+    const uint16_t info = kByteInfo[b];
+    window = (window << 8) | (info & 0xff);
     // Phrases start with non-zero bytes, so the window matches only once it holds 4 bytes.
-    if (uint32_t candidates = kPhraseSlots[Slot(window)] & ~found) [[unlikely]] {
-      do {
+    if (uint32_t candidates = kPhraseSlots[Slot(window)]) [[unlikely]] {
+      candidates &= ~found;
+      while (candidates) {
         const int k = std::countr_zero(candidates);
         candidates &= candidates - 1;
         if (Prefix4(kPhrases[k]) == window && PhraseAt(task, i - 3, k)) found |= 1u << k;
-      } while (candidates);
+      }
     }
-    const auto cls = kByteClass[b];
+    const auto cls = static_cast<unsigned char>(info >> 8);
     if (cls == kAsciiWord) {
       run = (run << 8) | b;
     } else if (cls == kAsciiOther) {
