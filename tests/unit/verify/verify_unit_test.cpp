@@ -90,6 +90,11 @@ TEST(MathEquivalence, EveryKindOfAnswer) {
   EXPECT_FALSE(eq("x > 2", "x \\ge 2"));
   EXPECT_TRUE(eq("1 \\pm \\sqrt{2}", "1+\\sqrt2, 1-\\sqrt2"));
   EXPECT_TRUE(eq("\\text{Evelyn}", "evelyn"));
+  EXPECT_FALSE(eq("1.5", "15"));
+  EXPECT_FALSE(eq("(1, 2)", "[1, 2]"));
+  EXPECT_TRUE(eq("x_{12}", "x_{12}"));
+  EXPECT_FALSE(eq("x_{12} + 1", "x_1 + 1"));
+  EXPECT_TRUE(eq("204_5", "54"));
 }
 
 TEST(MathEquivalence, EveryVerdictHasAReason) {
