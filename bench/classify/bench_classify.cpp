@@ -11,6 +11,7 @@
 
 #include "classify/dataset.hpp"
 #include "classify/heuristic.hpp"
+#include "classify/router_classifier.hpp"
 #include "classify/trained_classifier.hpp"
 
 namespace {
@@ -79,6 +80,20 @@ void BM_TrainedClassify500(benchmark::State& state) {
   state.SetLabel(top ? "with top features" : "tier and probabilities");
 }
 BENCHMARK(BM_TrainedClassify500)->Arg(0)->Arg(TrainedClassifier::kDefaultTopFeatures);
+
+// What the router runs by default (MakeRouterClassifier): tier, probabilities, 3 strongest
+// features and the heuristic's verdict as reasons.
+void BM_RouterClassify500(benchmark::State& state) {
+  const auto& tasks = Tasks();
+  const auto router = triage::classify::MakeRouterClassifier(ModelPath());
+  if (!router.trained) state.SkipWithError(router.note.c_str());
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(router.classify(tasks[i]));
+    if (++i == tasks.size()) i = 0;
+  }
+}
+BENCHMARK(BM_RouterClassify500);
 
 void BM_HeuristicClassify500(benchmark::State& state) {
   const auto& tasks = Tasks();

@@ -68,7 +68,8 @@ void AddClassifierCommands(CLI::App& app) {
   auto one = std::make_shared<classify::ClassifyOptions>();
   auto* c = app.add_subcommand("classify",
                                "Classify one task: tier, probability per tier, strongest features");
-  c->add_option("text", one->text, "The task text")->required();
+  c->add_option("text", one->text, "The task text (\"-\": read it from standard input)")
+      ->required();
   c->add_option("--model", one->model, "Model file (\"\" for the heuristic only)")
       ->capture_default_str();
   c->add_option("--top", one->top_features, "How many strongest features to print")

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
+#include <iterator>
 #include <sstream>
 
 namespace triage::classify {
@@ -220,6 +222,12 @@ int RunEval(const EvalOptions& options, std::ostream& out, std::ostream& err) {
 }
 
 int RunClassify(const ClassifyOptions& options, std::ostream& out, std::ostream& err) {
+  if (options.text == "-") {  // the task on stdin: long texts, or texts with shell metacharacters
+    ClassifyOptions from_stdin = options;
+    from_stdin.text.assign(std::istreambuf_iterator<char>(std::cin),
+                           std::istreambuf_iterator<char>());
+    return RunClassify(from_stdin, out, err);
+  }
   const auto heuristic = ClassifyHeuristic(options.text);
   std::optional<Classification> model;
   if (!options.model.empty()) {

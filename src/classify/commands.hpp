@@ -48,7 +48,7 @@ struct EvalOptions {
 int RunEval(const EvalOptions& options, std::ostream& out, std::ostream& err);
 
 struct ClassifyOptions {
-  std::string text;
+  std::string text;                                 // "-": read the task from standard input
   std::filesystem::path model = kDefaultModelPath;  // empty: the heuristic only
   int top_features = TrainedClassifier::kDefaultTopFeatures;
   bool json = false;
