@@ -72,8 +72,11 @@ struct Config {
   const ModelConfig& StandardModel() const { return models.at(standard_model); }
   const ModelConfig& ReasoningModel() const { return models.at(reasoning_model); }
   // A lease outlives the model call it covers by enough to write the result.
-  int InlineLeaseSeconds() const { return StandardModel().timeout_seconds + 30; }
-  int ReasoningLeaseSeconds() const { return ReasoningModel().timeout_seconds + 60; }
+  int lease_margin_seconds = 30;
+  int InlineLeaseSeconds() const { return StandardModel().timeout_seconds + lease_margin_seconds; }
+  int ReasoningLeaseSeconds() const {
+    return ReasoningModel().timeout_seconds + lease_margin_seconds;
+  }
 };
 
 // `path` empty: defaults and environment only. Throws ConfigError.

@@ -5,7 +5,9 @@
 namespace triage::queue {
 
 void OffsetTracker::Started(const Partition& p, std::int64_t offset) {
-  auto& s = partitions_[p];
+  auto [it, fresh] = partitions_.try_emplace(p);
+  auto& s = it->second;
+  if (fresh) s.committed = offset;  // where consumption resumed: nothing new to commit yet
   if (s.in_flight.insert(offset).second) ++in_flight_total_;
   s.next = std::max(s.next, offset + 1);
 }

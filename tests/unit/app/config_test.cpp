@@ -1,0 +1,104 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+
+namespace triage::app {
+namespace {
+
+// Sets an environment variable for one test.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~ScopedEnv() { unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+std::string WriteFile(const std::string& name, const std::string& text) {
+  const auto path = testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+void ExpectErrorNaming(const std::string& path, const std::string& key) {
+  try {
+    LoadConfig(path);
+    FAIL() << "expected a ConfigError naming " << key;
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+  }
+}
+
+TEST(Config, EmbeddedDefaultsFollowTheSeed) {
+  const auto c = LoadConfig("");
+  EXPECT_EQ(c.StandardModel().pricing.output, 3'000'000);
+  EXPECT_EQ(c.ReasoningModel().pricing.output, 15'000'000);
+  EXPECT_DOUBLE_EQ(c.ReasoningModel().profile.accuracy[2], 0.72);
+  EXPECT_EQ(c.StandardModel().profile.tokens[1], 800);
+  EXPECT_GE(c.ReasoningModel().timeout_seconds, 120);  // minutes, not seconds
+  EXPECT_EQ(c.topics().jobs, "triage.jobs");
+  EXPECT_EQ(c.topics().dlq, "triage.jobs.dlq");
+}
+
+TEST(Config, TheDocumentedFileLoadsAsIs) {
+  const auto c = LoadConfig(std::string(TRIAGE_SOURCE_DIR) + "/config/triage.toml");
+  EXPECT_EQ(c.api.port, 8080);
+}
+
+TEST(Config, FileThenEnvironmentOverride) {
+  const auto path = WriteFile("cfg1.toml", "[api]\nlisten = \"127.0.0.1:9001\"\n[sim]\ntime_scale = 0.5\n");
+  {
+    const auto c = LoadConfig(path);
+    EXPECT_EQ(c.api.port, 9001);
+    EXPECT_DOUBLE_EQ(c.sim_time_scale, 0.5);
+  }
+  ScopedEnv env("TRIAGE_SIM_TIME_SCALE", "0.25");
+  ScopedEnv dsn("TRIAGE_PG_DSN", "host=db.example port=1");
+  ScopedEnv tiers("TRIAGE_POLICY_INLINE_TIERS", "trivial, easy, medium");
+  const auto c = LoadConfig(path);
+  EXPECT_DOUBLE_EQ(c.sim_time_scale, 0.25);
+  EXPECT_EQ(c.postgres.dsn, "host=db.example port=1");
+  EXPECT_EQ(c.policy.inline_tiers.size(), 3u);
+}
+
+TEST(Config, InvalidValuesFailNamingTheKey) {
+  ExpectErrorNaming(WriteFile("bad1.toml", "[api]\nlisten = \"nope\"\n"), "api.listen");
+  ExpectErrorNaming(WriteFile("bad2.toml", "[sim]\ntime_scale = -1\n"), "sim.time_scale");
+  ExpectErrorNaming(WriteFile("bad3.toml", "[policy]\ninline_tiers = [\"simple\"]\n"),
+                    "policy.inline_tiers");
+  ExpectErrorNaming(WriteFile("bad4.toml", "[router]\nmodel = \"gpt-9\"\n"), "router.model");
+  ExpectErrorNaming(WriteFile("bad5.toml", "[models.x]\nprovider = \"acme\"\n"),
+                    "models.x.provider");
+  ExpectErrorNaming(WriteFile("bad6.toml", "[postgres]\npool_size = \"eight\"\n"),
+                    "postgres.pool_size");
+  ExpectErrorNaming(WriteFile("bad7.toml", "[models.sim-standard.sim]\nhard_accuracy = 1.5\n"),
+                    "models.sim-standard.sim.hard_accuracy");
+  ScopedEnv env("TRIAGE_KAFKA_JOBS_PARTITIONS", "many");
+  ExpectErrorNaming("", "kafka.jobs_partitions");
+}
+
+TEST(Config, SyntaxErrorsNameTheFileAndLine) {
+  const auto path = WriteFile("broken.toml", "[api]\nlisten = \n");
+  try {
+    LoadConfig(path);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Config, WebhookSecretMustBeAStandardWebhooksSecret) {
+  {
+    ScopedEnv env("TRIAGE_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    EXPECT_TRUE(LoadConfig("").webhook_key.has_value());
+  }
+  ScopedEnv env("TRIAGE_WEBHOOK_SECRET", "plain-text");
+  EXPECT_THROW(LoadConfig(""), ConfigError);
+}
+
+}  // namespace
+}  // namespace triage::app

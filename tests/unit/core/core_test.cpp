@@ -1,0 +1,83 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/ids.hpp"
+#include "core/job.hpp"
+#include "core/money.hpp"
+#include "core/tier.hpp"
+#include "core/utf8.hpp"
+
+namespace triage::core {
+
+TEST(Tier, NamesRoundTrip) {
+  for (auto tier : kAllTiers) EXPECT_EQ(ParseTier(ToString(tier)), tier);
+  EXPECT_FALSE(ParseTier("EASY").has_value());
+  EXPECT_FALSE(ParseTier("").has_value());
+}
+
+TEST(JobState, FinalStatesAreTheFourTerminalOnes) {
+  EXPECT_TRUE(IsFinal(JobState::kCompleted));
+  EXPECT_TRUE(IsFinal(JobState::kFailed));
+  EXPECT_TRUE(IsFinal(JobState::kCancelled));
+  EXPECT_TRUE(IsFinal(JobState::kExpired));
+  EXPECT_FALSE(IsFinal(JobState::kQueued));
+  EXPECT_FALSE(IsFinal(JobState::kRunning));
+  EXPECT_FALSE(IsFinal(JobState::kReasoningQueued));
+  EXPECT_EQ(ParseJobState("reasoning_queued"), JobState::kReasoningQueued);
+}
+
+TEST(Ids, UuidV7IsWellFormedUniqueAndTimeOrdered) {
+  std::set<std::string> seen;
+  std::string previous;
+  for (int i = 0; i < 2000; ++i) {
+    const auto id = NewUuidV7();
+    ASSERT_TRUE(IsUuid(id)) << id;
+    EXPECT_EQ(id[14], '7');
+    EXPECT_TRUE(seen.insert(id).second);
+    EXPECT_GE(id.substr(0, 13), previous.substr(0, std::min<size_t>(13, previous.size())));
+    previous = id;
+  }
+}
+
+TEST(Ids, NameBasedUuidIsStablePerName) {
+  EXPECT_EQ(UuidFromName("triage.jobs/0/17"), UuidFromName("triage.jobs/0/17"));
+  EXPECT_NE(UuidFromName("triage.jobs/0/17"), UuidFromName("triage.jobs/0/18"));
+  EXPECT_TRUE(IsUuid(UuidFromName("")));
+}
+
+TEST(Ids, IsUuidRejectsNearMisses) {
+  EXPECT_FALSE(IsUuid("01234567-89ab-cdef-0123-456789abcde"));
+  EXPECT_FALSE(IsUuid("01234567-89ab-cdef-0123-456789abcdeg"));
+  EXPECT_FALSE(IsUuid("0123456789ab-cdef-0123-456789abcdef0"));
+  EXPECT_TRUE(IsUuid("01234567-89ab-cdef-0123-456789ABCDEF"));
+}
+
+TEST(Utf8, AcceptsWellFormedAndRejectsMalformed) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"));  // é € 😀
+  EXPECT_FALSE(IsValidUtf8("\xC3"));                  // truncated
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));              // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));          // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));      // past U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xFF"));
+  EXPECT_FALSE(IsValidUtf8(std::string("a\x80")));
+}
+
+TEST(Money, TokenCostIsExactInMicroDollars) {
+  EXPECT_EQ(CostOfTokens(1'000'000, 3'000'000), 3'000'000);  // 1M tokens at $3
+  EXPECT_EQ(CostOfTokens(500, 3'000'000), 1'500);             // the seed's easy task: $0.0015
+  EXPECT_EQ(CostOfTokens(8000, 15'000'000), 120'000);         // hard on reasoning: $0.12
+  EXPECT_EQ(CostOfTokens(1, 100'000), 0);                     // $0.0000001 rounds to 0
+  EXPECT_EQ(CostOfTokens(5, 100'000), 1);                     // rounds half up
+}
+
+TEST(Money, FormatsSixDecimals) {
+  EXPECT_EQ(FormatUsd(0), "$0.000000");
+  EXPECT_EQ(FormatUsd(1'500), "$0.001500");
+  EXPECT_EQ(FormatUsd(12'345'678), "$12.345678");
+  EXPECT_EQ(FormatUsd(-5), "-$0.000005");
+}
+
+}  // namespace triage::core

@@ -1,0 +1,142 @@
+#include "intake/submission.hpp"
+
+#include <gtest/gtest.h>
+
+namespace triage::intake {
+namespace {
+
+constexpr std::int64_t kNow = 1'800'000'000'000;  // 2027-01-15
+
+std::variant<Submission, Error> Http(std::string_view body, const Limits& limits = {}) {
+  return ParseSubmission(body, limits, kNow, Source::kHttp);
+}
+
+std::string CodeOf(const std::variant<Submission, Error>& r) {
+  return std::holds_alternative<Error>(r) ? std::get<Error>(r).code : "ok";
+}
+
+TEST(Submission, AcceptsAMinimalTaskWithDefaults) {
+  auto r = Http(R"({"task": "What is 2+2?"})");
+  ASSERT_EQ(CodeOf(r), "ok");
+  const auto& s = std::get<Submission>(r);
+  EXPECT_EQ(s.task, "What is 2+2?");
+  EXPECT_EQ(s.domain, "general");
+  EXPECT_EQ(s.tenant, "default");
+  EXPECT_EQ(s.metadata_json, "{}");
+  EXPECT_FALSE(s.deadline_unix_ms.has_value());
+}
+
+TEST(Submission, AcceptsEveryOptionalField) {
+  auto r = Http(R"({"task": "t", "domain": "math", "callback_url": "https://example.test/hook",
+                   "idempotency_key": "k1", "deadline": 30, "metadata": {"a": [1, 2]}})");
+  ASSERT_EQ(CodeOf(r), "ok");
+  const auto& s = std::get<Submission>(r);
+  EXPECT_EQ(s.domain, "math");
+  EXPECT_EQ(s.callback_url, "https://example.test/hook");
+  EXPECT_EQ(s.idempotency_key, "k1");
+  EXPECT_EQ(s.deadline_unix_ms, kNow + 30'000);
+  EXPECT_EQ(s.metadata_json, R"({"a":[1,2]})");
+}
+
+TEST(Submission, RejectsMalformedJson) {
+  EXPECT_EQ(CodeOf(Http("{\"task\": ")), "invalid_json");
+  EXPECT_EQ(CodeOf(Http("")), "invalid_json");
+  EXPECT_EQ(CodeOf(Http("{\"task\": \"a\"} trailing")), "invalid_json");
+}
+
+TEST(Submission, RejectsNonObjects) {
+  EXPECT_EQ(CodeOf(Http("[]")), "not_an_object");
+  EXPECT_EQ(CodeOf(Http("\"task\"")), "not_an_object");
+  EXPECT_EQ(CodeOf(Http("null")), "not_an_object");
+}
+
+TEST(Submission, RejectsInvalidUtf8BeforeParsing) {
+  EXPECT_EQ(CodeOf(Http("{\"task\": \"\xC3\x28\"}")), "invalid_utf8");
+}
+
+TEST(Submission, NamesTheFieldWithTheWrongType) {
+  for (const char* body : {R"({"task": 5})", R"({"task": "t", "domain": 1})",
+                           R"({"task": "t", "metadata": []})", R"({"task": "t", "callback_url": 3})",
+                           R"({"task": "t", "idempotency_key": false})",
+                           R"({"task": "t", "deadline": true})"}) {
+    auto r = Http(body);
+    ASSERT_EQ(CodeOf(r), "invalid_field") << body;
+    EXPECT_FALSE(std::get<Error>(r).field.empty());
+  }
+}
+
+TEST(Submission, RequiresANonEmptyTask) {
+  auto missing = Http(R"({"domain": "math"})");
+  ASSERT_EQ(CodeOf(missing), "missing_field");
+  EXPECT_EQ(std::get<Error>(missing).field, "task");
+  EXPECT_EQ(CodeOf(Http(R"({"task": "  \n "})")), "invalid_field");
+}
+
+TEST(Submission, RejectsUnknownFieldsAndDomains) {
+  auto typo = Http(R"({"task": "t", "calback_url": "http://x"})");
+  ASSERT_EQ(CodeOf(typo), "unknown_field");
+  EXPECT_EQ(std::get<Error>(typo).field, "calback_url");
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "domain": "astrology"})")), "unknown_domain");
+}
+
+TEST(Submission, EnforcesSizeLimits) {
+  Limits limits;
+  limits.max_task_bytes = 10;
+  limits.max_metadata_bytes = 16;
+  EXPECT_EQ(CodeOf(Http(R"({"task": "0123456789"})", limits)), "ok");
+  EXPECT_EQ(CodeOf(Http(R"({"task": "0123456789A"})", limits)), "too_large");
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "metadata": {"k": "0123456789abcdef"}})", limits)),
+            "too_large");
+}
+
+TEST(Submission, ValidatesCallbackUrls) {
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "callback_url": "ftp://x/y"})")), "invalid_field");
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "callback_url": "http:///nohost"})")), "invalid_field");
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "callback_url": "http://a b"})")), "invalid_field");
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "callback_url": null})")), "ok");
+}
+
+TEST(Submission, AcceptsFutureDeadlinesOnly) {
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "deadline": "2027-01-15T09:00:00Z"})")), "ok");
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "deadline": "2020-01-01T00:00:00Z"})")), "invalid_field");
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "deadline": "tomorrow"})")), "invalid_field");
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "deadline": -5})")), "invalid_field");
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "deadline": 1e12})")), "invalid_field");
+}
+
+TEST(Submission, EnvelopeCarriesIdAndTenantButHttpMayNot) {
+  const char* body = R"({"v": 1, "id": "01234567-89ab-7def-8123-456789abcdef", "tenant": "acme",
+                        "task": "t"})";
+  auto envelope = ParseSubmission(body, {}, kNow, Source::kEnvelope);
+  ASSERT_EQ(CodeOf(envelope), "ok");
+  EXPECT_EQ(std::get<Submission>(envelope).tenant, "acme");
+  EXPECT_EQ(std::get<Submission>(envelope).id, "01234567-89ab-7def-8123-456789abcdef");
+  EXPECT_EQ(CodeOf(Http(body)), "unknown_field");
+  EXPECT_EQ(CodeOf(ParseSubmission(R"({"id": "nope", "task": "t"})", {}, kNow, Source::kEnvelope)),
+            "invalid_field");
+  EXPECT_EQ(CodeOf(ParseSubmission(R"({"v": 2, "task": "t"})", {}, kNow, Source::kEnvelope)),
+            "invalid_field");
+}
+
+TEST(Submission, SurvivesHostileNesting) {
+  std::string deep(100000, '[');
+  deep += std::string(100000, ']');
+  EXPECT_EQ(CodeOf(Http(deep)), "not_an_object");
+  std::string deep_meta = R"({"task": "t", "metadata": {"a": )" + std::string(50000, '[') +
+                          std::string(50000, ']') + "}}";
+  EXPECT_EQ(CodeOf(Http(deep_meta)), "too_large");
+}
+
+TEST(Rfc3339, ParsesOffsetsAndFractions) {
+  EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:01.5Z"), 1500);
+  EXPECT_EQ(ParseRfc3339("1970-01-01T01:00:00+01:00"), 0);
+  EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:00-00:30"), 1'800'000);
+  EXPECT_FALSE(ParseRfc3339("1970-01-01 00:00:00Z").has_value());
+  EXPECT_FALSE(ParseRfc3339("1970-13-01T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseRfc3339("1970-01-01T00:00:00").has_value());
+  EXPECT_FALSE(ParseRfc3339("").has_value());
+}
+
+}  // namespace
+}  // namespace triage::intake
