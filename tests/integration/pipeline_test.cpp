@@ -1,0 +1,243 @@
+// End to end on the real broker and database: HTTP submit -> Kafka -> router -> inline or
+// worker -> Postgres -> outbox -> webhook and `completed` event; jobs straight from Kafka; bad
+// envelopes to the dead-letter topic; the API's answers to bad input.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <pqxx/pqxx>
+
+#include "app/commands.hpp"
+#include "app/pipeline.hpp"
+#include "notify/webhook.hpp"
+#include "queue/kafka.hpp"
+#include "support.hpp"
+
+namespace triage::app {
+namespace {
+using nlohmann::json;
+namespace t = triage::testing;
+
+class Pipeline_ : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config = t::TestConfig(schema);
+    config.webhook_key = std::string("test-signing-key");
+    EnsurePipelineTopics(config);
+    db = std::make_unique<store::Db>(config.postgres);
+    producer = std::make_unique<queue::Producer>(config.kafka);
+    pipeline = std::make_unique<Pipeline>(threads.io(), config, *db, *producer,
+                                          classify::ClassifyHeuristic);
+    pipeline->Start(Roles{});
+    receiver = std::make_unique<t::WebhookReceiver>(threads.io());
+  }
+  void TearDown() override { pipeline->Stop(); }
+
+  std::string Api(const std::string& path = "/v1/jobs") {
+    return "http://127.0.0.1:" + std::to_string(pipeline->ApiPort()) + path;
+  }
+  http::ClientResponse Post(const std::string& body,
+                            std::vector<std::pair<std::string, std::string>> headers = {
+                                {"content-type", "application/json"}}) {
+    http::ClientRequest r;
+    r.url = Api();
+    r.body = body;
+    r.headers = std::move(headers);
+    return t::Call(threads.io(), r);
+  }
+  http::ClientResponse Get(const std::string& path) {
+    http::ClientRequest r;
+    r.method = "GET";
+    r.url = Api(path);
+    return t::Call(threads.io(), r);
+  }
+  std::string Submit(const std::string& task, const std::string& difficulty,
+                     const std::string& answer) {
+    json body = {{"task", task},
+                 {"domain", "math"},
+                 {"callback_url", receiver->url()},
+                 {"metadata", {{"sim", {{"difficulty", difficulty}, {"expected_answer", answer}}}}}};
+    auto res = Post(body.dump());
+    EXPECT_EQ(res.status, 202) << res.body << res.error;
+    return json::parse(res.body).at("id").get<std::string>();
+  }
+  json Job(const std::string& id) { return json::parse(Get("/v1/jobs/" + id).body); }
+
+  t::FreshSchema schema;
+  Config config;
+  t::IoThreads threads;
+  std::unique_ptr<store::Db> db;
+  std::unique_ptr<queue::Producer> producer;
+  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<t::WebhookReceiver> receiver;
+};
+
+TEST_F(Pipeline_, EasyAndHardJobsCompleteWithSignedCallbacksAndCompletedEvents) {
+  std::vector<std::string> completed_events;
+  std::mutex mutex;
+  queue::Consumer events(config.kafka, {config.topic_prefix + "-events", {config.topics().completed}, 64, 6000},
+                         [&](queue::Message m, queue::Consumer::Done done) {
+                           std::lock_guard lock(mutex);
+                           completed_events.push_back(m.key);
+                           done();
+                         });
+  events.Start();
+  const auto easy = Submit("What is 17 + 25?", "easy", "42");
+  const auto hard = Submit("How many ways can 6 people sit around a round table?", "hard", "120");
+  ASSERT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == 2; }, std::chrono::seconds(60)));
+
+  const auto e = Job(easy), h = Job(hard);
+  EXPECT_EQ(e["state"], "completed");
+  EXPECT_EQ(e["tier"], "trivial");
+  EXPECT_EQ(e["route"], "inline");
+  EXPECT_EQ(e["attempts"].size(), 1u);
+  EXPECT_EQ(e["attempts"][0]["model"], "sim-standard");
+  EXPECT_EQ(e["attempts"][0]["simulated"], true);
+  EXPECT_GT(e["cost_micros"].get<long>(), 0);
+  EXPECT_EQ(h["tier"], "requires_reasoning");
+  EXPECT_EQ(h["route"], "reasoning");
+  EXPECT_EQ(h["attempts"][0]["model"], "sim-reasoning");
+  EXPECT_GT(h["attempts"][0]["tokens"]["reasoning"].get<long>(), 0);
+  EXPECT_NE(h["answer"], nullptr);
+
+  for (const auto& req : receiver->Received()) {
+    const auto id = std::string(req["webhook-id"]);
+    const auto ts = std::stoll(std::string(req["webhook-timestamp"]));
+    EXPECT_EQ(std::string(req["webhook-signature"]),
+              notify::Sign("test-signing-key", id, ts, req.body()));
+    const auto event = json::parse(req.body());
+    EXPECT_EQ(event["type"], "job.completed");
+    EXPECT_EQ(id, "msg_" + event["data"]["id"].get<std::string>());
+  }
+  EXPECT_TRUE(t::WaitFor([&] {
+    std::lock_guard lock(mutex);
+    return completed_events.size() >= 2;
+  }, std::chrono::seconds(30)));
+  events.Stop();
+}
+
+TEST_F(Pipeline_, JobsProducedStraightToKafkaAreRunAndBadEnvelopesDeadLettered) {
+  std::vector<json> letters;
+  std::mutex mutex;
+  queue::Consumer dlq(config.kafka, {config.topic_prefix + "-dlq", {config.topics().dlq}, 64, 6000},
+                      [&](queue::Message m, queue::Consumer::Done done) {
+                        std::lock_guard lock(mutex);
+                        letters.push_back(json::parse(m.payload));
+                        done();
+                      });
+  dlq.Start();
+  json envelope = {{"v", 1}, {"tenant", "acme"}, {"task", "What is 6 * 7?"}, {"domain", "math"},
+                   {"callback_url", receiver->url()}, {"idempotency_key", "direct-1"}};
+  for (const std::string payload : {std::string("not json"), std::string("{\"task\": 5}"),
+                                    std::string("\xff\xfe"), envelope.dump(), envelope.dump()})
+    producer->Produce(config.topics().jobs, "k", payload, [](std::string) {});
+  ASSERT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == 1; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(t::WaitFor([&] {
+    std::lock_guard lock(mutex);
+    return letters.size() == 3;
+  }, std::chrono::seconds(60)));
+  dlq.Stop();
+  std::set<std::string> reasons;
+  for (const auto& l : letters) reasons.insert(l["reason"].get<std::string>());
+  EXPECT_EQ(reasons, (std::set<std::string>{"invalid_json", "invalid_field", "invalid_utf8"}));
+  for (const auto& l : letters) EXPECT_TRUE(l.contains("payload") || l.contains("payload_base64"));
+  // The same envelope twice is one job (its idempotency key), completed once.
+  pqxx::connection conn(schema.dsn());
+  pqxx::work tx(conn);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM jobs WHERE tenant = 'acme'")[0][0].as<int>(), 1);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM outbox")[0][0].as<int>(), 1);
+  EXPECT_EQ(tx.exec("SELECT source FROM jobs")[0][0].as<std::string>(), "kafka");
+}
+
+TEST_F(Pipeline_, IdempotencyKeyReturnsTheSameJob) {
+  const std::string body = R"({"task": "What is 1 + 1?", "idempotency_key": "abc"})";
+  const auto first = Post(body), second = Post(body);
+  EXPECT_EQ(first.status, 202);
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(json::parse(first.body)["id"], json::parse(second.body)["id"]);
+  EXPECT_EQ(json::parse(second.body)["duplicate"], true);
+}
+
+TEST_F(Pipeline_, BadInputGetsAClearErrorAndNothingIsLost) {
+  struct Case {
+    std::string body;
+    int status;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {"{not json", 400, "invalid_json"},
+      {R"({"task": 12})", 400, "invalid_field"},
+      {R"({"domain": "math"})", 400, "missing_field"},
+      {"{\"task\": \"\xc3\x28\"}", 400, "invalid_utf8"},
+      {R"({"task": "t", "domain": "astrology"})", 422, "unknown_domain"},
+      {R"({"task": "t", "priority": 1})", 400, "unknown_field"},
+      {R"({"task": ")" + std::string(300 * 1024, 'x') + R"("})", 413, "too_large"},
+      {"[1, 2]", 400, "not_an_object"},
+  };
+  for (const auto& c : cases) {
+    const auto res = Post(c.body);
+    EXPECT_EQ(res.status, c.status) << c.code << ": " << res.body;
+    const auto error = json::parse(res.body, nullptr, false);
+    ASSERT_TRUE(error.is_object()) << res.body;
+    EXPECT_EQ(error["error"]["code"], c.code);
+    EXPECT_FALSE(error["error"]["message"].get<std::string>().empty());
+  }
+  const auto huge = Post(std::string(2 * 1024 * 1024, ' '));
+  EXPECT_EQ(huge.status, 413);
+  EXPECT_EQ(Post(R"({"task": "t"})", {{"content-type", "text/plain"}}).status, 415);
+  EXPECT_EQ(Get("/v1/jobs/not-a-uuid").status, 400);
+  EXPECT_EQ(Get("/v1/jobs/01234567-89ab-7def-8123-456789abcdef").status, 404);
+  EXPECT_EQ(Get("/v1/nothing").status, 404);
+  EXPECT_EQ(Get("/v1/jobs").status, 405);
+  EXPECT_EQ(Get("/healthz").status, 200);
+  EXPECT_EQ(Get("/readyz").status, 200);
+  // Nothing was stored for the rejected bodies, and the service still takes good work.
+  pqxx::connection conn(schema.dsn());
+  EXPECT_EQ(pqxx::work(conn).exec("SELECT count(*) FROM jobs")[0][0].as<int>(), 0);
+  const auto id = Submit("What is 2 + 3?", "easy", "5");
+  EXPECT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == 1; }, std::chrono::seconds(60)));
+  EXPECT_EQ(Job(id)["state"], "completed");
+}
+
+TEST_F(Pipeline_, AnotherTenantCannotReadAJob) {
+  const auto id = Submit("What is 2 + 3?", "easy", "5");
+  http::ClientRequest r;
+  r.method = "GET";
+  r.url = Api("/v1/jobs/" + id);
+  r.headers = {{"x-tenant", "intruder"}};
+  EXPECT_EQ(t::Call(threads.io(), r).status, 404);
+}
+
+TEST_F(Pipeline_, AFailingWebhookIsRetriedWithTheSameId) {
+  // A receiver that fails the first delivery of each job.
+  std::mutex mutex;
+  std::map<std::string, int> calls;
+  http::Server flaky(threads.io(), {"127.0.0.1", 0, 1 << 20, std::chrono::seconds(30)},
+                     [&](http::Request req) -> boost::asio::awaitable<http::Response> {
+                       int n;
+                       {
+                         std::lock_guard lock(mutex);
+                         n = ++calls[std::string(req["webhook-id"])];
+                       }
+                       co_return http::JsonResponse(
+                           req, n == 1 ? http::Status::service_unavailable : http::Status::ok, "{}");
+                     });
+  flaky.Start();
+  json body = {{"task", "What is 3 + 4?"},
+               {"callback_url", "http://127.0.0.1:" + std::to_string(flaky.Port()) + "/h"}};
+  const auto res = Post(body.dump());
+  ASSERT_EQ(res.status, 202);
+  const auto id = json::parse(res.body)["id"].get<std::string>();
+  ASSERT_TRUE(t::WaitFor([&] {
+    std::lock_guard lock(mutex);
+    return calls["msg_" + id] >= 2;
+  }, std::chrono::seconds(60)));
+  pqxx::connection conn(schema.dsn());
+  ASSERT_TRUE(t::WaitFor([&] {
+    return pqxx::work(conn).exec("SELECT count(*) FROM outbox WHERE webhook_done_at IS NOT NULL"
+                                 " AND NOT webhook_dead")[0][0].as<int>() == 1;
+  }, std::chrono::seconds(10)));
+  flaky.Stop();
+}
+
+}  // namespace
+}  // namespace triage::app
