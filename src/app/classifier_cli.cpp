@@ -62,6 +62,9 @@ void AddClassifierCommands(CLI::App& app) {
       ->capture_default_str();
   e->add_option("--split", eval->split, "Items to evaluate: heldout (default), train or all")
       ->transform(CLI::CheckedTransformer(kSplits, CLI::ignore_case));
+  e->add_option("--confidence-cut", eval->confidence_cut,
+                "Score the rule: model probability below this routes one tier up (0: off)")
+      ->check(CLI::Range(0.0, 1.0));
   e->add_flag("--json", eval->json, "Machine-readable output");
   e->callback([eval] { Check(classify::RunEval(*eval, std::cout, std::cerr)); });
 

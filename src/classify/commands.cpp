@@ -159,10 +159,17 @@ int RunTrain(const TrainOptions& options, std::ostream& out, std::ostream& err) 
   return 0;
 }
 
-EvalReport Evaluate(const std::vector<LabeledItem>& items, const TrainedClassifier& classifier) {
+core::Tier ApplyConfidenceCut(const Classification& c, double cut) {
+  const int tier = static_cast<int>(c.tier);
+  if (!c.probabilities || (*c.probabilities)[tier] >= cut || tier + 1 >= kK) return c.tier;
+  return static_cast<core::Tier>(tier + 1);
+}
+
+EvalReport Evaluate(const std::vector<LabeledItem>& items, const TrainedClassifier& classifier,
+                    double confidence_cut) {
   EvalReport report;
   for (const auto& item : items) {
-    const auto model = classifier.Classify(item.text, 0).tier;
+    const auto model = ApplyConfidenceCut(classifier.Classify(item.text, 0), confidence_cut);
     const auto heuristic = AnalyzeHeuristic(item.text).tier;
     for (auto* f : {&report.overall, &report.by_group[item.group]}) {
       f->model.Add(item.tier, model);
@@ -182,12 +189,13 @@ int RunEval(const EvalOptions& options, std::ostream& out, std::ostream& err) {
   const auto items =
       LoadItems(options.data, options.config, options.split, options.json ? log : out, err);
   if (!items) return 2;
-  const auto report = Evaluate(*items, *loaded.classifier);
+  const auto report = Evaluate(*items, *loaded.classifier, options.confidence_cut);
 
   if (options.json) {
     out << "{\"split\":\"" << SplitName(options.split)
         << "\",\"heldout_percent\":" << kHeldOutPercent
         << ",\"model\":" << JsonQuote(options.model.string())
+        << ",\"confidence_cut\":" << Fixed(options.confidence_cut, 3)
         << ",\"tiers\":[\"trivial\",\"easy\",\"medium\",\"hard\",\"requires_reasoning\"]"
         << ",\"overall\":{\"model\":" << FiguresJson(report.overall.model)
         << ",\"heuristic\":" << FiguresJson(report.overall.heuristic) << "},\"by_source\":{";
@@ -201,8 +209,11 @@ int RunEval(const EvalOptions& options, std::ostream& out, std::ostream& err) {
     return 0;
   }
   out << "split " << SplitName(options.split) << " (held out: " << kHeldOutPercent
-      << "% of items by hash of id), model " << options.model.string() << "\n"
-      << "figures in %; macro-F1 averages F1 over tiers seen as gold or predicted (sklearn's\n"
+      << "% of items by hash of id), model " << options.model.string() << "\n";
+  if (options.confidence_cut > 0)
+    out << "model tiers with probability below " << options.confidence_cut
+        << " moved one tier up (--confidence-cut)\n";
+  out << "figures in %; macro-F1 averages F1 over tiers seen as gold or predicted (sklearn's\n"
       << "default); macro-F1 gold averages over the gold tiers only\n\n"
       << "source         items  accuracy       macro-F1               macro-F1 gold\n"
       << "                       model  heur.   model  heur.  margin   model  heur.  margin\n";

@@ -36,7 +36,14 @@ struct EvalReport {
   EvalFigures overall;
   std::map<std::string, EvalFigures> by_group;  // per source (LabelRule::group)
 };
-EvalReport Evaluate(const std::vector<LabeledItem>& items, const TrainedClassifier& classifier);
+// `confidence_cut` > 0 evaluates the routing rule "a model probability below the cut routes one
+// tier up" (issue 4's optional policy cut) instead of the model's own tier.
+EvalReport Evaluate(const std::vector<LabeledItem>& items, const TrainedClassifier& classifier,
+                    double confidence_cut = 0.0);
+
+// The tier the confidence cut rule gives: one tier up (at most requires_reasoning) when the
+// chosen tier's probability is below `cut`.
+core::Tier ApplyConfidenceCut(const Classification& c, double cut);
 
 struct EvalOptions {
   std::vector<std::filesystem::path> data;
@@ -44,6 +51,7 @@ struct EvalOptions {
   std::filesystem::path config = kDefaultConfigPath;
   Split split = Split::kHeldOut;
   bool json = false;
+  double confidence_cut = 0.0;  // see Evaluate
 };
 int RunEval(const EvalOptions& options, std::ostream& out, std::ostream& err);
 

@@ -84,6 +84,20 @@ TEST_F(CommandsTest, TrainThenEvalThenClassify) {
   EXPECT_NE(out.str().find("\"model\":{\"tier\":\"hard\""), std::string::npos) << out.str();
 }
 
+TEST(ConfidenceCut, MovesLowConfidenceOneTierUpOnly) {
+  Classification c;
+  c.tier = core::Tier::kHard;
+  c.probabilities = std::array<double, core::kTierCount>{0, 0.1, 0.3, 0.45, 0.15};
+  EXPECT_EQ(ApplyConfidenceCut(c, 0.5), core::Tier::kRequiresReasoning);
+  EXPECT_EQ(ApplyConfidenceCut(c, 0.4), core::Tier::kHard);
+  EXPECT_EQ(ApplyConfidenceCut(c, 0.0), core::Tier::kHard);
+  c.tier = core::Tier::kRequiresReasoning;
+  EXPECT_EQ(ApplyConfidenceCut(c, 0.9), core::Tier::kRequiresReasoning);  // nothing above
+  c.probabilities.reset();  // the heuristic has no probabilities: never moved
+  c.tier = core::Tier::kEasy;
+  EXPECT_EQ(ApplyConfidenceCut(c, 0.9), core::Tier::kEasy);
+}
+
 TEST_F(CommandsTest, HeuristicOnlyClassifyNeedsNoModel) {
   std::ostringstream out, err;
   ClassifyOptions one;

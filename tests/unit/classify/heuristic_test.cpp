@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -143,12 +144,18 @@ TEST(Heuristic, MatchesTheSeedOnTheHeldOutDataGolden) {
 TEST(Heuristic, BadInputStillGetsATierFast) {
   const std::string huge(10 * 1024 * 1024, 'a');
   std::string invalid_utf8 = "and \xff\xfe or \xc3 if \xe2\x82 when";
-  const auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(ClassifyHeuristic(huge).tier, Tier::kEasy);
+  // Best of three, so a busy machine does not fail the test; reading all 10 MB (instead of the
+  // 64 KiB cap) would take several times the bound.
+  auto best = std::chrono::steady_clock::duration::max();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(ClassifyHeuristic(huge).tier, Tier::kEasy);
+    best = std::min(best, std::chrono::steady_clock::now() - start);
+  }
+  EXPECT_LT(best, std::chrono::milliseconds(10));
   EXPECT_EQ(AnalyzeHeuristic(invalid_utf8).conditions, 4);  // invalid bytes separate words
   EXPECT_EQ(ClassifyHeuristic("\U0001F600\U0001F680\U0001F389").tier, Tier::kEasy);
   EXPECT_EQ(ClassifyHeuristic("$$\\int_0^1 \\frac{x^2}{\\sqrt{1-x}}\\,dx$$").tier, Tier::kEasy);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
 }
 
 TEST(Heuristic, ReadsOnlyUpToTheCap) {

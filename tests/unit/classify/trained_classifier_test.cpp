@@ -36,11 +36,17 @@ TEST(TrainedClassifier, BadInputStillGetsATierFast) {
   const std::string invalid_utf8 = "Find \xff\xfe x \xc3 such that \xe2\x82 x^2 = 4 \xf0\x9f";
   const std::string huge(10 * 1024 * 1024, 'q');
   const std::string nul_bytes("a\0b\0c", 5);
+  const auto& model = Shipped();  // load outside the timed part
   for (const auto* text : {&emoji, &only_latex, &invalid_utf8, &huge, &nul_bytes}) {
-    const auto start = std::chrono::steady_clock::now();
-    const auto c = Shipped().Classify(*text);
-    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
-    ExpectWellFormed(c);
+    // Best of three, so a busy machine does not fail the test; reading all 10 MB would still
+    // take far longer than the bound.
+    auto best = std::chrono::steady_clock::duration::max();
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      const auto start = std::chrono::steady_clock::now();
+      ExpectWellFormed(model.Classify(*text));
+      best = std::min(best, std::chrono::steady_clock::now() - start);
+    }
+    EXPECT_LT(best, std::chrono::milliseconds(5)) << text->size() << " bytes";
   }
   ExpectWellFormed(Shipped().Classify(""));
   ExpectWellFormed(Shipped().Classify("", 0));
