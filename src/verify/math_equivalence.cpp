@@ -868,6 +868,9 @@ class Parser {
   }
 
   ex Power(const ex& base, const ex& exponent) {
+    // Checked here rather than left to GiNaC, whose exception path leaks the half-built power.
+    if (base.is_zero() && is_a<GiNaC::numeric>(exponent) && !ex_to<GiNaC::numeric>(exponent).is_positive())
+      throw ParseError(exponent.is_zero() ? "0^0 is undefined" : "0 to a negative power");
     if (is_a<GiNaC::numeric>(exponent)) {
       const auto& n = ex_to<GiNaC::numeric>(exponent);
       if (n.is_rational()) {
