@@ -26,6 +26,20 @@ class Evaluator {
   void Skip() {
     while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '$')) ++pos_;
   }
+  // "5 x 3" is multiplication; "4x-13" is algebra: x must stand between spaces or digits.
+  bool AcceptTimesX() {
+    Skip();
+    if (pos_ >= s_.size() || (s_[pos_] != 'x' && s_[pos_] != 'X')) return false;
+    char before = pos_ > 0 ? s_[pos_ - 1] : ' ';
+    std::size_t next = pos_ + 1;
+    while (next < s_.size() && s_[next] == ' ') ++next;
+    char after = next < s_.size() ? s_[next] : '\0';
+    bool ok_before = before == ' ' || IsDigit(before) || before == ')';
+    bool ok_after = IsDigit(after) || after == '$' || after == '(' || after == '.';
+    if (!ok_before || !ok_after) return false;
+    ++pos_;
+    return true;
+  }
   bool Accept(char c) {
     Skip();
     if (pos_ < s_.size() && s_[pos_] == c) {
@@ -54,7 +68,7 @@ class Evaluator {
   std::optional<double> Product() {
     auto v = Unary();
     while (v) {
-      if (Accept('*') || Accept('x') || Accept('X')) {
+      if (Accept('*') || AcceptTimesX()) {
         auto r = Unary();
         if (!r) return std::nullopt;
         *v *= *r, ++ops_;
@@ -150,6 +164,13 @@ std::string Clean(std::string_view s) {
     } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x88 &&
                static_cast<unsigned char>(s[i + 2]) == 0x92) {
       out += '-', i += 2;
+    } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+               (static_cast<unsigned char>(s[i + 2]) == 0x93 || static_cast<unsigned char>(s[i + 2]) == 0x94)) {
+      out += '-', i += 2;  // en and em dashes used as minus
+    } else if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0xBC &&
+               static_cast<unsigned char>(s[i + 1]) <= 0xBE) {
+      static const char* kFractions[] = {"(1/4)", "(1/2)", "(3/4)"};  // ¼ ½ ¾
+      out += kFractions[static_cast<unsigned char>(s[i + 1]) - 0xBC], ++i;
     } else {
       out += s[i];
     }
@@ -225,9 +246,27 @@ StepReport CheckSteps(std::string_view response_in, const StepOptions& options) 
     std::size_t e = eq + 1;
     while (e < n && IsExprChar(plain[e]) && plain[e] != '=') ++e;
     // A sentence-ending period after the number is punctuation.
+    // The left operand must be inside the run: "9 hours * 2/3 = 6" and "X*6 + 9 = 87" start
+    // with an operator whose other operand is a word, so they are not checkable claims.
+    {
+      std::size_t k = b;
+      while (k < eq && (plain[k] == ' ' || plain[k] == '$')) ++k;
+      if (k < eq) {
+        char first = plain[k];
+        bool after_word = b > 0 && (std::isalpha(static_cast<unsigned char>(plain[b - 1])) ||
+                                    static_cast<unsigned char>(plain[b - 1]) >= 0x80);
+        if (first == '*' || first == '/' || first == '+' || first == '^' || first == 'x' ||
+            first == 'X' || (first == '-' && after_word))
+          continue;
+      }
+      if (b > 0 && static_cast<unsigned char>(plain[b - 1]) >= 0x80) continue;  // unknown symbol
+    }
     std::string_view lhs = TrimExpr(std::string_view(plain).substr(b, eq - b));
     std::string_view rhs = TrimExpr(std::string_view(plain).substr(eq + 1, e - eq - 1));
     if (lhs.empty() || rhs.empty()) continue;
+    bool chained = e < n && plain[e] == '=';
+    // "100/5 = 5A/5": the right side runs into a variable, so it is algebra, not a value.
+    if (e < n && std::isalpha(static_cast<unsigned char>(plain[e])) && plain[e - 1] != ' ') continue;
     // A letter right before the left side ("x = 3 + 4" is algebra, "Step 2 + 3" ambiguous).
     std::size_t lhs_start = static_cast<std::size_t>(lhs.data() - plain.data());
     if (lhs_start > 0) {
@@ -252,10 +291,16 @@ StepReport CheckSteps(std::string_view response_in, const StepOptions& options) 
     claim.claimed = std::string(rhs);
     claim.computed = *l;
     if (!rhs_is_number) {
-      // "a + b = c + d": both sides are expressions; compare their values.
+      // "a + b = c + d": both sides are expressions; compare their values. In a running total
+      // ("3/2 = 1.50 + 3.00 = 4.50") the middle part is a new sum, not a claim about the left.
+      if (chained) continue;
       auto rv = Evaluator(rhs).Run();
       if (!rv) continue;
       claim.correct = std::fabs(*l - *rv) <= 1e-9 * std::max(1.0, std::fabs(*l));
+    } else if (!rhs.empty() && rhs.back() == '%') {
+      // "100 - 60 = 40%" and "18 / 450 x 100 = 4%" both occur: accept the number or its percent.
+      double as_number = *r * 100;
+      claim.correct = Matches(*l, as_number, Decimals(rhs)) || Matches(*l, *r, Decimals(rhs) + 2);
     } else {
       claim.correct = Matches(*l, *r, Decimals(rhs));
     }
