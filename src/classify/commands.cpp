@@ -1,5 +1,6 @@
 #include "classify/commands.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -256,7 +257,10 @@ int RunClassify(const ClassifyOptions& options, std::ostream& out, std::ostream&
       out << (i ? "," : "") << JsonQuote(heuristic.reasons[i]);
     out << "]}";
     if (model) {
-      out << ",\"model\":{\"tier\":\"" << core::ToString(model->tier) << "\",\"probabilities\":{";
+      out << ",\"model\":{\"tier\":\"" << core::ToString(model->tier) << "\",\"reasons\":[";
+      for (size_t i = 0; i < model->reasons.size(); ++i)
+        out << (i ? "," : "") << JsonQuote(model->reasons[i]);
+      out << "],\"probabilities\":{";
       for (int c = 0; c < kK; ++c)
         out << (c ? "," : "") << "\"" << core::ToString(static_cast<core::Tier>(c))
             << "\":" << Fixed((*model->probabilities)[c]);
@@ -271,10 +275,15 @@ int RunClassify(const ClassifyOptions& options, std::ostream& out, std::ostream&
   }
   if (model) {
     out << "tier: " << core::ToString(model->tier) << " (trained model)\n";
+    out << "reasons:";
+    for (const auto& r : model->reasons) out << " [" << r << "]";
+    out << "\n";
     for (int c = 0; c < kK; ++c)
       out << "  p(" << core::ToString(static_cast<core::Tier>(c))
           << ") = " << Fixed((*model->probabilities)[c]) << "\n";
-    out << "strongest features (push towards " << core::ToString(model->tier) << "):\n";
+    const auto& p = *model->probabilities;
+    const auto argmax = static_cast<core::Tier>(std::max_element(p.begin(), p.end()) - p.begin());
+    out << "strongest features (push towards " << core::ToString(argmax) << "):\n";
     for (const auto& f : model->top_features)
       out << "  " << Fixed(f.weight) << "  " << f.name << "\n";
   }

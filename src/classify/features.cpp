@@ -192,7 +192,8 @@ void ForEachHashed(std::string_view norm, const FeatureConfig& config, TextStats
   }
 }
 
-void FillDense(std::string_view text, std::string_view norm, const TextStats& st,
+// Returns HeuristicSignals::proof_candidate, which comes with the heuristic's pass for free.
+bool FillDense(std::string_view text, std::string_view norm, const TextStats& st,
                std::array<float, kDenseCount>& d) {
   const auto h = AnalyzeHeuristic(text);
   d = {Log1p(static_cast<int>(text.size())),
@@ -219,6 +220,7 @@ void FillDense(std::string_view text, std::string_view norm, const TextStats& st
        h.formal_term >= 0 ? 1.0f : 0.0f,
        h.trivial_phrase >= 0 ? 1.0f : 0.0f};
   d[15 + static_cast<int>(h.tier)] = 1.0f;
+  return h.proof_candidate;
 }
 
 void KindScales(const std::array<int, kFeatureKindCount>& counts,
@@ -241,7 +243,7 @@ void ExtractFeatures(std::string_view text, const FeatureConfig& config, Feature
         ++counts[static_cast<int>(kind.value)];
       });
   KindScales(counts, out.kind_scale);
-  FillDense(text, out.normalized, st, out.dense);
+  out.proof_candidate = FillDense(text, out.normalized, st, out.dense);
 }
 
 void SumFeatures(std::string_view text, const FeatureConfig& config, const float* hashed_weights,
@@ -277,7 +279,7 @@ void SumFeatures(std::string_view text, const FeatureConfig& config, const float
   counts[static_cast<int>(FeatureKind::kWord)] = n_words;
   counts[static_cast<int>(FeatureKind::kWordBigram)] = n_bigrams;
   KindScales(counts, out.kind_scale);
-  FillDense(text, out.normalized, st, out.dense);
+  out.proof_candidate = FillDense(text, out.normalized, st, out.dense);
 }
 
 std::string FeatureName(const Features& features, const HashedFeature& feature) {

@@ -53,6 +53,7 @@ struct Features {
   // comparable scales without deduplicating (which would cost more than the whole dot product).
   std::array<float, kFeatureKindCount> kind_scale{};
   std::array<float, kDenseCount> dense{};  // raw values; the model standardises them
+  bool proof_candidate = false;            // HeuristicSignals::proof_candidate of the text
 };
 
 // Fills `out` (reusing its buffers) from `text`. Requires a valid config (see Validate).
@@ -65,6 +66,7 @@ struct FeatureSums {
   std::array<std::array<float, core::kTierCount>, kFeatureKindCount> sums{};
   std::array<float, kFeatureKindCount> kind_scale{};
   std::array<float, kDenseCount> dense{};
+  bool proof_candidate = false;
 };
 // `hashed_weights`: kTierCount floats per bucket, 2^config.hash_bits buckets.
 void SumFeatures(std::string_view text, const FeatureConfig& config, const float* hashed_weights,

@@ -1,6 +1,7 @@
 #include "classify/trained_classifier.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,48 @@
 namespace triage::classify {
 namespace {
 constexpr int kK = core::kTierCount;
+
+// Proof requests get requires_reasoning whatever the model says: every training data set is
+// answer-checked (none asks for a proof), so the model has never seen one, and the seed sends
+// formal proofs to reasoning models. Matched on the normalised (lower-cased) text as whole
+// words, unlike the seed's substring rule (which fires on "improve"). "show that" and "proof"
+// count only where a sentence starts: in the data they occur only as "results show that ..." or
+// "let the dough proof", never as requests.
+constexpr std::array<std::string_view, 4> kProofAnywhere = {"prove", "proving", "formal proof",
+                                                            "verify correctness"};
+constexpr std::array<std::string_view, 3> kProofSentenceStart = {"show that", "give a proof",
+                                                                 "write a proof"};
+
+bool IsWordByteAt(std::string_view text, size_t i) {
+  if (i >= text.size()) return false;
+  const auto c = static_cast<unsigned char>(text[i]);
+  return (c >= 'a' && c <= 'z') || c == '0' || c == '_' || c >= 0x80;
+}
+
+// At the start of the text, or after ". ", "? ", "! ", ": " (the text is whitespace-collapsed).
+bool StartsSentence(std::string_view text, size_t pos) {
+  if (pos == 0) return true;
+  size_t i = pos;
+  if (text[i - 1] == ' ') --i;
+  if (i == 0) return true;
+  const char c = text[i - 1];
+  return c == '.' || c == '?' || c == '!' || c == ':';
+}
+
+const std::string_view* FindProofRequest(std::string_view normalized) {
+  auto find = [&](const auto& phrases, bool sentence_start) -> const std::string_view* {
+    for (const auto& phrase : phrases)
+      for (size_t pos = normalized.find(phrase); pos != std::string_view::npos;
+           pos = normalized.find(phrase, pos + 1))
+        if ((pos == 0 || !IsWordByteAt(normalized, pos - 1)) &&
+            !IsWordByteAt(normalized, pos + phrase.size()) &&
+            (!sentence_start || StartsSentence(normalized, pos)))
+          return &phrase;
+    return nullptr;
+  };
+  if (const auto* hit = find(kProofAnywhere, false)) return hit;
+  return find(kProofSentenceStart, true);
+}
 }  // namespace
 
 TrainedClassifier::TrainedClassifier(ModelParams params) : params_(std::move(params)) {}
@@ -51,6 +94,16 @@ Classification TrainedClassifier::Classify(std::string_view text, int top_featur
   char reason[64];
   std::snprintf(reason, sizeof reason, "model:p=%.3f", prob[best]);
   out.reasons.emplace_back(reason);
+  // The heuristic's pass already flagged whether any proof phrase occurs at all; only then is
+  // the exact (whole-word, sentence-start) check worth its cost.
+  const bool proof_candidate = top_features > 0 ? features.proof_candidate : sums.proof_candidate;
+  if (const auto* phrase = proof_candidate ? FindProofRequest(top_features > 0 ? features.normalized
+                                                                               : sums.normalized)
+                                           : nullptr;
+      phrase && out.tier != core::Tier::kRequiresReasoning) {
+    out.tier = core::Tier::kRequiresReasoning;
+    out.reasons.push_back("rule:proof request \"" + std::string(*phrase) + "\"");
+  }
   if (top_features <= 0) return out;
 
   // A feature's push towards `best`, relative to its mean push over all tiers (softmax only

@@ -30,9 +30,11 @@ class TrainedClassifier {
   // Reads and validates `path`. Never throws for a bad file.
   static ModelLoadResult Load(const std::filesystem::path& path);
 
-  // Tier = the most probable tier; probabilities always set; reasons name the model and the
-  // tier's probability; top_features holds up to `top_features` strongest contributions.
-  // Any input bytes are accepted; only the first kTrainedInputCap bytes are read.
+  // Tier = the most probable tier, except that a proof request ("prove", "formal proof", a
+  // sentence starting "show that", ...) is raised to requires_reasoning (reasons then say
+  // "rule:proof request"; see trained_classifier.cpp). Probabilities are always the model's;
+  // reasons name the model's probability; top_features holds up to `top_features` strongest
+  // contributions. Any input bytes are accepted; only the first kTrainedInputCap bytes are read.
   Classification Classify(std::string_view text, int top_features = kDefaultTopFeatures) const;
 
   const ModelParams& params() const { return params_; }

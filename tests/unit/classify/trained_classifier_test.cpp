@@ -85,6 +85,24 @@ TEST(TrainedClassifier, SeparatesTheDataSetsClearDifferences) {
             core::Tier::kEasy);
 }
 
+TEST(TrainedClassifier, RaisesProofRequestsToReasoning) {
+  for (const char* text : {"Prove that the square root of 2 is irrational.",
+                           "Show that every bounded monotone sequence converges.",
+                           "Give a formal proof that this sort is correct.",
+                           "Let $n>1$. Show that $n^4+4$ is composite."}) {
+    const auto c = Shipped().Classify(text, 0);
+    EXPECT_EQ(c.tier, core::Tier::kRequiresReasoning) << text;
+    ASSERT_EQ(c.reasons.size(), 2u) << text;
+    EXPECT_EQ(c.reasons[1].rfind("rule:proof request", 0), 0u) << c.reasons[1];
+  }
+  // Whole words, and "show that" / "proof" only as requests: none of these is one.
+  for (const char* text : {"How can Tom improve his savings by $5 a week?",
+                           "The waterproof jacket costs $40. What is the total?",
+                           "Their results show that the colony doubled. How many penguins?",
+                           "Let the dough proof for 2 hours. How long does baking take?"})
+    EXPECT_EQ(Shipped().Classify(text, 0).reasons.size(), 1u) << text;
+}
+
 TEST(TrainedClassifier, IsSafeToShareAcrossThreads) {
   const std::vector<std::string> texts = {
       "What is 2+2?", "Prove that there are infinitely many primes.",
