@@ -27,7 +27,8 @@ using GiNaC::ex_to;
 using GiNaC::is_a;
 using Clock = std::chrono::steady_clock;
 
-constexpr long kMaxExactExponent = 4096;   // 2^4096 is fine; 2^(10^10) is refused
+constexpr long kMaxExactExponent = 4096;   // for symbolic bases and roots
+constexpr long kMaxExactBits = 1L << 18;   // exact numeric powers up to ~79k digits (2^4950 is fine)
 constexpr long kMaxFactorial = 1000;
 constexpr long kMaxExpandExponent = 48;    // above this, skip expand() and probe numerically
 
@@ -181,6 +182,24 @@ std::string Normalize(std::string_view input) {
       std::size_t e = pos + 3;
       while (e < s.size() && s[e] == ' ') ++e;
       s.erase(pos, e - pos);
+    }
+  }
+  // \phantom{..} and friends take space but show nothing.
+  for (std::string_view ph : {"\\hphantom", "\\vphantom", "\\phantom"}) {
+    std::size_t at;
+    while ((at = s.find(ph)) != std::string::npos) {
+      std::size_t j = at + ph.size();
+      while (j < s.size() && s[j] == ' ') ++j;
+      std::size_t end = j;
+      if (j < s.size() && s[j] == '{') {
+        int depth = 0;
+        for (end = j; end < s.size(); ++end) {
+          if (s[end] == '{') ++depth;
+          if (s[end] == '}' && --depth == 0) break;
+        }
+        end = std::min(end + 1, s.size());
+      }
+      s.erase(at, end - at);
     }
   }
   for (std::string_view cmd : {"\\left", "\\right", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr",
@@ -484,6 +503,22 @@ class Parser {
       if (kept.empty()) throw ParseError("only units");
       toks_ = std::move(kept);
     }
+    // Braces around the whole answer (a nested \boxed) group nothing.
+    while (toks_.size() >= 2 && IsSym(toks_.front(), "{") && IsSym(toks_.back(), "}") &&
+           MatchClose(0, toks_.size()) == toks_.size() - 1) {
+      toks_.pop_back();
+      toks_.erase(toks_.begin());
+    }
+    if (!toks_.empty() && std::all_of(toks_.begin(), toks_.end(), [](const Token& t) { return t.kind == Tok::kText; })) {
+      std::string joined;
+      for (const auto& t : toks_) joined += t.text;
+      if (std::any_of(joined.begin(), joined.end(), [](char c) { return IsAlpha(c); }) && joined.size() > 1) {
+        Value v;
+        v.kind = Value::Kind::kText;
+        v.text = CanonicalText(joined);
+        return v;
+      }
+    }
     return ParseAnswerRange(0, toks_.size());
   }
 
@@ -642,6 +677,9 @@ class Parser {
     // "x \in S" means S.
     for (std::size_t i = b; i < e; ++i)
       if (IsCmd(toks_[i], "in")) b = i + 1;
+    // "\approx 8.24" or "= 5": a relation with nothing on the left states the value.
+    while (b < e && IsRelationToken(toks_[b]) && (IsCmd(toks_[b], "approx") || IsSym(toks_[b], "="))) ++b;
+    if (b >= e) throw ParseError("empty value");
     auto parts = Split(b, e, IsRelationToken);
     if (parts.size() == 1) return ParseSetLike(b, e);
     std::vector<std::string> ops;
@@ -875,9 +913,16 @@ class Parser {
       const auto& n = ex_to<GiNaC::numeric>(exponent);
       if (n.is_rational()) {
         GiNaC::numeric num = n.numer();
-        bool huge = GiNaC::abs(num) > kMaxExactExponent || GiNaC::abs(n.denom()) > kMaxExactExponent;
-        if (huge && is_a<GiNaC::numeric>(base))
-          throw BudgetError("exponent too large to evaluate exactly");
+        if (is_a<GiNaC::numeric>(base)) {
+          // The exact result has about |exponent| * bits(base) bits: refuse what would not fit.
+          const auto& b = ex_to<GiNaC::numeric>(base);
+          bool rational_base = b.is_rational();
+          long base_bits = rational_base ? static_cast<long>(b.numer().int_length() + b.denom().int_length()) : 64;
+          bool too_big = GiNaC::abs(num) > kMaxExactBits ||
+                         GiNaC::abs(num) * base_bits > kMaxExactBits || GiNaC::abs(n.denom()) > kMaxExactExponent;
+          if (too_big && !(rational_base && (b.is_zero() || b == 1 || b == -1)))
+            throw BudgetError("exponent too large to evaluate exactly");
+        }
         if (GiNaC::abs(num) > kMaxExpandExponent) big_exponent_ = true;
       } else if (is_a<GiNaC::numeric>(base)) {
         return GiNaC::pow(base.evalf(), exponent);
@@ -1132,7 +1177,9 @@ class Parser {
           ++pos_;
           return GiNaC::sqrt(ParseArg());
         }
-        if (w.size() >= 3) throw ParseError("prose, not an expression: '" + w + "'");
+        // Lower-case runs of 3+ letters are words; capitals (ABC, ABCD) name points.
+        bool capitals = w.size() <= 5 && std::all_of(w.begin(), w.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+        if (w.size() >= 3 && !capitals) throw ParseError("prose, not an expression: '" + w + "'");
         // Single-letter function names applied to parentheses: f(x), P(A).
         if (w.size() == 1 && pos_ + 1 < end_ && IsSym(toks_[pos_ + 1], "(") &&
             std::string_view("fghFGHWPQ").find(w[0]) != std::string_view::npos) {
@@ -1261,7 +1308,9 @@ class Parser {
           ex inner = ParseArg();
           return Opaque(name, inner);
         }
-        throw ParseError("unsupported command \\" + name);
+        // Anything else (\triangle, \angle, \star ...) is a named quantity: equal only to itself.
+        if (name == "dots" || name == "ldots" || name == "cdots") throw ParseError("ellipsis");
+        return symbols_.Get("cmd:" + name);
       }
       default:
         throw ParseError("unexpected token");

@@ -70,5 +70,22 @@ TEST(MathConformance, AgreesWithAllHendrycksCases) {
   EXPECT_EQ(agree, static_cast<int>(rows.size()));
 }
 
+// Every MATH training solution against its own \boxed gold answer: extraction and parsing must
+// agree with the data set's answer key (the rest are solutions that box several values).
+TEST(MathConformance, MathSolutionsMatchTheirOwnAnswers) {
+  auto rows = testing::ReadJsonl("classify/math_train.jsonl");
+  MathOptions o;
+  o.extract_gold = false;
+  int passed = 0;
+  for (const auto& row : rows) {
+    Verdict v = VerifyMath(row["gold"].get<std::string>(), row["solution"].get<std::string>(), o);
+    if (v.Passed()) ++passed;
+    else if (std::getenv("TRIAGE_VERIFY_VERBOSE"))
+      std::cout << "MATH " << row["id"].get<std::string>() << ": " << v.reason << "\n";
+  }
+  std::cout << "MATH train solutions vs their answers: " << passed << "/" << rows.size() << "\n";
+  EXPECT_GE(passed * 1000, static_cast<int>(rows.size()) * 995);
+}
+
 }  // namespace
 }  // namespace triage::verify

@@ -95,6 +95,9 @@ TEST(MathEquivalence, EveryKindOfAnswer) {
   EXPECT_TRUE(eq("x_{12}", "x_{12}"));
   EXPECT_FALSE(eq("x_{12} + 1", "x_1 + 1"));
   EXPECT_TRUE(eq("204_5", "54"));
+  EXPECT_TRUE(eq("2^{4950}", "4^{2475}"));
+  EXPECT_TRUE(eq("\\approx 8.24 \\text{ mph}", "8.24"));
+  EXPECT_TRUE(eq("\\frac{1}{7}\\triangle ABC", "\\triangle ABC / 7"));
 }
 
 TEST(MathEquivalence, EveryVerdictHasAReason) {
