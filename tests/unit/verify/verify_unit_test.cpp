@@ -7,6 +7,7 @@
 #include "verify/math_equivalence.hpp"
 #include "verify/steps.hpp"
 #include "verify/structured.hpp"
+#include "verify/verifier.hpp"
 #include "verify/vote.hpp"
 
 namespace triage::verify {
@@ -179,6 +180,43 @@ TEST(Commands, MathCommandPrintsJsonAndExitCodes) {
   EXPECT_EQ(j["status"], "verified");
   EXPECT_EQ(MathCommand("1/2", "\\boxed{0.6}", false).exit_code, 1);
   EXPECT_EQ(MathCommand("1/2", "", false).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace triage::verify
+
+namespace triage::verify {
+namespace {
+
+VerifyRequest Request(std::string domain, std::string response) {
+  VerifyRequest r;
+  r.domain = std::move(domain);
+  r.response = std::move(response);
+  return r;
+}
+
+TEST(Verifier, DispatchesOnTheReferenceTheTaskCarries) {
+  VerifyRequest math = Request("math", "so it is \\boxed{\\frac{3}{4}}");
+  math.gold = "0.75";
+  EXPECT_EQ(Verify(math).outcome, Outcome::kPassed);
+  EXPECT_EQ(Verify(Request("math", "She has 3 + 4 = 8 apples.\n#### 8")).outcome, Outcome::kFailed);
+  VerifyRequest json = Request("extraction", "{\"a\": 1}");
+  json.schema = nlohmann::json::parse(R"({"type":"object","required":["b"]})");
+  EXPECT_EQ(Verify(json).outcome, Outcome::kFailed);
+  EXPECT_EQ(Verify(Request("general", "Paris")).ToStatus(), core::VerificationStatus::kUnverified);
+  VerifyRequest exact = Request("general", " Paris\n");
+  exact.expected = "Paris";
+  EXPECT_EQ(Verify(exact).outcome, Outcome::kPassed);
+}
+
+TEST(Verifier, ExtractsTheLastPythonBlock) {
+  std::string response = "Here:\n```text\nnot code\n```\nand\n```python\ndef f():\n    return 1\n```\nDone.";
+  EXPECT_EQ(ExtractCode(response), "def f():\n    return 1\n");
+  EXPECT_EQ(ExtractCode("def g(): pass"), "def g(): pass");
+  VerifyRequest code = Request("code", "```py\ndef sq(x):\n    return x * x\n```");
+  code.tests = CodeTests{};
+  code.tests->asserts = {"assert sq(3) == 9"};
+  EXPECT_EQ(Verify(code).outcome, Outcome::kPassed);
 }
 
 }  // namespace
