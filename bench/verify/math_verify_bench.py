@@ -1,4 +1,4 @@
-"""Times Hugging Face Math-Verify on the shared equivalence cases (one core), for bench_verify.
+"""Times Hugging Face Math-Verify on the shared equivalence cases (one core, CPU time), for bench_verify.
 
 Each case is compared the way its upstream test did (extraction targets, precision, strict,
 allow_set_relation_comp). Prints one JSON line: checks, seconds_per_check, agreement.
@@ -49,11 +49,11 @@ def main():
     args = argv
     rows = load(args)
     agree = sum(1 for r in rows if bool(check(r)) == r["equivalent"])  # also warms up sympy
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: robust on a shared machine, like the C++ side
     for _ in range(repeats):
         for r in rows:
             check(r)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     print(json.dumps({"checks": len(rows) * repeats, "seconds_per_check": elapsed / (len(rows) * repeats),
                       "agreement": agree, "cases": len(rows)}))
 
