@@ -400,6 +400,7 @@ struct Value {
   int float_digits = -1;            // most decimals of any float literal, -1 when none
   bool opaque = false;              // contains an opaque application (no numeric probing)
   bool big_exponent = false;        // contains a power too large to expand
+  bool huge_power = false;          // ... or to evaluate exactly even at a rational point
   std::vector<Value> items;         // list / tuple / union members, interval ends, relation sides
   std::vector<std::string> ops;     // relation operators between items: = < le ne
   bool lo_closed = false, hi_closed = false;
@@ -790,6 +791,7 @@ class Parser {
     float_digits_ = -1;
     opaque_ = false;
     big_exponent_ = false;
+    huge_power_ = false;
     ex result = ParseSum();
     if (pos_ != end_) throw ParseError("unexpected '" + toks_[pos_].text + "'");
     end_ = saved_end;
@@ -798,6 +800,7 @@ class Parser {
     v.float_digits = float_digits_;
     v.opaque = opaque_;
     v.big_exponent = big_exponent_;
+    v.huge_power = huge_power_;
     // ± makes two answers.
     if (result.has(symbols_.pm)) {
       Value list;
@@ -924,16 +927,17 @@ class Parser {
             throw BudgetError("exponent too large to evaluate exactly");
         }
         if (GiNaC::abs(num) > kMaxExpandExponent) big_exponent_ = true;
+        if (GiNaC::abs(num) > kMaxExactExponent || GiNaC::abs(n.denom()) > kMaxExactExponent) huge_power_ = true;
       } else if (is_a<GiNaC::numeric>(base)) {
         return GiNaC::pow(base.evalf(), exponent);
       }
     } else if (!is_a<GiNaC::numeric>(exponent.evalf())) {
-      big_exponent_ = true;  // symbolic exponent: never expand
+      big_exponent_ = huge_power_ = true;  // symbolic exponent: never expand
     } else {
       ex ev = exponent.evalf();
       if (GiNaC::abs(ex_to<GiNaC::numeric>(ev)) > kMaxExactExponent) {
         if (is_a<GiNaC::numeric>(base)) throw BudgetError("exponent too large to evaluate exactly");
-        big_exponent_ = true;
+        big_exponent_ = huge_power_ = true;
       }
     }
     if (base.is_zero() && exponent.is_zero()) throw ParseError("0^0 is undefined");
@@ -1327,6 +1331,7 @@ class Parser {
   int float_digits_ = -1;
   bool opaque_ = false;
   bool big_exponent_ = false;
+  bool huge_power_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1357,12 +1362,63 @@ struct Comparer {
     return diff <= abs_tol || diff <= rel_tol * scale;
   }
 
+  // Arbitrary-magnitude evaluation (CLN floats): 300! and 1e-700 compare fine where doubles
+  // would overflow.
+  static std::optional<GiNaC::numeric> EvaluateNum(const ex& e) {
+    try {
+      ex v = e.evalf();
+      if (!is_a<GiNaC::numeric>(v)) return std::nullopt;
+      return ex_to<GiNaC::numeric>(v);
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+
+  static bool NumClose(const GiNaC::numeric& a, const GiNaC::numeric& b, double abs_tol, double rel_tol) {
+    GiNaC::numeric diff = GiNaC::abs(a - b);
+    GiNaC::numeric scale = std::max(GiNaC::abs(a), GiNaC::abs(b), [](const GiNaC::numeric& x, const GiNaC::numeric& y) { return x < y; });
+    return diff <= GiNaC::numeric(abs_tol) || diff <= GiNaC::numeric(rel_tol) * scale;
+  }
+
   std::optional<std::complex<double>> Evaluate(const ex& e) const {
     try {
       return ToComplex(e.evalf());
     } catch (const std::exception&) {
       return std::nullopt;
     }
+  }
+
+  // Terms expand() would produce, estimated without expanding: sums add, products multiply, a
+  // power of a k-term sum to n has C(n+k-1, k-1) terms. Capped; used to refuse blow-ups such as
+  // (a+b+c+d+e+f+g+h)^20 (888,030 terms per side), which numeric probing decides instead.
+  static double ExpandedTerms(const ex& e, int depth = 0) {
+    constexpr double kCap = 1e12;
+    if (depth > 200) return kCap;
+    if (is_a<GiNaC::add>(e)) {
+      double sum = 0;
+      for (std::size_t i = 0; i < e.nops(); ++i) sum += ExpandedTerms(e.op(i), depth + 1);
+      return std::min(sum, kCap);
+    }
+    if (is_a<GiNaC::mul>(e)) {
+      double product = 1;
+      for (std::size_t i = 0; i < e.nops(); ++i) product *= ExpandedTerms(e.op(i), depth + 1);
+      return std::min(product, kCap);
+    }
+    if (is_a<GiNaC::power>(e) && is_a<GiNaC::numeric>(e.op(1)) && ex_to<GiNaC::numeric>(e.op(1)).is_pos_integer()) {
+      double k = ExpandedTerms(e.op(0), depth + 1);
+      double n = ex_to<GiNaC::numeric>(e.op(1)).to_double();
+      if (k <= 1) return 1;
+      // C(n + k - 1, k - 1) via lgamma, capped.
+      double log_terms = std::lgamma(n + k) - std::lgamma(k) - std::lgamma(n + 1);
+      return log_terms > std::log(kCap) ? kCap : std::exp(log_terms);
+    }
+    return 1;
+  }
+
+  static std::size_t Nodes(const ex& e, std::size_t limit) {
+    std::size_t count = 1;
+    for (std::size_t i = 0; i < e.nops() && count <= limit; ++i) count += Nodes(e.op(i), limit - count);
+    return count;
   }
 
   Decision Exprs(const Value& a, const Value& b) const {
@@ -1388,8 +1444,17 @@ struct Comparer {
     ex diff = ea - eb;
     if (diff.is_zero()) return {true, "identical after parsing"};
     bool opaque = a.opaque || b.opaque;
-    bool big = a.big_exponent || b.big_exponent;
+    // Symbolic simplification only when its cost is bounded: expansion size and expression size
+    // (normal() on hundreds of fractions takes seconds); otherwise probing decides.
+    const bool huge_power = a.huge_power || b.huge_power;  // no exact x^(10^10) anywhere
+    bool big = huge_power || ExpandedTerms(ea) + ExpandedTerms(eb) > 2000 ||
+               Nodes(ea, 3000) + Nodes(eb, 3000) > 3000;
     int float_digits = std::max(a.float_digits, b.float_digits);
+    auto exact_rational = [](const ex& e) {
+      return is_a<GiNaC::numeric>(e) && ex_to<GiNaC::numeric>(e).is_rational();
+    };
+    // Two exact rationals that differ are different, however close (300! vs 300! + 1).
+    if (float_digits < 0 && exact_rational(ea) && exact_rational(eb)) return {false, "exact values differ"};
     try {
       if (!big && !opaque) {
         ex simplified = GiNaC::normal(diff.expand());
@@ -1406,31 +1471,49 @@ struct Comparer {
     CollectSymbols(ea, free);
     CollectSymbols(eb, free);
     if (free.nops() == 0) {
-      auto va = Evaluate(ea), vb = Evaluate(eb);
+      auto va = EvaluateNum(ea), vb = EvaluateNum(eb);
       if (!va || !vb) return {false, "could not evaluate numerically"};
       if (float_digits >= 0) {
         double tol = std::max(0.5 * std::pow(10.0, -float_digits) * (1 + 1e-9),
                               std::pow(10.0, -options.precision));
-        if (Close(*va, *vb, tol, 1e-12))
+        if (NumClose(*va, *vb, tol, 1e-12))
           return {true, "equal within the decimal's precision (" + std::to_string(float_digits) +
                             " decimals)"};
         return {false, "numbers differ beyond the decimal's precision"};
       }
-      if (Close(*va, *vb, 1e-12, 1e-12)) return {true, "numerically equal"};
+      if (NumClose(*va, *vb, 1e-12, 1e-12)) return {true, "numerically equal"};
       return {false, "numbers differ"};
     }
-    // Numeric probing at fixed, deterministic points (non-integers avoid lucky coincidences).
-    static const double kProbes[] = {0.7317, 1.2919, 0.5382, 1.8143, 0.3571, 2.2361, 0.9133};
+    // Probing at fixed, deterministic points. Rational points first: polynomial and rational
+    // expressions then evaluate exactly, so a difference of 1 in a huge value is still seen;
+    // anything irrational (sqrt, sin, e) is compared in floating point with a tolerance.
+    static const int kPoints[][2] = {{7, 11}, {13, 17}, {5, 19}, {23, 29}, {31, 37}, {41, 43}, {47, 53}};
     int checked = 0;
     for (int round = 0; round < 4; ++round) {
       budget.Check();
       GiNaC::lst subs;
-      for (std::size_t k = 0; k < free.nops(); ++k)
-        subs.append(free.op(k) == kProbes[(k + 2 * round) % std::size(kProbes)] + round * 0.11);
-      auto va = Evaluate(ea.subs(subs)), vb = Evaluate(eb.subs(subs));
+      for (std::size_t k = 0; k < free.nops(); ++k) {
+        const auto& pt = kPoints[(k + 2 * round) % std::size(kPoints)];
+        GiNaC::numeric value(pt[0] + 3 * round, pt[1]);
+        if (huge_power) subs.append(free.op(k) == value.evalf());
+        else subs.append(free.op(k) == value);
+      }
+      ex xa, xb;
+      try {
+        xa = ea.subs(subs);
+        xb = eb.subs(subs);
+      } catch (const std::exception&) {
+        continue;  // a pole at this point
+      }
+      if (!huge_power && float_digits < 0 && exact_rational(xa) && exact_rational(xb)) {
+        if (!xa.is_equal(xb)) return {false, "differ at an exact probe point"};
+        ++checked;
+        continue;
+      }
+      auto va = EvaluateNum(xa), vb = EvaluateNum(xb);
       if (!va || !vb) continue;
       double abs_tol = float_digits >= 0 ? std::pow(10.0, -options.precision) : 1e-9;
-      if (!Close(*va, *vb, abs_tol, float_digits >= 0 ? 1e-6 : 1e-9))
+      if (!NumClose(*va, *vb, abs_tol, float_digits >= 0 ? 1e-6 : 1e-9))
         return {false, "differ at a probe point"};
       ++checked;
     }

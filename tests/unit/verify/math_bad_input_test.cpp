@@ -61,6 +61,25 @@ TEST(MathBadInput, HugeExponentsAreNotEvaluated) {
   EXPECT_EQ(Timed("(x+1)^{1000}", "(1+x)^{1000}").outcome, Outcome::kPassed);
 }
 
+TEST(MathBadInput, ExpansionBlowUpIsNotAttempted) {
+  // (a+...+h)^20 expands to 888,030 terms per side: probing decides instead, in microseconds.
+  EXPECT_EQ(Timed("(a+b+c+d+e+f+g+h)^{20}", "(a+b+c+d+e+f+g+2h)^{20}").outcome, Outcome::kFailed);
+  EXPECT_EQ(Timed("(a+b+c+d+e+f+g+h)^{20}", "(h+g+f+e+d+c+b+a)^{19}(a+b+c+d+e+f+g+h)").outcome,
+            Outcome::kPassed);
+  std::string sum;
+  for (int k = 1; k < 200; ++k) sum += (k > 1 ? "+" : "") + std::string("\\frac{1}{x+") + std::to_string(k) + "}";
+  EXPECT_EQ(Timed(sum, sum + "+1").outcome, Outcome::kFailed);
+}
+
+TEST(MathBadInput, DifferencesInHugeValuesAreSeen) {
+  // Exact arithmetic where it is exact: a relative tolerance would call these equal.
+  EXPECT_EQ(Timed("300!", "300! + 1").outcome, Outcome::kFailed);
+  EXPECT_EQ(Timed("(x+1)^{100}", "(x+1)^{100} + 1").outcome, Outcome::kFailed);
+  std::string product;
+  for (int k = 1; k < 300; ++k) product += (k > 1 ? "*" : "") + std::string("(x+") + std::to_string(k) + ")";
+  EXPECT_EQ(Timed(product, product + "+1").outcome, Outcome::kFailed);
+}
+
 TEST(MathBadInput, DivisionByZeroAndZeroToTheZero) {
   EXPECT_EQ(Timed("1", "1/0").outcome, Outcome::kUnparseable);
   EXPECT_EQ(Timed("1", "\\frac{1}{0}").outcome, Outcome::kUnparseable);
