@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
 
   triage::app::AddToolCommands(app);
   CLI11_PARSE(app, argc, argv);
+  // TRIAGE_LOG_LEVEL: trace, debug, info (default), warn, error, critical, off.
+  if (const char* level = std::getenv("TRIAGE_LOG_LEVEL"))
+    spdlog::set_level(spdlog::level::from_str(level));
   if (!serve->parsed() && !demo->parsed() && !app.got_subcommand("migrate")) return 0;
 
   try {

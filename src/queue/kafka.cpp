@@ -86,6 +86,8 @@ class Consumer::Rebalancer : public RdKafka::RebalanceCb {
   explicit Rebalancer(Consumer& owner) : owner_(owner) {}
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
+    spdlog::info("kafka group {}: {} {} partitions", owner_.options_.group,
+                 err == RdKafka::ERR__ASSIGN_PARTITIONS ? "assigned" : "revoked", partitions.size());
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       consumer->assign(partitions);
       if (owner_.paused_) consumer->pause(partitions);

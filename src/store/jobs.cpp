@@ -245,11 +245,14 @@ bool EscalateToReasoning(pqxx::connection_base& conn, const std::string& id,
 
 std::vector<StuckJob> ClaimStuckJobs(pqxx::connection_base& conn, int grace_seconds, int limit) {
   pqxx::work tx(conn);
-  // Stamping updated_at (and pushing out a dead holder's lease) spaces out the re-sends.
+  // A job whose lease ran out goes back to the queue it came from (its holder is presumed dead
+  // and loses the token); stamping updated_at spaces out the re-sends.
   auto rows = tx.exec_params(
       "UPDATE jobs SET updated_at = now(),"
-      " lease_until = CASE WHEN state = 'running' THEN now() + make_interval(secs => $1)"
-      "                    ELSE lease_until END"
+      " state = CASE WHEN state <> 'running' THEN state"
+      "              WHEN route = 'reasoning' THEN 'reasoning_queued' ELSE 'queued' END,"
+      " lease_token = CASE WHEN state = 'running' THEN NULL ELSE lease_token END,"
+      " lease_until = CASE WHEN state = 'running' THEN NULL ELSE lease_until END"
       " WHERE id IN (SELECT id FROM jobs"
       "   WHERE (state IN ('queued', 'reasoning_queued')"
       "          AND updated_at < now() - make_interval(secs => $1))"

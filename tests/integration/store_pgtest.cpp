@@ -176,10 +176,16 @@ TEST_F(StorePg, TheReaperFindsLostJobsOncePerGracePeriod) {
   EXPECT_TRUE(ClaimStuckJobs(conn, 30, 100).empty());  // stamped: not again at once
   const auto expired = Job();
   InsertJob(conn, expired);
-  LeaseForInline(conn, expired.id, "easy", {}, 0);
+  const auto dead_holder = LeaseForInline(conn, expired.id, "easy", {}, 0);
   stuck = ClaimStuckJobs(conn, 30, 100);
   ASSERT_EQ(stuck.size(), 1u);
   EXPECT_EQ(stuck[0].id, expired.id);
+  // Back in its queue: a new holder takes it and the dead one can no longer complete it.
+  EXPECT_EQ(GetJob(conn, expired.id, false)->state, core::JobState::kQueued);
+  const auto new_holder = LeaseForInline(conn, expired.id, "easy", {}, 60);
+  ASSERT_TRUE(new_holder.has_value());
+  EXPECT_FALSE(CompleteJob(conn, expired.id, *dead_holder, Done("4")));
+  EXPECT_TRUE(CompleteJob(conn, expired.id, *new_holder, Done("4")));
 }
 
 }  // namespace
