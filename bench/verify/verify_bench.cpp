@@ -5,14 +5,13 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "verify/math_equivalence.hpp"
 
@@ -98,7 +97,8 @@ void BM_MathVerifyPython(benchmark::State& state) {
     state.SkipWithError("Math-Verify not installed: run bench/verify/setup_math_verify.sh");
     return;
   }
-  std::string cmd = python.string() + " " + (root / "bench" / "verify" / "math_verify_bench.py").string();
+  std::string cmd =
+      python.string() + " " + (root / "bench" / "verify" / "math_verify_bench.py").string();
   for (const auto& file : kCaseFiles) cmd += " " + (DataDir() / file).string();
   cmd += " --repeats 1 2>/dev/null";
   double per_check = 0, agreement = 0, cases = 0;
@@ -143,7 +143,8 @@ int main(int argc, char** argv) {
       std::clock_t start = std::clock();
       int passes = 0;
       while (std::clock() - start < 2 * CLOCKS_PER_SEC) {
-        for (const auto& c : cases) benchmark::DoNotOptimize(triage::verify::VerifyMath(c.gold, c.pred, c.options));
+        for (const auto& c : cases)
+          benchmark::DoNotOptimize(triage::verify::VerifyMath(c.gold, c.pred, c.options));
         ++passes;
       }
       double seconds = static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;

@@ -68,20 +68,26 @@ void Run(const VerifyFlags& f) {
 
 void AddVerifyCommands(CLI::App& app) {
   auto flags = std::make_shared<VerifyFlags>();
-  auto* v = app.add_subcommand("verify", "Verify an answer: math equivalence, code against tests, "
-                                         "arithmetic steps, JSON schema");
+  auto* v = app.add_subcommand("verify",
+                               "Verify an answer: math equivalence, code against tests, "
+                               "arithmetic steps, JSON schema");
   v->add_option("--kind", flags->kind, "math | code | steps | json")
       ->check(CLI::IsMember({"math", "code", "steps", "json"}))
       ->capture_default_str();
   v->add_option("--gold", flags->gold, "math: the reference answer (text or LaTeX)");
   v->add_option("--answer", flags->answer, "The answer or the model's full response");
-  v->add_option("--answer-file", flags->answer_file, "Read the answer (code: the candidate program) from a file");
-  v->add_option("--tests", flags->tests_file, "code: Python file with asserts, or check(candidate) with --entry-point");
-  v->add_option("--entry-point", flags->entry_point, "code: the function passed to check() (HumanEval style)");
+  v->add_option("--answer-file", flags->answer_file,
+                "Read the answer (code: the candidate program) from a file");
+  v->add_option("--tests", flags->tests_file,
+                "code: Python file with asserts, or check(candidate) with --entry-point");
+  v->add_option("--entry-point", flags->entry_point,
+                "code: the function passed to check() (HumanEval style)");
   v->add_option("--schema", flags->schema_file, "json: JSON Schema file");
-  v->add_option("--precision", flags->precision, "math: decimals that count for float answers")->capture_default_str();
+  v->add_option("--precision", flags->precision, "math: decimals that count for float answers")
+      ->capture_default_str();
   v->add_option("--timeout-ms", flags->timeout_ms, "code: wall-clock limit")->capture_default_str();
-  v->add_flag("--no-extract", flags->no_extract, "math: compare --gold and --answer as bare answers");
+  v->add_flag("--no-extract", flags->no_extract,
+              "math: compare --gold and --answer as bare answers");
   v->add_flag("--json", flags->json, "Machine-readable output");
   v->callback([flags] { Run(*flags); });
 }

@@ -107,7 +107,8 @@ enum : unsigned char { kNetNs = 1, kMountNs = 2, kUid = 4, kReadOnlyRoot = 8 };
   _exit(127);
 }
 
-CodeResult Run(const std::string& candidate, const std::string& tests, const SandboxLimits& limits) {
+CodeResult Run(const std::string& candidate, const std::string& tests,
+               const SandboxLimits& limits) {
   CodeResult result;
   auto started = Clock::now();
   char dir_template[] = "/tmp/triage-sandbox-XXXXXX";
@@ -119,8 +120,8 @@ CodeResult Run(const std::string& candidate, const std::string& tests, const San
   const bool root = geteuid() == 0;
   const unsigned uid = root ? SandboxUid() : getuid();
   std::string nonce = RandomNonce();
-  bool files_ok = WriteFile(dir / "harness.py", kHarness) && WriteFile(dir / "candidate.py", candidate) &&
-                  WriteFile(dir / "tests.py", tests);
+  bool files_ok = WriteFile(dir / "harness.py", kHarness) &&
+                  WriteFile(dir / "candidate.py", candidate) && WriteFile(dir / "tests.py", tests);
   if (root) {
     for (const char* f : {"", "harness.py", "candidate.py", "tests.py"})
       (void)!chown((dir / f).c_str(), uid, uid);
@@ -140,9 +141,9 @@ CodeResult Run(const std::string& candidate, const std::string& tests, const San
   // Everything the child needs is built before fork: after fork only system calls are safe.
   std::string dir_str = dir.string();
   std::string home = "HOME=" + dir_str;
-  std::array<const char*, 6> envp = {"PATH=/usr/local/bin:/usr/bin:/bin", home.c_str(),
-                                     "LANG=C.UTF-8", "PYTHONHASHSEED=0", "PYTHONDONTWRITEBYTECODE=1",
-                                     nullptr};
+  std::array<const char*, 6> envp = {
+      "PATH=/usr/local/bin:/usr/bin:/bin", home.c_str(), "LANG=C.UTF-8", "PYTHONHASHSEED=0",
+      "PYTHONDONTWRITEBYTECODE=1",         nullptr};
   std::array<const char*, 5> argv = {limits.python.c_str(), "-I", "-B", "harness.py", nullptr};
   const rlim_t cpu = static_cast<rlim_t>(std::max(1, limits.cpu_seconds));
   const rlim_t mem = static_cast<rlim_t>(limits.memory_bytes);
@@ -209,7 +210,8 @@ CodeResult Run(const std::string& candidate, const std::string& tests, const San
   std::string status;
   char buf[256];
   ssize_t got;
-  while ((got = read(status_pipe[0], buf, sizeof buf)) > 0) status.append(buf, static_cast<std::size_t>(got));
+  while ((got = read(status_pipe[0], buf, sizeof buf)) > 0)
+    status.append(buf, static_cast<std::size_t>(got));
   close(status_pipe[0]);
   unsigned char bits = status.size() >= 2 && static_cast<unsigned char>(status[0]) == 0
                            ? static_cast<unsigned char>(status[1])
@@ -231,8 +233,10 @@ CodeResult Run(const std::string& candidate, const std::string& tests, const San
       wait4(pid, &wstatus, 0, &usage);
       break;
     }
-    int remaining = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()) + 1;
+    int remaining =
+        static_cast<int>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()) +
+        1;
     if (pidfd >= 0) {
       struct pollfd pfd = {pidfd, POLLIN, 0};
       poll(&pfd, 1, remaining);
@@ -281,7 +285,8 @@ CodeResult Run(const std::string& candidate, const std::string& tests, const San
       result.verdict = {Outcome::kTimedOut,
                         "CPU limit of " + std::to_string(limits.cpu_seconds) + " s"};
     } else {
-      result.verdict = {Outcome::kCrashed, std::string("killed by signal ") + strsignal(result.signal)};
+      result.verdict = {Outcome::kCrashed,
+                        std::string("killed by signal ") + strsignal(result.signal)};
     }
     return result;
   }
@@ -319,7 +324,8 @@ CodeResult RunPythonTests(std::string_view candidate, const CodeTests& tests,
   for (const auto& a : tests.asserts) source += a + "\n";
   if (!tests.check_source.empty()) {
     source += tests.check_source;
-    source += "\ncheck(" + (tests.entry_point.empty() ? std::string("candidate") : tests.entry_point) + ")\n";
+    source += "\ncheck(" +
+              (tests.entry_point.empty() ? std::string("candidate") : tests.entry_point) + ")\n";
   }
   return Run(std::string(candidate), source, limits);
 }

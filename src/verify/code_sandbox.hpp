@@ -26,20 +26,20 @@ struct SandboxLimits {
 };
 
 struct CodeTests {
-  std::string setup;                   // MBPP test_setup_code (may be empty)
-  std::vector<std::string> asserts;    // MBPP: one statement each
-  std::string check_source;            // HumanEval: defines check(candidate)
-  std::string entry_point;             // HumanEval: the function passed to check()
+  std::string setup;                 // MBPP test_setup_code (may be empty)
+  std::vector<std::string> asserts;  // MBPP: one statement each
+  std::string check_source;          // HumanEval: defines check(candidate)
+  std::string entry_point;           // HumanEval: the function passed to check()
 };
 
 struct CodeResult {
-  Verdict verdict;           // kPassed / kFailed (which test) / kTimedOut / kCrashed
-  std::string failed_test;   // the failing assert's source line, when known
+  Verdict verdict;          // kPassed / kFailed (which test) / kTimedOut / kCrashed
+  std::string failed_test;  // the failing assert's source line, when known
   int exit_code = -1;
   int signal = 0;
   std::chrono::milliseconds elapsed{0};
-  std::string isolation;     // which protections were active, e.g. "netns,mntns,uid,rlimits"
-  std::string output_tail;   // last bytes of stdout+stderr, for people
+  std::string isolation;    // which protections were active, e.g. "netns,mntns,uid,rlimits"
+  std::string output_tail;  // last bytes of stdout+stderr, for people
 };
 
 // Runs `candidate` (Python source) and then the tests.

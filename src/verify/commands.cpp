@@ -10,15 +10,19 @@ namespace {
 
 int ExitCode(const Verdict& v) {
   switch (v.outcome) {
-    case Outcome::kPassed: return 0;
+    case Outcome::kPassed:
+      return 0;
     case Outcome::kFailed:
     case Outcome::kTimedOut:
-    case Outcome::kCrashed: return 1;
-    default: return 2;
+    case Outcome::kCrashed:
+      return 1;
+    default:
+      return 2;
   }
 }
 
-CommandOutput Render(const std::string& kind, const Verdict& v, bool json, nlohmann::json extra = {}) {
+CommandOutput Render(const std::string& kind, const Verdict& v, bool json,
+                     nlohmann::json extra = {}) {
   CommandOutput out;
   out.exit_code = ExitCode(v);
   if (json) {
@@ -63,9 +67,11 @@ CommandOutput StepsCommand(const std::string& response, bool json) {
   return Render("steps", r.verdict, json, extra);
 }
 
-CommandOutput JsonSchemaCommand(const std::string& schema_text, const std::string& answer, bool json) {
+CommandOutput JsonSchemaCommand(const std::string& schema_text, const std::string& answer,
+                                bool json) {
   auto schema = nlohmann::json::parse(schema_text, nullptr, false);
-  if (schema.is_discarded()) return Render("json", Unparseable("the schema is not valid JSON"), json);
+  if (schema.is_discarded())
+    return Render("json", Unparseable("the schema is not valid JSON"), json);
   return Render("json", ValidateJsonText(answer, schema), json);
 }
 

@@ -18,8 +18,10 @@ CommandOutput MathCommand(const std::string& gold, const std::string& answer, bo
                           const MathOptions& options = {});
 // `tests` is Python: asserts, or a check(candidate) function when `entry_point` is given.
 CommandOutput CodeCommand(const std::string& candidate, const std::string& tests,
-                          const std::string& entry_point, bool json, const SandboxLimits& limits = {});
+                          const std::string& entry_point, bool json,
+                          const SandboxLimits& limits = {});
 CommandOutput StepsCommand(const std::string& response, bool json);
-CommandOutput JsonSchemaCommand(const std::string& schema_text, const std::string& answer, bool json);
+CommandOutput JsonSchemaCommand(const std::string& schema_text, const std::string& answer,
+                                bool json);
 
 }  // namespace triage::verify

@@ -27,9 +27,8 @@ std::size_t FindNoCase(std::string_view hay, std::string_view needle, std::size_
   if (needle.empty() || hay.size() < needle.size()) return std::string_view::npos;
   for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
     std::size_t k = 0;
-    while (k < needle.size() &&
-           std::tolower(static_cast<unsigned char>(hay[i + k])) ==
-               std::tolower(static_cast<unsigned char>(needle[k])))
+    while (k < needle.size() && std::tolower(static_cast<unsigned char>(hay[i + k])) ==
+                                    std::tolower(static_cast<unsigned char>(needle[k])))
       ++k;
     if (k == needle.size()) return i;
   }
@@ -52,7 +51,7 @@ std::size_t MatchBrace(std::string_view text, std::size_t open) {
 }
 
 struct Span {
-  std::size_t begin;    // whole match (anchor included)
+  std::size_t begin;  // whole match (anchor included)
   std::size_t end;
   std::string content;  // the answer text
 };
@@ -203,8 +202,8 @@ Extraction JoinLeft(std::string_view text, const std::vector<Span>& spans, std::
 
 // The phrase after an anchor: a following LaTeX env, else the sentence's last number, else the
 // sentence itself (a word answer such as "Evelyn").
-std::optional<Extraction> PhraseAfter(std::string_view text, std::size_t at, bool latex,
-                                      bool expr, ExtractionMethod method) {
+std::optional<Extraction> PhraseAfter(std::string_view text, std::size_t at, bool latex, bool expr,
+                                      ExtractionMethod method) {
   std::size_t i = at;
   while (i < text.size() && (IsSpace(text[i]) || text[i] == ':')) ++i;
   std::size_t end = i;
@@ -239,13 +238,20 @@ std::optional<Extraction> PhraseAfter(std::string_view text, std::size_t at, boo
 
 std::string_view ToString(ExtractionMethod method) {
   switch (method) {
-    case ExtractionMethod::kHashes: return "hashes";
-    case ExtractionMethod::kBoxed: return "boxed";
-    case ExtractionMethod::kFinalAnswer: return "final_answer";
-    case ExtractionMethod::kAnswerIs: return "answer_is";
-    case ExtractionMethod::kLatexEnv: return "latex_env";
-    case ExtractionMethod::kLastNumber: return "last_number";
-    case ExtractionMethod::kWhole: return "whole";
+    case ExtractionMethod::kHashes:
+      return "hashes";
+    case ExtractionMethod::kBoxed:
+      return "boxed";
+    case ExtractionMethod::kFinalAnswer:
+      return "final_answer";
+    case ExtractionMethod::kAnswerIs:
+      return "answer_is";
+    case ExtractionMethod::kLatexEnv:
+      return "latex_env";
+    case ExtractionMethod::kLastNumber:
+      return "last_number";
+    case ExtractionMethod::kWhole:
+      return "whole";
   }
   return "unknown";
 }
@@ -258,13 +264,15 @@ std::vector<NumberSpan> FindNumbers(std::string_view text) {
     bool starts = IsDigit(text[i]) || (text[i] == '.' && i + 1 < n && IsDigit(text[i + 1]) &&
                                        (i == 0 || !IsDigit(text[i - 1])));
     // Not glued to a word ("AZYUK2A") and not an exponent ("m^2").
-    if (!starts || (i > 0 && (IsAlpha(text[i - 1]) || IsDigit(text[i - 1]) || text[i - 1] == '^'))) {
+    if (!starts ||
+        (i > 0 && (IsAlpha(text[i - 1]) || IsDigit(text[i - 1]) || text[i - 1] == '^'))) {
       ++i;
       continue;
     }
     std::size_t begin = i;
-    bool negative = i > 0 && text[i - 1] == '-' &&
-                    (i == 1 || !(IsDigit(text[i - 2]) || IsAlpha(text[i - 2]) || text[i - 2] == ')'));
+    bool negative =
+        i > 0 && text[i - 1] == '-' &&
+        (i == 1 || !(IsDigit(text[i - 2]) || IsAlpha(text[i - 2]) || text[i - 2] == ')'));
     std::string digits;
     while (i < n && IsDigit(text[i])) digits += text[i++];
     // Thousands groups: ",ddd" (or " ddd" / "\,ddd"), never after a leading 0.
@@ -272,14 +280,15 @@ std::vector<NumberSpan> FindNumbers(std::string_view text) {
     if (!digits.empty() && digits.size() <= 3 && digits != "0") {
       while (i + 3 < n + 0 && i < n) {
         std::size_t skip = 0;
-        if (text[i] == ',') skip = 1;
-        else if (text[i] == ' ' && (grouped || text.substr(i).size() > 3)) skip = 1;
+        if (text[i] == ',')
+          skip = 1;
+        else if (text[i] == ' ' && (grouped || text.substr(i).size() > 3))
+          skip = 1;
         if (!skip || i + skip + 3 > n) break;
         std::string_view g = text.substr(i + skip, 3);
         if (!(IsDigit(g[0]) && IsDigit(g[1]) && IsDigit(g[2]))) break;
         if (i + skip + 3 < n && IsDigit(text[i + skip + 3])) break;
-        if (text[i] == ' ' && !grouped && (i + skip + 3 < n && text[i + skip + 3] == ','))
-          break;
+        if (text[i] == ' ' && !grouped && (i + skip + 3 < n && text[i + skip + 3] == ',')) break;
         digits += g;
         i += skip + 3;
         grouped = true;
@@ -354,11 +363,12 @@ std::vector<Extraction> ExtractCandidates(std::string_view text, const ExtractOp
            is + 3 < text.size() && !(IsSpace(text[is + 3]) || text[is + 3] == ':'))
       ++is;
     if (is != std::string_view::npos) {
-      auto e = PhraseAfter(text, is + 3, options.latex, options.expr, ExtractionMethod::kFinalAnswer);
+      auto e =
+          PhraseAfter(text, is + 3, options.latex, options.expr, ExtractionMethod::kFinalAnswer);
       if (e) (is == after ? tier0 : tier50).push_back(*e);
     } else if (after < text.size() && text[after] == ':') {
-      auto e = PhraseAfter(text, after + 1, options.latex, options.expr,
-                           ExtractionMethod::kFinalAnswer);
+      auto e =
+          PhraseAfter(text, after + 1, options.latex, options.expr, ExtractionMethod::kFinalAnswer);
       if (e) tier50.push_back(*e);
     }
   }
@@ -380,7 +390,8 @@ std::vector<Extraction> ExtractCandidates(std::string_view text, const ExtractOp
       if (k + 1 == envs.size())
         tier100.push_back(JoinLeft(text, envs, k, EnvSeparatorJoins, ExtractionMethod::kLatexEnv));
       else
-        tier100.push_back({envs[k].content, envs[k].begin, envs[k].end, ExtractionMethod::kLatexEnv});
+        tier100.push_back(
+            {envs[k].content, envs[k].begin, envs[k].end, ExtractionMethod::kLatexEnv});
     }
   }
   // A short bare LaTeX answer ("\\frac{10}{9}") is best read whole, before its digits.

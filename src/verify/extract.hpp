@@ -27,7 +27,7 @@ struct ExtractOptions {
 };
 
 struct Extraction {
-  std::string answer;  // the text of the answer (box contents, env contents, number)
+  std::string answer;     // the text of the answer (box contents, env contents, number)
   std::size_t begin = 0;  // span in the input
   std::size_t end = 0;
   ExtractionMethod method = ExtractionMethod::kWhole;
@@ -35,7 +35,8 @@ struct Extraction {
 
 // Every candidate, most trusted first (anchors before bare LaTeX/numbers; within a tier the
 // rightmost first). A verifier tries them in order and keeps the first it can parse.
-std::vector<Extraction> ExtractCandidates(std::string_view text, const ExtractOptions& options = {});
+std::vector<Extraction> ExtractCandidates(std::string_view text,
+                                          const ExtractOptions& options = {});
 
 // The first candidate, if any.
 std::optional<Extraction> ExtractAnswer(std::string_view text, const ExtractOptions& options = {});

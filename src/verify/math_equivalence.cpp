@@ -27,10 +27,10 @@ using GiNaC::ex_to;
 using GiNaC::is_a;
 using Clock = std::chrono::steady_clock;
 
-constexpr long kMaxExactExponent = 4096;   // for symbolic bases and roots
-constexpr long kMaxExactBits = 1L << 18;   // exact numeric powers up to ~79k digits (2^4950 is fine)
+constexpr long kMaxExactExponent = 4096;  // for symbolic bases and roots
+constexpr long kMaxExactBits = 1L << 18;  // exact numeric powers up to ~79k digits (2^4950 is fine)
 constexpr long kMaxFactorial = 1000;
-constexpr long kMaxExpandExponent = 48;    // above this, skip expand() and probe numerically
+constexpr long kMaxExpandExponent = 48;  // above this, skip expand() and probe numerically
 
 struct ParseError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -61,7 +61,9 @@ void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
 
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 // Removes a command only when it is not the prefix of a longer one (\left vs \leftarrow).
 void RemoveCommand(std::string& s, std::string_view cmd, std::string_view with = "") {
@@ -105,20 +107,22 @@ void RemoveWord(std::string& s, std::string_view word) {
 std::string NormalizeUnicode(std::string_view input) {
   std::string s(input);
   static const std::pair<std::string_view, std::string_view> kUnicode[] = {
-      {"\u2212", "-"}, {"\u2013", "-"}, {"\u2014", "-"}, {"\u00d7", "*"}, {"\u22c5", "*"},
-      {"\u00b7", "*"}, {"\u00f7", "/"}, {"\u2264", "\\le "}, {"\u2265", "\\ge "},
-      {"\u2260", "\\ne "}, {"\u03c0", "\\pi "}, {"\u221e", "\\infty "}, {"\u221a", "\\sqrt "},
-      {"\u00b0", ""}, {"\u00b2", "^2"}, {"\u00b3", "^3"}, {"\u20ac", ""}, {"\u00a3", ""},
-      {"\u2208", "\\in "}, {"\u222a", "\\cup "}, {"\u00b1", "\\pm "}, {"\u00a0", " "},
-      {"\u2009", " "}, {"\u202f", " "}};
-  if (std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+      {"\u2212", "-"},       {"\u2013", "-"},     {"\u2014", "-"},     {"\u00d7", "*"},
+      {"\u22c5", "*"},       {"\u00b7", "*"},     {"\u00f7", "/"},     {"\u2264", "\\le "},
+      {"\u2265", "\\ge "},   {"\u2260", "\\ne "}, {"\u03c0", "\\pi "}, {"\u221e", "\\infty "},
+      {"\u221a", "\\sqrt "}, {"\u00b0", ""},      {"\u00b2", "^2"},    {"\u00b3", "^3"},
+      {"\u20ac", ""},        {"\u00a3", ""},      {"\u2208", "\\in "}, {"\u222a", "\\cup "},
+      {"\u00b1", "\\pm "},   {"\u00a0", " "},     {"\u2009", " "},     {"\u202f", " "}};
+  if (std::any_of(s.begin(), s.end(),
+                  [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
     for (auto& [from, to] : kUnicode) ReplaceAll(s, from, to);
     // Full-width digits U+FF10..U+FF19 (EF BC 90..99).
     std::string out;
     for (std::size_t i = 0; i < s.size(); ++i) {
       if (i + 2 < s.size() && static_cast<unsigned char>(s[i]) == 0xEF &&
           static_cast<unsigned char>(s[i + 1]) == 0xBC &&
-          static_cast<unsigned char>(s[i + 2]) >= 0x90 && static_cast<unsigned char>(s[i + 2]) <= 0x99) {
+          static_cast<unsigned char>(s[i + 2]) >= 0x90 &&
+          static_cast<unsigned char>(s[i + 2]) <= 0x99) {
         out += static_cast<char>('0' + (static_cast<unsigned char>(s[i + 2]) - 0x90));
         i += 2;
       } else {
@@ -147,7 +151,8 @@ std::string Normalize(std::string_view input) {
                    IsDigit(s[j + 1]) && IsDigit(s[j + 2]) && IsDigit(s[j + 3]) &&
                    (j + 4 == s.size() || !IsDigit(s[j + 4]))) {
           ++j;  // "1\,000": a thin-space thousands separator
-        } else if (run == 1 && j < s.size() && std::string_view("!,;: ").find(s[j]) != std::string_view::npos &&
+        } else if (run == 1 && j < s.size() &&
+                   std::string_view("!,;: ").find(s[j]) != std::string_view::npos &&
                    !(s[j] == '!' && i > 0 && s[i - 1] == ',')) {
           out += ' ';  // \! \, \; \: "\ " are spacing
           ++j;
@@ -202,9 +207,9 @@ std::string Normalize(std::string_view input) {
       s.erase(at, end - at);
     }
   }
-  for (std::string_view cmd : {"\\left", "\\right", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr",
-                               "\\big", "\\Big", "\\displaystyle", "\\limits", "\\qquad",
-                               "\\quad", "\\textstyle"})
+  for (std::string_view cmd :
+       {"\\left", "\\right", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\big", "\\Big",
+        "\\displaystyle", "\\limits", "\\qquad", "\\quad", "\\textstyle"})
     RemoveCommand(s, cmd, " ");
   // \quadx (no space) is \quad followed by x.
   ReplaceAll(s, "\\qquad", " ");
@@ -240,9 +245,7 @@ std::string Normalize(std::string_view input) {
 // ---------------------------------------------------------------------------------------------
 // Lexer
 
-enum class Tok {
-  kNum, kWord, kCmd, kText, kBegin, kEnd, kRowSep, kLSet, kRSet, kSym, kEof
-};
+enum class Tok { kNum, kWord, kCmd, kText, kBegin, kEnd, kRowSep, kLSet, kRSet, kSym, kEof };
 
 struct Token {
   Tok kind;
@@ -396,17 +399,17 @@ struct Value {
   enum class Kind { kExpr, kList, kTuple, kInterval, kUnion, kRelation, kText };
   Kind kind = Kind::kExpr;
   ex expr;
-  std::optional<ex> label;          // "x = 3": label x, value 3
-  int float_digits = -1;            // most decimals of any float literal, -1 when none
-  bool opaque = false;              // contains an opaque application (no numeric probing)
-  bool big_exponent = false;        // contains a power too large to expand
-  bool huge_power = false;          // ... or to evaluate exactly even at a rational point
-  std::vector<Value> items;         // list / tuple / union members, interval ends, relation sides
-  std::vector<std::string> ops;     // relation operators between items: = < le ne
+  std::optional<ex> label;       // "x = 3": label x, value 3
+  int float_digits = -1;         // most decimals of any float literal, -1 when none
+  bool opaque = false;           // contains an opaque application (no numeric probing)
+  bool big_exponent = false;     // contains a power too large to expand
+  bool huge_power = false;       // ... or to evaluate exactly even at a rational point
+  std::vector<Value> items;      // list / tuple / union members, interval ends, relation sides
+  std::vector<std::string> ops;  // relation operators between items: = < le ne
   bool lo_closed = false, hi_closed = false;
-  bool maybe_interval = false;      // "(a, b)": a pair or an open interval
-  bool is_set = false;              // written with \{ \}
-  std::string text;                 // canonical text (for text answers and the fallback)
+  bool maybe_interval = false;  // "(a, b)": a pair or an open interval
+  bool is_set = false;          // written with \{ \}
+  std::string text;             // canonical text (for text answers and the fallback)
 };
 
 struct SymbolTable {
@@ -444,7 +447,8 @@ std::string CanonicalText(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     // A period is punctuation unless it sits between digits ("1.5" is not "15").
-    bool decimal_point = c == '.' && i > 0 && i + 1 < s.size() && IsDigit(s[i - 1]) && IsDigit(s[i + 1]);
+    bool decimal_point =
+        c == '.' && i > 0 && i + 1 < s.size() && IsDigit(s[i - 1]) && IsDigit(s[i + 1]);
     if (IsSpace(c) || c == '{' || c == '}' || c == '(' || c == ')' || c == '\\' || c == '$' ||
         (c == '.' && !decimal_point))
       continue;
@@ -460,19 +464,19 @@ std::string CanonicalText(std::string_view s) {
 
 const std::map<std::string, int>& FunctionNames() {
   static const std::map<std::string, int> names = {
-      {"sin", 1},    {"cos", 1},   {"tan", 1},    {"sec", 1},    {"csc", 1},    {"cot", 1},
-      {"arcsin", 1}, {"arccos", 1}, {"arctan", 1}, {"sinh", 1},  {"cosh", 1},   {"tanh", 1},
-      {"log", 1},    {"ln", 1},    {"exp", 1},    {"lg", 1},     {"max", 2},    {"min", 2},
-      {"gcd", 2},    {"lcm", 2},   {"det", 1},    {"floor", 1},  {"ceil", 1},   {"sgn", 1}};
+      {"sin", 1},    {"cos", 1},    {"tan", 1},    {"sec", 1},   {"csc", 1},  {"cot", 1},
+      {"arcsin", 1}, {"arccos", 1}, {"arctan", 1}, {"sinh", 1},  {"cosh", 1}, {"tanh", 1},
+      {"log", 1},    {"ln", 1},     {"exp", 1},    {"lg", 1},    {"max", 2},  {"min", 2},
+      {"gcd", 2},    {"lcm", 2},    {"det", 1},    {"floor", 1}, {"ceil", 1}, {"sgn", 1}};
   return names;
 }
 
 bool IsGreek(std::string_view name) {
-  static const char* kGreek[] = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon",
-                                 "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda",
-                                 "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi",
-                                 "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
-                                 "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega", "ell"};
+  static const char* kGreek[] = {
+      "alpha",    "beta",    "gamma", "delta",  "epsilon", "varepsilon", "zeta",  "eta",   "theta",
+      "vartheta", "iota",    "kappa", "lambda", "mu",      "nu",         "xi",    "rho",   "sigma",
+      "tau",      "upsilon", "phi",   "varphi", "chi",     "psi",        "omega", "Gamma", "Delta",
+      "Theta",    "Lambda",  "Xi",    "Sigma",  "Phi",     "Psi",        "Omega", "ell"};
   return std::any_of(std::begin(kGreek), std::end(kGreek),
                      [&](const char* g) { return name == g; });
 }
@@ -492,7 +496,8 @@ class Parser {
       for (auto& t : toks_) {
         if (t.kind == Tok::kText && !IsSeparatorWord(t)) {
           std::string c = CanonicalText(t.text);
-          bool wordy = c.size() >= 2 && std::all_of(c.begin(), c.end(), [](char ch) { return IsAlpha(ch); });
+          bool wordy =
+              c.size() >= 2 && std::all_of(c.begin(), c.end(), [](char ch) { return IsAlpha(ch); });
           if (wordy || c.empty()) continue;
         }
         kept.push_back(std::move(t));
@@ -510,10 +515,12 @@ class Parser {
       toks_.pop_back();
       toks_.erase(toks_.begin());
     }
-    if (!toks_.empty() && std::all_of(toks_.begin(), toks_.end(), [](const Token& t) { return t.kind == Tok::kText; })) {
+    if (!toks_.empty() && std::all_of(toks_.begin(), toks_.end(),
+                                      [](const Token& t) { return t.kind == Tok::kText; })) {
       std::string joined;
       for (const auto& t : toks_) joined += t.text;
-      if (std::any_of(joined.begin(), joined.end(), [](char c) { return IsAlpha(c); }) && joined.size() > 1) {
+      if (std::any_of(joined.begin(), joined.end(), [](char c) { return IsAlpha(c); }) &&
+          joined.size() > 1) {
         Value v;
         v.kind = Value::Kind::kText;
         v.text = CanonicalText(joined);
@@ -544,13 +551,16 @@ class Parser {
 
   // Splits [b, e) at depth-0 tokens for which `is_sep` holds.
   template <typename Pred>
-  std::vector<std::pair<std::size_t, std::size_t>> Split(std::size_t b, std::size_t e, Pred is_sep) {
+  std::vector<std::pair<std::size_t, std::size_t>> Split(std::size_t b, std::size_t e,
+                                                         Pred is_sep) {
     std::vector<std::pair<std::size_t, std::size_t>> parts;
     int depth = 0;
     std::size_t start = b;
     for (std::size_t i = b; i < e; ++i) {
-      if (IsOpen(toks_[i])) ++depth;
-      else if (IsClose(toks_[i])) --depth;
+      if (IsOpen(toks_[i]))
+        ++depth;
+      else if (IsClose(toks_[i]))
+        --depth;
       else if (depth == 0 && is_sep(toks_[i])) {
         parts.emplace_back(start, i);
         start = i + 1;
@@ -563,8 +573,10 @@ class Parser {
   std::size_t MatchClose(std::size_t open, std::size_t e) const {
     int depth = 0;
     for (std::size_t i = open; i < e; ++i) {
-      if (IsOpen(toks_[i])) ++depth;
-      else if (IsClose(toks_[i]) && --depth == 0) return i;
+      if (IsOpen(toks_[i]))
+        ++depth;
+      else if (IsClose(toks_[i]) && --depth == 0)
+        return i;
     }
     return e;
   }
@@ -583,7 +595,8 @@ class Parser {
         Value g = ParseListRange(gb, ge);
         // "p=5,q=2; p=7,q=2": each group of labelled values is one tuple.
         if (g.kind == Value::Kind::kList && g.items.size() > 1 &&
-            std::all_of(g.items.begin(), g.items.end(), [](const Value& v) { return v.label.has_value(); })) {
+            std::all_of(g.items.begin(), g.items.end(),
+                        [](const Value& v) { return v.label.has_value(); })) {
           g.kind = Value::Kind::kTuple;
           for (auto& it : g.items) it.label.reset();
         }
@@ -599,7 +612,8 @@ class Parser {
   }
 
   Value ParseListRange(std::size_t b, std::size_t e) {
-    auto parts = Split(b, e, [this](const Token& t) { return IsSym(t, ",") || IsSeparatorWord(t); });
+    auto parts =
+        Split(b, e, [this](const Token& t) { return IsSym(t, ",") || IsSeparatorWord(t); });
     std::vector<Value> items;
     for (auto [pb, pe] : parts) {
       if (pb >= pe) continue;
@@ -679,7 +693,9 @@ class Parser {
     for (std::size_t i = b; i < e; ++i)
       if (IsCmd(toks_[i], "in")) b = i + 1;
     // "\approx 8.24" or "= 5": a relation with nothing on the left states the value.
-    while (b < e && IsRelationToken(toks_[b]) && (IsCmd(toks_[b], "approx") || IsSym(toks_[b], "="))) ++b;
+    while (b < e && IsRelationToken(toks_[b]) &&
+           (IsCmd(toks_[b], "approx") || IsSym(toks_[b], "=")))
+      ++b;
     if (b >= e) throw ParseError("empty value");
     auto parts = Split(b, e, IsRelationToken);
     if (parts.size() == 1) return ParseSetLike(b, e);
@@ -699,7 +715,8 @@ class Parser {
     }
     for (auto& op : ops)
       if (op == "equiv" || op == "sim") op = "=";
-    bool all_eq = std::all_of(ops.begin(), ops.end(), [](const std::string& o) { return o == "="; });
+    bool all_eq =
+        std::all_of(ops.begin(), ops.end(), [](const std::string& o) { return o == "="; });
     if (all_eq) {
       auto [lb, le] = parts.front();
       auto [rb, re] = parts.back();
@@ -755,12 +772,16 @@ class Parser {
       Value set;
       set.kind = Value::Kind::kList;
       set.is_set = true;
-      if (v.kind == Value::Kind::kList) set.items = std::move(v.items);
-      else set.items.push_back(std::move(v));
+      if (v.kind == Value::Kind::kList)
+        set.items = std::move(v.items);
+      else
+        set.items.push_back(std::move(v));
       return set;
     }
-    if ((IsSym(first, "(") || IsSym(first, "[") || IsSym(first, "{")) && MatchClose(b, e) == e - 1) {
-      auto inner = Split(b + 1, e - 1, [](const Token& t) { return IsSym(t, ",") || IsSym(t, ";"); });
+    if ((IsSym(first, "(") || IsSym(first, "[") || IsSym(first, "{")) &&
+        MatchClose(b, e) == e - 1) {
+      auto inner =
+          Split(b + 1, e - 1, [](const Token& t) { return IsSym(t, ",") || IsSym(t, ";"); });
       if (inner.size() > 1) {
         if (IsSym(first, "{")) return ParseAnswerRange(b + 1, e - 1);
         const Token& last = toks_[e - 1];
@@ -843,22 +864,29 @@ class Parser {
     DepthGuard guard(depth_);
     ex acc = ParseProduct();
     while (true) {
-      if (AcceptSym("+")) acc += ParseProduct();
-      else if (AcceptSym("-")) acc -= ParseProduct();
+      if (AcceptSym("+"))
+        acc += ParseProduct();
+      else if (AcceptSym("-"))
+        acc -= ParseProduct();
       else if (IsCmd(Peek(), "pm")) {
         ++pos_;
         acc += symbols_.pm * ParseProduct();
       } else if (IsCmd(Peek(), "mp")) {
         ++pos_;
         acc -= symbols_.pm * ParseProduct();
-      } else break;
+      } else
+        break;
     }
     return acc;
   }
 
   bool StartsAtom(const Token& t) const {
     switch (t.kind) {
-      case Tok::kNum: case Tok::kWord: case Tok::kText: case Tok::kBegin: return true;
+      case Tok::kNum:
+      case Tok::kWord:
+      case Tok::kText:
+      case Tok::kBegin:
+        return true;
       case Tok::kCmd:
         return !(t.text == "cdot" || t.text == "times" || t.text == "div" || t.text == "pm" ||
                  t.text == "mp" || t.text == "le" || t.text == "ge" || t.text == "ne" ||
@@ -866,8 +894,10 @@ class Parser {
                  t.text == "rceil" || t.text == "rvert" || t.text == "to" || t.text == "equiv" ||
                  t.text == "pmod" || t.text == "bmod" || t.text == "mod");
       case Tok::kSym:
-        return t.text == "(" || t.text == "[" || t.text == "{" || (t.text == "|" && abs_depth_ == 0);
-      default: return false;
+        return t.text == "(" || t.text == "[" || t.text == "{" ||
+               (t.text == "|" && abs_depth_ == 0);
+      default:
+        return false;
     }
   }
 
@@ -910,7 +940,8 @@ class Parser {
 
   ex Power(const ex& base, const ex& exponent) {
     // Checked here rather than left to GiNaC, whose exception path leaks the half-built power.
-    if (base.is_zero() && is_a<GiNaC::numeric>(exponent) && !ex_to<GiNaC::numeric>(exponent).is_positive())
+    if (base.is_zero() && is_a<GiNaC::numeric>(exponent) &&
+        !ex_to<GiNaC::numeric>(exponent).is_positive())
       throw ParseError(exponent.is_zero() ? "0^0 is undefined" : "0 to a negative power");
     if (is_a<GiNaC::numeric>(exponent)) {
       const auto& n = ex_to<GiNaC::numeric>(exponent);
@@ -920,14 +951,18 @@ class Parser {
           // The exact result has about |exponent| * bits(base) bits: refuse what would not fit.
           const auto& b = ex_to<GiNaC::numeric>(base);
           bool rational_base = b.is_rational();
-          long base_bits = rational_base ? static_cast<long>(b.numer().int_length() + b.denom().int_length()) : 64;
+          long base_bits = rational_base
+                               ? static_cast<long>(b.numer().int_length() + b.denom().int_length())
+                               : 64;
           bool too_big = GiNaC::abs(num) > kMaxExactBits ||
-                         GiNaC::abs(num) * base_bits > kMaxExactBits || GiNaC::abs(n.denom()) > kMaxExactExponent;
+                         GiNaC::abs(num) * base_bits > kMaxExactBits ||
+                         GiNaC::abs(n.denom()) > kMaxExactExponent;
           if (too_big && !(rational_base && (b.is_zero() || b == 1 || b == -1)))
             throw BudgetError("exponent too large to evaluate exactly");
         }
         if (GiNaC::abs(num) > kMaxExpandExponent) big_exponent_ = true;
-        if (GiNaC::abs(num) > kMaxExactExponent || GiNaC::abs(n.denom()) > kMaxExactExponent) huge_power_ = true;
+        if (GiNaC::abs(num) > kMaxExactExponent || GiNaC::abs(n.denom()) > kMaxExactExponent)
+          huge_power_ = true;
       } else if (is_a<GiNaC::numeric>(base)) {
         return GiNaC::pow(base.evalf(), exponent);
       }
@@ -978,8 +1013,10 @@ class Parser {
   ex TakeSingleLetter() {
     Token& t = toks_[pos_];
     std::string letter = t.text.substr(0, 1);
-    if (t.text.size() == 1) ++pos_;
-    else t.text.erase(0, 1);
+    if (t.text.size() == 1)
+      ++pos_;
+    else
+      t.text.erase(0, 1);
     return Letter(letter);
   }
 
@@ -990,7 +1027,8 @@ class Parser {
     float_digits_ = std::max<int>(float_digits_, static_cast<int>(frac.size()));
     if (frac.size() > 200) throw BudgetError("decimal too long");
     std::string num = (whole.empty() ? "0" : whole) + frac;
-    return GiNaC::numeric(num.c_str()) / GiNaC::pow(GiNaC::numeric(10), static_cast<int>(frac.size()));
+    return GiNaC::numeric(num.c_str()) /
+           GiNaC::pow(GiNaC::numeric(10), static_cast<int>(frac.size()));
   }
 
   ex Letter(const std::string& name) {
@@ -1036,8 +1074,10 @@ class Parser {
       std::string name;
       bool simple = true;
       for (std::size_t i = pos_ + 1; i < close; ++i) {
-        if (toks_[i].kind == Tok::kNum || toks_[i].kind == Tok::kWord) name += toks_[i].text;
-        else simple = false;
+        if (toks_[i].kind == Tok::kNum || toks_[i].kind == Tok::kWord)
+          name += toks_[i].text;
+        else
+          simple = false;
       }
       if (simple && !name.empty()) {
         pos_ = close + 1;
@@ -1092,23 +1132,40 @@ class Parser {
       arg = ParsePower();
     }
     ex r;
-    if (name == "sin") r = GiNaC::sin(arg);
-    else if (name == "cos") r = GiNaC::cos(arg);
-    else if (name == "tan") r = GiNaC::tan(arg);
-    else if (name == "sec") r = 1 / GiNaC::cos(arg);
-    else if (name == "csc") r = 1 / GiNaC::sin(arg);
-    else if (name == "cot") r = GiNaC::cos(arg) / GiNaC::sin(arg);
-    else if (name == "arcsin") r = GiNaC::asin(arg);
-    else if (name == "arccos") r = GiNaC::acos(arg);
-    else if (name == "arctan") r = GiNaC::atan(arg);
-    else if (name == "sinh") r = GiNaC::sinh(arg);
-    else if (name == "cosh") r = GiNaC::cosh(arg);
-    else if (name == "tanh") r = GiNaC::tanh(arg);
-    else if (name == "exp") r = GiNaC::exp(arg);
-    else if (name == "ln") r = GiNaC::log(arg);
-    else if (name == "lg") r = GiNaC::log(arg) / GiNaC::log(ex(10));
-    else if (name == "log") r = has_base ? GiNaC::log(arg) / GiNaC::log(base_arg) : GiNaC::log(arg);
-    else r = Opaque(name, arg);
+    if (name == "sin")
+      r = GiNaC::sin(arg);
+    else if (name == "cos")
+      r = GiNaC::cos(arg);
+    else if (name == "tan")
+      r = GiNaC::tan(arg);
+    else if (name == "sec")
+      r = 1 / GiNaC::cos(arg);
+    else if (name == "csc")
+      r = 1 / GiNaC::sin(arg);
+    else if (name == "cot")
+      r = GiNaC::cos(arg) / GiNaC::sin(arg);
+    else if (name == "arcsin")
+      r = GiNaC::asin(arg);
+    else if (name == "arccos")
+      r = GiNaC::acos(arg);
+    else if (name == "arctan")
+      r = GiNaC::atan(arg);
+    else if (name == "sinh")
+      r = GiNaC::sinh(arg);
+    else if (name == "cosh")
+      r = GiNaC::cosh(arg);
+    else if (name == "tanh")
+      r = GiNaC::tanh(arg);
+    else if (name == "exp")
+      r = GiNaC::exp(arg);
+    else if (name == "ln")
+      r = GiNaC::log(arg);
+    else if (name == "lg")
+      r = GiNaC::log(arg) / GiNaC::log(ex(10));
+    else if (name == "log")
+      r = has_base ? GiNaC::log(arg) / GiNaC::log(base_arg) : GiNaC::log(arg);
+    else
+      r = Opaque(name, arg);
     if (power.is_equal(ex(-1)) && (name == "sin" || name == "cos" || name == "tan"))
       return Opaque("a" + name, arg);  // \sin^{-1} is arcsin
     return power.is_equal(ex(1)) ? r : Power(r, power);
@@ -1182,7 +1239,8 @@ class Parser {
           return GiNaC::sqrt(ParseArg());
         }
         // Lower-case runs of 3+ letters are words; capitals (ABC, ABCD) name points.
-        bool capitals = w.size() <= 5 && std::all_of(w.begin(), w.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+        bool capitals = w.size() <= 5 && std::all_of(w.begin(), w.end(),
+                                                     [](char c) { return c >= 'A' && c <= 'Z'; });
         if (w.size() >= 3 && !capitals) throw ParseError("prose, not an expression: '" + w + "'");
         // Single-letter function names applied to parentheses: f(x), P(A).
         if (w.size() == 1 && pos_ + 1 < end_ && IsSym(toks_[pos_ + 1], "(") &&
@@ -1302,7 +1360,9 @@ class Parser {
           ex body = ParseProduct();
           opaque_ = true;
           ex r = triage_sum(body, var, lo, hi);
-          return name == "sum" ? r : triage_apply(symbols_.Get("fn:prod"), GiNaC::lst{body, var, lo, hi});
+          return name == "sum"
+                     ? r
+                     : triage_apply(symbols_.Get("fn:prod"), GiNaC::lst{body, var, lo, hi});
         }
         if (FunctionNames().count(name)) return ParseFunction(name);
         if (name == "arcsin" || name == "arccos" || name == "arctan") return ParseFunction(name);
@@ -1356,7 +1416,8 @@ struct Comparer {
     return std::complex<double>(re, im);
   }
 
-  static bool Close(std::complex<double> a, std::complex<double> b, double abs_tol, double rel_tol) {
+  static bool Close(std::complex<double> a, std::complex<double> b, double abs_tol,
+                    double rel_tol) {
     double diff = std::abs(a - b);
     double scale = std::max(std::abs(a), std::abs(b));
     return diff <= abs_tol || diff <= rel_tol * scale;
@@ -1374,9 +1435,12 @@ struct Comparer {
     }
   }
 
-  static bool NumClose(const GiNaC::numeric& a, const GiNaC::numeric& b, double abs_tol, double rel_tol) {
+  static bool NumClose(const GiNaC::numeric& a, const GiNaC::numeric& b, double abs_tol,
+                       double rel_tol) {
     GiNaC::numeric diff = GiNaC::abs(a - b);
-    GiNaC::numeric scale = std::max(GiNaC::abs(a), GiNaC::abs(b), [](const GiNaC::numeric& x, const GiNaC::numeric& y) { return x < y; });
+    GiNaC::numeric scale =
+        std::max(GiNaC::abs(a), GiNaC::abs(b),
+                 [](const GiNaC::numeric& x, const GiNaC::numeric& y) { return x < y; });
     return diff <= GiNaC::numeric(abs_tol) || diff <= GiNaC::numeric(rel_tol) * scale;
   }
 
@@ -1404,7 +1468,8 @@ struct Comparer {
       for (std::size_t i = 0; i < e.nops(); ++i) product *= ExpandedTerms(e.op(i), depth + 1);
       return std::min(product, kCap);
     }
-    if (is_a<GiNaC::power>(e) && is_a<GiNaC::numeric>(e.op(1)) && ex_to<GiNaC::numeric>(e.op(1)).is_pos_integer()) {
+    if (is_a<GiNaC::power>(e) && is_a<GiNaC::numeric>(e.op(1)) &&
+        ex_to<GiNaC::numeric>(e.op(1)).is_pos_integer()) {
       double k = ExpandedTerms(e.op(0), depth + 1);
       double n = ex_to<GiNaC::numeric>(e.op(1)).to_double();
       if (k <= 1) return 1;
@@ -1417,7 +1482,8 @@ struct Comparer {
 
   static std::size_t Nodes(const ex& e, std::size_t limit) {
     std::size_t count = 1;
-    for (std::size_t i = 0; i < e.nops() && count <= limit; ++i) count += Nodes(e.op(i), limit - count);
+    for (std::size_t i = 0; i < e.nops() && count <= limit; ++i)
+      count += Nodes(e.op(i), limit - count);
     return count;
   }
 
@@ -1436,8 +1502,9 @@ struct Comparer {
           x.expr = A(r, c);
           y.expr = B(r, c);
           auto d = Exprs(x, y);
-          if (!d.equal) return {false, "matrix entry (" + std::to_string(r + 1) + "," +
-                                           std::to_string(c + 1) + ") differs: " + d.reason};
+          if (!d.equal)
+            return {false, "matrix entry (" + std::to_string(r + 1) + "," + std::to_string(c + 1) +
+                               ") differs: " + d.reason};
         }
       return {true, "matrices equal entry by entry"};
     }
@@ -1454,7 +1521,8 @@ struct Comparer {
       return is_a<GiNaC::numeric>(e) && ex_to<GiNaC::numeric>(e).is_rational();
     };
     // Two exact rationals that differ are different, however close (300! vs 300! + 1).
-    if (float_digits < 0 && exact_rational(ea) && exact_rational(eb)) return {false, "exact values differ"};
+    if (float_digits < 0 && exact_rational(ea) && exact_rational(eb))
+      return {false, "exact values differ"};
     try {
       if (!big && !opaque) {
         ex simplified = GiNaC::normal(diff.expand());
@@ -1487,7 +1555,8 @@ struct Comparer {
     // Probing at fixed, deterministic points. Rational points first: polynomial and rational
     // expressions then evaluate exactly, so a difference of 1 in a huge value is still seen;
     // anything irrational (sqrt, sin, e) is compared in floating point with a tolerance.
-    static const int kPoints[][2] = {{7, 11}, {13, 17}, {5, 19}, {23, 29}, {31, 37}, {41, 43}, {47, 53}};
+    static const int kPoints[][2] = {{7, 11},  {13, 17}, {5, 19}, {23, 29},
+                                     {31, 37}, {41, 43}, {47, 53}};
     int checked = 0;
     for (int round = 0; round < 4; ++round) {
       budget.Check();
@@ -1495,8 +1564,10 @@ struct Comparer {
       for (std::size_t k = 0; k < free.nops(); ++k) {
         const auto& pt = kPoints[(k + 2 * round) % std::size(kPoints)];
         GiNaC::numeric value(pt[0] + 3 * round, pt[1]);
-        if (huge_power) subs.append(free.op(k) == value.evalf());
-        else subs.append(free.op(k) == value);
+        if (huge_power)
+          subs.append(free.op(k) == value.evalf());
+        else
+          subs.append(free.op(k) == value);
       }
       ex xa, xb;
       try {
@@ -1540,9 +1611,7 @@ struct Comparer {
   // Interval view of a relation: "a < x < b", "x > 5", "x \le 7".
   std::optional<Value> RelationAsInterval(const Value& r) const {
     if (r.kind != Value::Kind::kRelation) return std::nullopt;
-    auto is_var = [](const Value& v) {
-      return v.opaque || !is_a<GiNaC::numeric>(v.expr.evalf());
-    };
+    auto is_var = [](const Value& v) { return v.opaque || !is_a<GiNaC::numeric>(v.expr.evalf()); };
     auto make = [&](ex lo, bool lc, ex hi, bool hc) {
       Value iv;
       iv.kind = Value::Kind::kInterval;
@@ -1558,7 +1627,8 @@ struct Comparer {
     if (r.items.size() == 3 && is_var(r.items[1])) {
       const auto &o1 = r.ops[0], &o2 = r.ops[1];
       // "1 \le |z| \le 3/2" is [-3/2, -1] U [1, 3/2].
-      if (GiNaC::is_the_function<GiNaC::abs_SERIAL>(r.items[1].expr) && (o1 == "<" || o1 == "le") && (o2 == "<" || o2 == "le")) {
+      if (GiNaC::is_the_function<GiNaC::abs_SERIAL>(r.items[1].expr) && (o1 == "<" || o1 == "le") &&
+          (o2 == "<" || o2 == "le")) {
         Value u;
         u.kind = Value::Kind::kUnion;
         u.items = {make(-r.items[2].expr, o2 == "le", -r.items[0].expr, o1 == "le"),
@@ -1630,8 +1700,10 @@ struct Comparer {
           subs.append(free.op(k) == kProbes[(k + round) % 4] + 0.13 * round);
         auto v = Evaluate(ratio.subs(subs));
         if (!v) return {false, "relations could not be compared"};
-        if (!first) first = v;
-        else if (!Close(*first, *v, 1e-9, 1e-9)) return {false, "relations not proportional"};
+        if (!first)
+          first = v;
+        else if (!Close(*first, *v, 1e-9, 1e-9))
+          return {false, "relations not proportional"};
       }
       if (oa == "=" || oa == "ne") return {true, "same relation up to a constant factor (probed)"};
       return first->real() > 0 ? Decision{true, "same inequality up to a positive factor (probed)"}
@@ -1642,18 +1714,21 @@ struct Comparer {
       if (a.ops[k] != b.ops[k]) return {false, "different relation chain"};
     for (std::size_t k = 0; k < a.items.size(); ++k) {
       auto d = Exprs(a.items[k], b.items[k]);
-      if (!d.equal) return {false, "relation chain part " + std::to_string(k + 1) + ": " + d.reason};
+      if (!d.equal)
+        return {false, "relation chain part " + std::to_string(k + 1) + ": " + d.reason};
     }
     return {true, "same relation chain"};
   }
 
-  Decision Ordered(const std::vector<Value>& a, const std::vector<Value>& b, std::string_view what) const {
+  Decision Ordered(const std::vector<Value>& a, const std::vector<Value>& b,
+                   std::string_view what) const {
     if (a.size() != b.size())
       return {false, std::string(what) + " sizes differ (" + std::to_string(a.size()) + " vs " +
                          std::to_string(b.size()) + ")"};
     for (std::size_t k = 0; k < a.size(); ++k) {
       auto d = Compare(a[k], b[k], false);
-      if (!d.equal) return {false, std::string(what) + " element " + std::to_string(k + 1) + ": " + d.reason};
+      if (!d.equal)
+        return {false, std::string(what) + " element " + std::to_string(k + 1) + ": " + d.reason};
     }
     return {true, std::string(what) + " equal element by element"};
   }
@@ -1722,7 +1797,8 @@ struct Comparer {
     Value g = Unwrap(gold_in), p = Unwrap(pred_in);
     using K = Value::Kind;
     if (g.kind == K::kText || p.kind == K::kText) {
-      std::string tg = g.kind == K::kText ? g.text : g.text, tp = p.kind == K::kText ? p.text : p.text;
+      std::string tg = g.kind == K::kText ? g.text : g.text,
+                  tp = p.kind == K::kText ? p.text : p.text;
       if (!tg.empty() && tg == tp) return {true, "same text"};
       return {false, "text answers differ"};
     }
@@ -1733,7 +1809,8 @@ struct Comparer {
       return Relations(Relabel(g), p);
     if (g.kind == K::kRelation && p.kind == K::kRelation) return Relations(g, p);
     if (g.kind == K::kList && p.kind == K::kList) {
-      if (options.ordered_lists && !g.is_set && !p.is_set) return Ordered(g.items, p.items, "lists");
+      if (options.ordered_lists && !g.is_set && !p.is_set)
+        return Ordered(g.items, p.items, "lists");
       return Unordered(g.items, p.items);
     }
     if (g.kind == K::kTuple && p.kind == K::kTuple) return Ordered(g.items, p.items, "tuples");
@@ -1776,7 +1853,8 @@ std::mutex& GinacMutex() {
 std::optional<Value> ParseBare(std::string_view raw, SymbolTable& symbols, const Budget& budget,
                                const MathOptions& options, std::string& why) {
   if (raw.size() > options.max_answer_chars) {
-    why = "answer longer than the size budget (" + std::to_string(options.max_answer_chars) + " chars)";
+    why = "answer longer than the size budget (" + std::to_string(options.max_answer_chars) +
+          " chars)";
     return std::nullopt;
   }
   std::string norm = Normalize(raw);
@@ -1883,7 +1961,8 @@ Verdict Run(std::string_view gold, std::string_view pred, bool extract_gold, boo
 
 Verdict VerifyMath(std::string_view gold, std::string_view answer, const MathOptions& options) {
   auto has_unicode = [](std::string_view s) {
-    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+    return std::any_of(s.begin(), s.end(),
+                       [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
   };
   if (has_unicode(gold) || has_unicode(answer)) {
     std::string g = has_unicode(gold) ? NormalizeUnicode(gold) : std::string(gold);

@@ -60,7 +60,8 @@ class Evaluator {
         auto r = Product();
         if (!r) return std::nullopt;
         *v -= *r, ++ops_;
-      } else break;
+      } else
+        break;
     }
     --depth_;
     return v;
@@ -76,7 +77,8 @@ class Evaluator {
         auto r = Unary();
         if (!r || *r == 0) return std::nullopt;
         *v /= *r, ++ops_;
-      } else break;
+      } else
+        break;
     }
     return v;
   }
@@ -165,7 +167,8 @@ std::string Clean(std::string_view s) {
                static_cast<unsigned char>(s[i + 2]) == 0x92) {
       out += '-', i += 2;
     } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-               (static_cast<unsigned char>(s[i + 2]) == 0x93 || static_cast<unsigned char>(s[i + 2]) == 0x94)) {
+               (static_cast<unsigned char>(s[i + 2]) == 0x93 ||
+                static_cast<unsigned char>(s[i + 2]) == 0x94)) {
       out += '-', i += 2;  // en and em dashes used as minus
     } else if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0xBC &&
                static_cast<unsigned char>(s[i + 1]) <= 0xBE) {
@@ -184,8 +187,8 @@ std::string_view TrimExpr(std::string_view e) {
   while (!e.empty() && (strip(e.front()) || e.front() == ')')) e.remove_prefix(1);
   while (!e.empty() && (strip(e.back()) || e.back() == '(' || e.back() == '.')) e.remove_suffix(1);
   // Leading "x" is a word fragment, not a multiplication.
-  while (!e.empty() && (e.front() == 'x' || e.front() == 'X' || e.front() == '*' || e.front() == '/' ||
-                        e.front() == '+'))
+  while (!e.empty() && (e.front() == 'x' || e.front() == 'X' || e.front() == '*' ||
+                        e.front() == '/' || e.front() == '+'))
     e.remove_prefix(1);
   int depth = 0;
   for (char c : e) {
@@ -266,7 +269,8 @@ StepReport CheckSteps(std::string_view response_in, const StepOptions& options) 
     if (lhs.empty() || rhs.empty()) continue;
     bool chained = e < n && plain[e] == '=';
     // "100/5 = 5A/5": the right side runs into a variable, so it is algebra, not a value.
-    if (e < n && std::isalpha(static_cast<unsigned char>(plain[e])) && plain[e - 1] != ' ') continue;
+    if (e < n && std::isalpha(static_cast<unsigned char>(plain[e])) && plain[e - 1] != ' ')
+      continue;
     // A letter right before the left side ("x = 3 + 4" is algebra, "Step 2 + 3" ambiguous).
     std::size_t lhs_start = static_cast<std::size_t>(lhs.data() - plain.data());
     if (lhs_start > 0) {
@@ -315,9 +319,9 @@ StepReport CheckSteps(std::string_view response_in, const StepOptions& options) 
       if (c.correct) continue;
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.10g", c.computed);
-      report.verdict = Fail(std::to_string(report.wrong) + " of " +
-                            std::to_string(report.claims.size()) + " steps wrong; first: '" +
-                            c.expression + " = " + c.claimed + "' but it is " + buf);
+      report.verdict =
+          Fail(std::to_string(report.wrong) + " of " + std::to_string(report.claims.size()) +
+               " steps wrong; first: '" + c.expression + " = " + c.claimed + "' but it is " + buf);
       break;
     }
   } else {

@@ -23,7 +23,8 @@ bool TypeMatches(const json& v, const std::string& type) {
   if (type == "string") return v.is_string();
   if (type == "number") return v.is_number();
   if (type == "integer")
-    return v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
+    return v.is_number_integer() ||
+           (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
   if (type == "boolean") return v.is_boolean();
   if (type == "object") return v.is_object();
   if (type == "array") return v.is_array();
@@ -53,9 +54,11 @@ class Validator {
     }
     if (auto t = schema.find("type"); t != schema.end()) {
       bool ok = false;
-      if (t->is_string()) ok = TypeMatches(v, t->get<std::string>());
+      if (t->is_string())
+        ok = TypeMatches(v, t->get<std::string>());
       else if (t->is_array())
-        for (const auto& one : *t) ok = ok || (one.is_string() && TypeMatches(v, one.get<std::string>()));
+        for (const auto& one : *t)
+          ok = ok || (one.is_string() && TypeMatches(v, one.get<std::string>()));
       if (!ok) return path + ": expected type " + t->dump() + ", got " + v.type_name();
     }
     if (auto e = schema.find("enum"); e != schema.end() && e->is_array()) {
@@ -63,7 +66,8 @@ class Validator {
       for (const auto& option : *e) found = found || option == v;
       if (!found) return path + ": value not in enum";
     }
-    if (auto c = schema.find("const"); c != schema.end() && *c != v) return path + ": value differs from const";
+    if (auto c = schema.find("const"); c != schema.end() && *c != v)
+      return path + ": value differs from const";
     for (const char* key : {"allOf", "anyOf", "oneOf"}) {
       auto it = schema.find(key);
       if (it == schema.end() || !it->is_array()) continue;
@@ -71,12 +75,15 @@ class Validator {
       std::string first_error;
       for (const auto& sub : *it) {
         std::string e = Check(v, sub, path, depth + 1);
-        if (e.empty()) ++passed;
-        else if (first_error.empty()) first_error = e;
+        if (e.empty())
+          ++passed;
+        else if (first_error.empty())
+          first_error = e;
       }
       std::string k = key;
       if (k == "allOf" && passed != static_cast<int>(it->size())) return first_error;
-      if (k == "anyOf" && passed == 0) return path + ": matches no anyOf branch (" + first_error + ")";
+      if (k == "anyOf" && passed == 0)
+        return path + ": matches no anyOf branch (" + first_error + ")";
       if (k == "oneOf" && passed != 1)
         return path + ": matches " + std::to_string(passed) + " oneOf branches, not exactly 1";
     }
@@ -116,9 +123,11 @@ class Validator {
           std::string e = Check(v[i], *items, path + "/" + std::to_string(i), depth + 1);
           if (!e.empty()) return e;
         }
-      if (auto m = schema.find("minItems"); m != schema.end() && m->is_number() && v.size() < m->get<std::size_t>())
+      if (auto m = schema.find("minItems");
+          m != schema.end() && m->is_number() && v.size() < m->get<std::size_t>())
         return path + ": fewer than " + m->dump() + " items";
-      if (auto m = schema.find("maxItems"); m != schema.end() && m->is_number() && v.size() > m->get<std::size_t>())
+      if (auto m = schema.find("maxItems");
+          m != schema.end() && m->is_number() && v.size() > m->get<std::size_t>())
         return path + ": more than " + m->dump() + " items";
       if (schema.value("uniqueItems", false))
         for (std::size_t i = 0; i < v.size(); ++i)
@@ -128,9 +137,11 @@ class Validator {
     if (v.is_string()) {
       const std::string s = v.get<std::string>();
       std::size_t len = Utf8Length(s);
-      if (auto m = schema.find("minLength"); m != schema.end() && m->is_number() && len < m->get<std::size_t>())
+      if (auto m = schema.find("minLength");
+          m != schema.end() && m->is_number() && len < m->get<std::size_t>())
         return path + ": shorter than " + m->dump();
-      if (auto m = schema.find("maxLength"); m != schema.end() && m->is_number() && len > m->get<std::size_t>())
+      if (auto m = schema.find("maxLength");
+          m != schema.end() && m->is_number() && len > m->get<std::size_t>())
         return path + ": longer than " + m->dump();
       if (auto p = schema.find("pattern"); p != schema.end() && p->is_string()) {
         if (s.size() > kMaxRegexInput) return path + ": string too long for pattern check";
@@ -148,8 +159,10 @@ class Validator {
         auto it = schema.find(k);
         return it != schema.end() && it->is_number() ? &*it : nullptr;
       };
-      if (auto m = num("minimum"); m && x < m->get<double>()) return path + ": below minimum " + m->dump();
-      if (auto m = num("maximum"); m && x > m->get<double>()) return path + ": above maximum " + m->dump();
+      if (auto m = num("minimum"); m && x < m->get<double>())
+        return path + ": below minimum " + m->dump();
+      if (auto m = num("maximum"); m && x > m->get<double>())
+        return path + ": above maximum " + m->dump();
       if (auto m = num("exclusiveMinimum"); m && x <= m->get<double>())
         return path + ": not above exclusiveMinimum " + m->dump();
       if (auto m = num("exclusiveMaximum"); m && x >= m->get<double>())
@@ -176,7 +189,8 @@ std::string_view StripFence(std::string_view text) {
   if (text.rfind("```", 0) == 0) {
     std::size_t nl = text.find('\n');
     std::size_t close = text.rfind("```");
-    if (nl != std::string_view::npos && close > nl) text = trim(text.substr(nl + 1, close - nl - 1));
+    if (nl != std::string_view::npos && close > nl)
+      text = trim(text.substr(nl + 1, close - nl - 1));
   }
   return text;
 }
@@ -200,7 +214,8 @@ Verdict ValidateJsonText(std::string_view text, const json& schema) {
   return ValidateJsonSchema(instance, schema);
 }
 
-Verdict ExactMatch(std::string_view expected, std::string_view actual, const MatchOptions& options) {
+Verdict ExactMatch(std::string_view expected, std::string_view actual,
+                   const MatchOptions& options) {
   auto prep = [&](std::string_view s) {
     if (options.trim) {
       while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -216,7 +231,8 @@ Verdict ExactMatch(std::string_view expected, std::string_view actual, const Mat
 }
 
 Verdict RegexMatch(std::string_view pattern, std::string_view actual) {
-  if (actual.size() > kMaxRegexInput) return Unparseable("input longer than the regex budget (64 KiB)");
+  if (actual.size() > kMaxRegexInput)
+    return Unparseable("input longer than the regex budget (64 KiB)");
   try {
     std::regex re(std::string(pattern), std::regex::ECMAScript);
     if (std::regex_match(std::string(actual), re)) return Pass("matches the pattern");

@@ -6,9 +6,8 @@
 // minLength/maxLength, pattern, minimum/maximum/exclusiveMinimum/exclusiveMaximum, multipleOf,
 // anyOf/oneOf/allOf, $ref to "#/$defs/..." or "#/definitions/...". "format" is not enforced.
 #pragma once
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "verify/verdict.hpp"
 
@@ -22,10 +21,11 @@ Verdict ValidateJsonSchema(const nlohmann::json& instance, const nlohmann::json&
 Verdict ValidateJsonText(std::string_view text, const nlohmann::json& schema);
 
 struct MatchOptions {
-  bool trim = true;              // ignore leading/trailing whitespace
+  bool trim = true;  // ignore leading/trailing whitespace
   bool case_insensitive = false;
 };
-Verdict ExactMatch(std::string_view expected, std::string_view actual, const MatchOptions& options = {});
+Verdict ExactMatch(std::string_view expected, std::string_view actual,
+                   const MatchOptions& options = {});
 
 // ECMAScript regex, whole-string match. Inputs over 64 KiB are refused (regex backtracking).
 Verdict RegexMatch(std::string_view pattern, std::string_view actual);

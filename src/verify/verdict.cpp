@@ -20,12 +20,18 @@ core::VerificationStatus Verdict::ToStatus() const {
 
 std::string_view ToString(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kPassed: return "passed";
-    case Outcome::kFailed: return "failed";
-    case Outcome::kUnparseable: return "unparseable";
-    case Outcome::kTimedOut: return "timed_out";
-    case Outcome::kCrashed: return "crashed";
-    case Outcome::kNoClaims: return "no_claims";
+    case Outcome::kPassed:
+      return "passed";
+    case Outcome::kFailed:
+      return "failed";
+    case Outcome::kUnparseable:
+      return "unparseable";
+    case Outcome::kTimedOut:
+      return "timed_out";
+    case Outcome::kCrashed:
+      return "crashed";
+    case Outcome::kNoClaims:
+      return "no_claims";
   }
   return "unknown";
 }

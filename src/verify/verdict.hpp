@@ -9,12 +9,12 @@
 namespace triage::verify {
 
 enum class Outcome {
-  kPassed,          // equivalent / all tests passed / schema valid / every step checks out
-  kFailed,          // not equivalent / a test or step failed
-  kUnparseable,     // no answer could be read (or it exceeded the per-call budget)
-  kTimedOut,        // code ran past its wall-clock or CPU limit
-  kCrashed,         // code died from a signal or the sandbox could not run it
-  kNoClaims,        // step check: the text holds no arithmetic claim to check
+  kPassed,       // equivalent / all tests passed / schema valid / every step checks out
+  kFailed,       // not equivalent / a test or step failed
+  kUnparseable,  // no answer could be read (or it exceeded the per-call budget)
+  kTimedOut,     // code ran past its wall-clock or CPU limit
+  kCrashed,      // code died from a signal or the sandbox could not run it
+  kNoClaims,     // step check: the text holds no arithmetic claim to check
 };
 
 struct Verdict {
@@ -28,6 +28,8 @@ struct Verdict {
 std::string_view ToString(Outcome outcome);
 inline Verdict Pass(std::string reason) { return {Outcome::kPassed, std::move(reason)}; }
 inline Verdict Fail(std::string reason) { return {Outcome::kFailed, std::move(reason)}; }
-inline Verdict Unparseable(std::string reason) { return {Outcome::kUnparseable, std::move(reason)}; }
+inline Verdict Unparseable(std::string reason) {
+  return {Outcome::kUnparseable, std::move(reason)};
+}
 
 }  // namespace triage::verify

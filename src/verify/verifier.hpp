@@ -3,10 +3,9 @@
 // sandbox; thread-safe; never throws. With no usable reference the verdict is kNoClaims
 // (core::VerificationStatus::kUnverified), never a guess.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "verify/code_sandbox.hpp"
 #include "verify/math_equivalence.hpp"
@@ -15,14 +14,14 @@
 namespace triage::verify {
 
 struct VerifyRequest {
-  std::string domain;                   // "math", "code", "extraction", ... (core::Task::domain)
-  std::string response;                 // the model's full text
-  std::optional<std::string> gold;      // math: the reference answer (free text or LaTeX)
-  std::optional<CodeTests> tests;       // code: tests the program must pass
-  std::optional<nlohmann::json> schema; // structured output: JSON Schema
-  std::optional<std::string> pattern;   // the whole response must match (ECMAScript regex)
-  std::optional<std::string> expected;  // the whole response must equal (trimmed)
-  MathOptions math;                     // extraction and comparison options
+  std::string domain;                    // "math", "code", "extraction", ... (core::Task::domain)
+  std::string response;                  // the model's full text
+  std::optional<std::string> gold;       // math: the reference answer (free text or LaTeX)
+  std::optional<CodeTests> tests;        // code: tests the program must pass
+  std::optional<nlohmann::json> schema;  // structured output: JSON Schema
+  std::optional<std::string> pattern;    // the whole response must match (ECMAScript regex)
+  std::optional<std::string> expected;   // the whole response must equal (trimmed)
+  MathOptions math;                      // extraction and comparison options
   SandboxLimits sandbox;
 };
 

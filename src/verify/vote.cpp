@@ -35,8 +35,9 @@ VoteResult MajorityVote(const std::vector<std::string>& responses, const MathOpt
     }
     if (!placed) result.classes.push_back({answer, {i}});
   }
-  std::stable_sort(result.classes.begin(), result.classes.end(),
-                   [](const VoteClass& a, const VoteClass& b) { return a.members.size() > b.members.size(); });
+  std::stable_sort(
+      result.classes.begin(), result.classes.end(),
+      [](const VoteClass& a, const VoteClass& b) { return a.members.size() > b.members.size(); });
   if (!result.classes.empty()) {
     const auto& top = result.classes.front();
     result.has_winner = true;

@@ -11,15 +11,15 @@
 namespace triage::verify {
 
 struct VoteClass {
-  std::string representative;       // the first answer seen in this class
-  std::vector<std::size_t> members; // indexes into the responses
+  std::string representative;        // the first answer seen in this class
+  std::vector<std::size_t> members;  // indexes into the responses
 };
 
 struct VoteResult {
   bool has_winner = false;
-  std::string winner;            // the winning class's representative answer
-  std::size_t winner_index = 0;  // the first response in the winning class
-  double share = 0;              // winner's votes / all responses (unreadable ones count)
+  std::string winner;              // the winning class's representative answer
+  std::size_t winner_index = 0;    // the first response in the winning class
+  double share = 0;                // winner's votes / all responses (unreadable ones count)
   std::vector<VoteClass> classes;  // largest first; ties keep first-seen order
   std::size_t unreadable = 0;      // responses with no extractable answer
 };

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cctype>
 #include <atomic>
+#include <cctype>
 #include <future>
 #include <iostream>
 #include <thread>
@@ -19,8 +19,8 @@ namespace {
 
 struct Task {
   std::string id;
-  std::string program;  // the canonical solution
-  std::string function; // the function the tests call
+  std::string program;   // the canonical solution
+  std::string function;  // the function the tests call
   CodeTests tests;
 };
 
@@ -40,7 +40,8 @@ def __triage_perturb(r):
         d = dict(r); d[object()] = 0; return d
     if r is None: return 0
     return object()
-)PY" + "__triage_orig = " + function + "\ndef " + function +
+)PY" +
+         "__triage_orig = " + function + "\ndef " + function +
          "(*a, **k):\n    return __triage_perturb(__triage_orig(*a, **k))\n";
 }
 
@@ -76,8 +77,10 @@ std::vector<Task> LoadTasks() {
       std::string name = t.program.substr(pos, paren - pos);
       name.erase(std::remove(name.begin(), name.end(), ' '), name.end());
       // "assert is_Diff (12345) == False": spaces may sit before the parenthesis.
-      for (std::size_t at = first.find(name); at != std::string::npos; at = first.find(name, at + 1)) {
-        if (at > 0 && (std::isalnum(static_cast<unsigned char>(first[at - 1])) || first[at - 1] == '_'))
+      for (std::size_t at = first.find(name); at != std::string::npos;
+           at = first.find(name, at + 1)) {
+        if (at > 0 &&
+            (std::isalnum(static_cast<unsigned char>(first[at - 1])) || first[at - 1] == '_'))
           continue;  // "last" inside "sort_list_last"
         std::size_t k = at + name.size();
         while (k < first.size() && first[k] == ' ') ++k;
@@ -106,8 +109,8 @@ TEST(CodeConformance, CanonicalSolutionsPassAndBrokenVariantsFail) {
       const Task& t = tasks[i];
       CodeResult ok = RunPythonTests(t.program, t.tests, limits);
       if (!ok.verdict.Passed())
-        canonical_failures[i] = t.id + ": " + std::string(ToString(ok.verdict.outcome)) + " " +
-                                ok.verdict.reason;
+        canonical_failures[i] =
+            t.id + ": " + std::string(ToString(ok.verdict.outcome)) + " " + ok.verdict.reason;
       if (t.function.empty()) {
         broken_passes[i] = t.id + ": tested function not found";
         continue;
@@ -122,10 +125,14 @@ TEST(CodeConformance, CanonicalSolutionsPassAndBrokenVariantsFail) {
   for (auto& th : pool) th.join();
   int canonical_ok = 0, broken_ok = 0;
   for (std::size_t i = 0; i < tasks.size(); ++i) {
-    if (canonical_failures[i].empty()) ++canonical_ok;
-    else std::cout << "CANONICAL FAILED " << canonical_failures[i] << "\n";
-    if (broken_passes[i].empty()) ++broken_ok;
-    else std::cout << "BROKEN NOT CAUGHT " << broken_passes[i] << "\n";
+    if (canonical_failures[i].empty())
+      ++canonical_ok;
+    else
+      std::cout << "CANONICAL FAILED " << canonical_failures[i] << "\n";
+    if (broken_passes[i].empty())
+      ++broken_ok;
+    else
+      std::cout << "BROKEN NOT CAUGHT " << broken_passes[i] << "\n";
   }
   std::cout << (FullRun() ? "full" : "subset (every 8th)") << " run: canonical passed "
             << canonical_ok << "/" << tasks.size() << ", broken variants failed " << broken_ok

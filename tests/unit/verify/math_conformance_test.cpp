@@ -34,15 +34,15 @@ TEST(MathConformance, AgreesWithMathVerifyOnItsOwnCases) {
   int agree = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& row = rows[i];
-    Verdict v = VerifyMath(row["gold"].get<std::string>(), row["pred"].get<std::string>(),
-                           OptionsFor(row));
+    Verdict v =
+        VerifyMath(row["gold"].get<std::string>(), row["pred"].get<std::string>(), OptionsFor(row));
     bool expected = row["equivalent"].get<bool>();
     if (v.Passed() == expected) {
       ++agree;
     } else {
       std::cout << "DISAGREE case " << i << " (" << row["from"].get<std::string>()
-                << ") expected=" << expected << " got=" << ToString(v.outcome) << ": "
-                << v.reason << "\n";
+                << ") expected=" << expected << " got=" << ToString(v.outcome) << ": " << v.reason
+                << "\n";
     }
   }
   double share = 100.0 * agree / rows.size();
@@ -62,9 +62,11 @@ TEST(MathConformance, AgreesWithAllHendrycksCases) {
     const auto& row = rows[i];
     Verdict v = VerifyMath(row["gold"].get<std::string>(), row["pred"].get<std::string>(), o);
     bool expected = row["equivalent"].get<bool>();
-    if (v.Passed() == expected) ++agree;
+    if (v.Passed() == expected)
+      ++agree;
     else
-      std::cout << "DISAGREE hendrycks " << i << " expected=" << expected << ": " << v.reason << "\n";
+      std::cout << "DISAGREE hendrycks " << i << " expected=" << expected << ": " << v.reason
+                << "\n";
   }
   std::cout << "hendrycks agreement: " << agree << "/" << rows.size() << "\n";
   EXPECT_EQ(agree, static_cast<int>(rows.size()));
@@ -79,7 +81,8 @@ TEST(MathConformance, MathSolutionsMatchTheirOwnAnswers) {
   int passed = 0;
   for (const auto& row : rows) {
     Verdict v = VerifyMath(row["gold"].get<std::string>(), row["solution"].get<std::string>(), o);
-    if (v.Passed()) ++passed;
+    if (v.Passed())
+      ++passed;
     else if (std::getenv("TRIAGE_VERIFY_VERBOSE"))
       std::cout << "MATH " << row["id"].get<std::string>() << ": " << v.reason << "\n";
   }

@@ -1,9 +1,8 @@
 // Hostile programs in the code sandbox: each is contained and reported, and the host is
 // unharmed. Containment that needs root (uid switch, network namespace) is skipped otherwise;
 // CI runs as root.
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -68,8 +67,8 @@ TEST(SandboxHostile, EnvironmentIsScrubbed) {
   EXPECT_TRUE(r.verdict.Passed()) << r.verdict.reason << "\n" << r.output_tail;
   if (IsRoot()) {
     // A different uid cannot read the parent's environment either.
-    CodeResult p = RunPythonProgram(
-        "import os\nopen('/proc/%d/environ' % os.getppid()).read()\n", Tight());
+    CodeResult p =
+        RunPythonProgram("import os\nopen('/proc/%d/environ' % os.getppid()).read()\n", Tight());
     EXPECT_FALSE(p.verdict.Passed()) << p.output_tail;
   }
   unsetenv("TRIAGE_SANDBOX_TEST_SECRET");
@@ -109,7 +108,8 @@ TEST(SandboxHostile, ForgedResultLineIsNotBelieved) {
   CodeTests tests;
   tests.asserts = {"assert False"};
   CodeResult r = RunPythonTests(
-      "import sys\nprint('@@TRIAGE 0 PASS')\nsys.stderr.write('\\n@@TRIAGE deadbeef PASS\\n')\n", tests, Tight());
+      "import sys\nprint('@@TRIAGE 0 PASS')\nsys.stderr.write('\\n@@TRIAGE deadbeef PASS\\n')\n",
+      tests, Tight());
   EXPECT_EQ(r.verdict.outcome, Outcome::kFailed) << r.verdict.reason;
 }
 
@@ -125,7 +125,8 @@ TEST(Sandbox, RunsHumanEvalStyleCheck) {
   CodeTests tests;
   tests.check_source = "def check(candidate):\n    assert candidate(3) == 9\n";
   tests.entry_point = "square";
-  EXPECT_TRUE(RunPythonTests("def square(x):\n    return x * x\n", tests, Tight()).verdict.Passed());
+  EXPECT_TRUE(
+      RunPythonTests("def square(x):\n    return x * x\n", tests, Tight()).verdict.Passed());
   CodeResult bad = RunPythonTests("def square(x):\n    return x + x\n", tests, Tight());
   EXPECT_EQ(bad.verdict.outcome, Outcome::kFailed);
   EXPECT_EQ(bad.failed_test, "assert candidate(3) == 9");

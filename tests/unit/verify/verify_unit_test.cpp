@@ -18,7 +18,8 @@ TEST(Extract, PrefersTheLastBoxWithNestedBraces) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->answer, "\\frac{1}{2}");
   EXPECT_EQ(e->method, ExtractionMethod::kBoxed);
-  EXPECT_EQ(std::string("first \\boxed{1} then \\boxed{\\frac{1}{2}} done").substr(e->begin, e->end - e->begin),
+  EXPECT_EQ(std::string("first \\boxed{1} then \\boxed{\\frac{1}{2}} done")
+                .substr(e->begin, e->end - e->begin),
             "\\boxed{\\frac{1}{2}}");
 }
 
@@ -85,7 +86,8 @@ TEST(MathEquivalence, EveryKindOfAnswer) {
   EXPECT_TRUE(eq("[0, 1)", "[0,1)"));
   EXPECT_FALSE(eq("[0, 1]", "[0, 1)"));
   EXPECT_TRUE(eq("(-\\infty, 2] \\cup (3, \\infty)", "(3,\\infty)\\cup(-\\infty,2]"));
-  EXPECT_TRUE(eq("\\begin{pmatrix}1 & 2\\\\3 & 4\\end{pmatrix}", "\\begin{bmatrix}1&2\\\\3&4\\end{bmatrix}"));
+  EXPECT_TRUE(eq("\\begin{pmatrix}1 & 2\\\\3 & 4\\end{pmatrix}",
+                 "\\begin{bmatrix}1&2\\\\3&4\\end{bmatrix}"));
   EXPECT_TRUE(eq("y = 2x + 1", "2x - y + 1 = 0"));
   EXPECT_TRUE(eq("x > 2", "2 < x"));
   EXPECT_FALSE(eq("x > 2", "x \\ge 2"));
@@ -139,13 +141,17 @@ TEST(Structured, ValidatesTheStructuredOutputSubset) {
     "additionalProperties": false,
     "$defs": {"tag": {"type": "string", "pattern": "^[a-z]+$"}}
   })");
-  EXPECT_TRUE(ValidateJsonText(R"({"name": "Ada", "age": 36, "tags": ["math"], "nick": null})", schema).Passed());
+  EXPECT_TRUE(
+      ValidateJsonText(R"({"name": "Ada", "age": 36, "tags": ["math"], "nick": null})", schema)
+          .Passed());
   EXPECT_TRUE(ValidateJsonText("```json\n{\"name\": \"Ada\", \"age\": 1}\n```", schema).Passed());
   Verdict missing = ValidateJsonText(R"({"name": "Ada"})", schema);
   EXPECT_EQ(missing.outcome, Outcome::kFailed);
   EXPECT_NE(missing.reason.find("age"), std::string::npos);
-  EXPECT_EQ(ValidateJsonText(R"({"name": "Ada", "age": 1, "x": 1})", schema).outcome, Outcome::kFailed);
-  EXPECT_EQ(ValidateJsonText(R"({"name": "Ada", "age": 1, "tags": ["UP"]})", schema).outcome, Outcome::kFailed);
+  EXPECT_EQ(ValidateJsonText(R"({"name": "Ada", "age": 1, "x": 1})", schema).outcome,
+            Outcome::kFailed);
+  EXPECT_EQ(ValidateJsonText(R"({"name": "Ada", "age": 1, "tags": ["UP"]})", schema).outcome,
+            Outcome::kFailed);
   EXPECT_EQ(ValidateJsonText(R"({"name": "Ada", "age": 1.5})", schema).outcome, Outcome::kFailed);
   EXPECT_EQ(ValidateJsonText("not json", schema).outcome, Outcome::kUnparseable);
 }
@@ -210,7 +216,8 @@ TEST(Verifier, DispatchesOnTheReferenceTheTaskCarries) {
 }
 
 TEST(Verifier, ExtractsTheLastPythonBlock) {
-  std::string response = "Here:\n```text\nnot code\n```\nand\n```python\ndef f():\n    return 1\n```\nDone.";
+  std::string response =
+      "Here:\n```text\nnot code\n```\nand\n```python\ndef f():\n    return 1\n```\nDone.";
   EXPECT_EQ(ExtractCode(response), "def f():\n    return 1\n");
   EXPECT_EQ(ExtractCode("def g(): pass"), "def g(): pass");
   VerifyRequest code = Request("code", "```py\ndef sq(x):\n    return x * x\n```");
