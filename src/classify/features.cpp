@@ -4,7 +4,6 @@
 #include <cmath>
 #include <type_traits>
 
-#include "classify/heuristic.hpp"
 #include "classify/unicode_word.hpp"
 
 namespace triage::classify {
@@ -53,7 +52,56 @@ struct TextStats {
   bool truncated = false;
   int dollars = 0, math_symbols = 0, non_ascii = 0, newlines = 0, questions = 0, sentences = 0;
   int words = 0, numbers = 0, longest_number = 0, latex_commands = 0, code_markers = 0;
+  int conditions = 0, steps = 0, what = 0, how = 0, find_verbs = 0, proof_words = 0;
 };
+
+// Words the hand features count; the normalised text is lower-case, so these are
+// case-insensitive (unlike the seed heuristic's condition and step counts).
+enum class WordRole : uint8_t { kOther, kCondition, kStep, kWhat, kHow, kFindVerb, kProof, kCode };
+WordRole RoleOf(std::string_view w) {
+  switch (w.size()) {
+    case 2:
+      if (w == "or" || w == "if") return WordRole::kCondition;
+      break;
+    case 3:
+      if (w == "and") return WordRole::kCondition;
+      if (w == "how") return WordRole::kHow;
+      if (w == "def") return WordRole::kCode;
+      break;
+    case 4:
+      if (w == "when") return WordRole::kCondition;
+      if (w == "step" || w == "then" || w == "next") return WordRole::kStep;
+      if (w == "what") return WordRole::kWhat;
+      if (w == "find") return WordRole::kFindVerb;
+      if (w == "show") return WordRole::kProof;
+      break;
+    case 5:
+      if (w == "given") return WordRole::kCondition;
+      if (w == "first") return WordRole::kStep;
+      if (w == "solve") return WordRole::kFindVerb;
+      if (w == "prove" || w == "proof") return WordRole::kProof;
+      break;
+    case 6:
+      if (w == "return") return WordRole::kCode;
+      if (w == "verify") return WordRole::kProof;
+      break;
+    case 7:
+      if (w == "finally") return WordRole::kStep;
+      if (w == "compute") return WordRole::kFindVerb;
+      if (w == "proving") return WordRole::kProof;
+      break;
+    case 8:
+      if (w == "evaluate" || w == "simplify") return WordRole::kFindVerb;
+      if (w == "function") return WordRole::kCode;
+      break;
+    case 9:
+      if (w == "determine" || w == "calculate") return WordRole::kFindVerb;
+      break;
+    default:
+      break;
+  }
+  return WordRole::kOther;
+}
 
 // Per-byte facts for Normalize, looked up once per byte instead of a chain of comparisons.
 enum ByteFlag : uint8_t {
@@ -161,8 +209,31 @@ void ForEachHashed(std::string_view norm, const FeatureConfig& config, TextStats
     if (IsWordByte(c)) {
       while (i < norm.size() && IsWordByte(static_cast<unsigned char>(norm[i]))) ++i;
       ++st.words;
-      const auto word = norm.substr(start, i - start);
-      st.code_markers += word == "def" || word == "return" || word == "function";
+      switch (RoleOf(norm.substr(start, i - start))) {
+        case WordRole::kCondition:
+          ++st.conditions;
+          break;
+        case WordRole::kStep:
+          ++st.steps;
+          break;
+        case WordRole::kWhat:
+          ++st.what;
+          break;
+        case WordRole::kHow:
+          ++st.how;
+          break;
+        case WordRole::kFindVerb:
+          ++st.find_verbs;
+          break;
+        case WordRole::kProof:
+          ++st.proof_words;
+          break;
+        case WordRole::kCode:
+          ++st.code_markers;
+          break;
+        case WordRole::kOther:
+          break;
+      }
     } else if (c == '0') {
       while (i < norm.size() && norm[i] == '0') ++i;
       ++st.numbers;
@@ -192,10 +263,8 @@ void ForEachHashed(std::string_view norm, const FeatureConfig& config, TextStats
   }
 }
 
-// Returns HeuristicSignals::proof_candidate, which comes with the heuristic's pass for free.
-bool FillDense(std::string_view text, std::string_view norm, const TextStats& st,
-               std::array<float, kDenseCount>& d) {
-  const auto h = AnalyzeHeuristic(text);
+// Returns whether a proof word occurs (the gate for the trained model's proof-request rule).
+bool FillDense(std::string_view text, const TextStats& st, std::array<float, kDenseCount>& d) {
   d = {Log1p(static_cast<int>(text.size())),
        Log1p(st.words),
        Log1p(st.dollars),
@@ -203,24 +272,19 @@ bool FillDense(std::string_view text, std::string_view norm, const TextStats& st
        Log1p(st.numbers),
        Log1p(st.longest_number),
        Log1p(st.math_symbols),
-       Log1p(h.conditions),
-       Log1p(h.steps),
+       Log1p(st.conditions),
+       Log1p(st.steps),
        Log1p(st.sentences),
        Log1p(st.questions),
        Log1p(st.code_markers),
        Log1p(st.non_ascii),
        Log1p(st.newlines),
        st.truncated ? 1.0f : 0.0f,
-       0,
-       0,
-       0,
-       0,
-       0,
-       h.competition_indicator >= 0 ? 1.0f : 0.0f,
-       h.formal_term >= 0 ? 1.0f : 0.0f,
-       h.trivial_phrase >= 0 ? 1.0f : 0.0f};
-  d[15 + static_cast<int>(h.tier)] = 1.0f;
-  return h.proof_candidate;
+       st.what > 0 ? 1.0f : 0.0f,
+       st.how > 0 ? 1.0f : 0.0f,
+       st.find_verbs > 0 ? 1.0f : 0.0f,
+       st.proof_words > 0 ? 1.0f : 0.0f};
+  return st.proof_words > 0;
 }
 
 void KindScales(const std::array<int, kFeatureKindCount>& counts,
@@ -243,7 +307,7 @@ void ExtractFeatures(std::string_view text, const FeatureConfig& config, Feature
         ++counts[static_cast<int>(kind.value)];
       });
   KindScales(counts, out.kind_scale);
-  out.proof_candidate = FillDense(text, out.normalized, st, out.dense);
+  out.proof_candidate = FillDense(text, st, out.dense);
 }
 
 void SumFeatures(std::string_view text, const FeatureConfig& config, const float* hashed_weights,
@@ -279,7 +343,7 @@ void SumFeatures(std::string_view text, const FeatureConfig& config, const float
   counts[static_cast<int>(FeatureKind::kWord)] = n_words;
   counts[static_cast<int>(FeatureKind::kWordBigram)] = n_bigrams;
   KindScales(counts, out.kind_scale);
-  out.proof_candidate = FillDense(text, out.normalized, st, out.dense);
+  out.proof_candidate = FillDense(text, st, out.dense);
 }
 
 std::string FeatureName(const Features& features, const HashedFeature& feature) {

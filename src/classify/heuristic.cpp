@@ -20,26 +20,32 @@ constexpr std::array<std::string_view, 3> kFormalTerms = {"prove", "verify corre
 constexpr std::array<std::string_view, 4> kTrivialPhrases = {"what is", "who is", "when did",
                                                              "list the"};
 
-// All phrases in one list (competition, formal, trivial, then three more for the trained
-// model's proof rule), found in a single pass:
+// All phrases in one list (competition, then formal, then trivial), found in a single pass:
 // a rolling window of the last 4 lower-cased bytes is hashed into a table of the phrases that
 // start with those 4 bytes (every phrase has at least 4), and only those are compared in full.
 // Searching each phrase separately costs about 10x more on a 500-byte task.
-constexpr size_t kPhraseCount = 23;
-constexpr std::array<std::string_view, kPhraseCount> kPhrases = {
-    "find all", "prove that", "show that", "how many ways", "aime", "olympiad", "competition",
-    "for all positive integers", "if and only if", "minimum value of", "maximum value of",
-    "sum of all", "product of all", "prove", "verify correctness", "formal proof", "what is",
-    "who is", "when did", "list the",
-    // Not the seed's: candidates
-    // for the trained model's
-    // proof-request rule.
-    "proving", "give a proof", "write a proof"};
-constexpr int kFormalBase = 13, kTrivialBase = 16, kProofExtraBase = 20;
-// Phrases that may be part of a proof request: "show that", "prove", "verify correctness",
-// "formal proof", and the three extra ones.
-constexpr uint32_t kProofCandidates =
-    (1u << 2) | (1u << 13) | (1u << 14) | (1u << 15) | (1u << 20) | (1u << 21) | (1u << 22);
+constexpr size_t kPhraseCount = 20;
+constexpr std::array<std::string_view, kPhraseCount> kPhrases = {"find all",
+                                                                 "prove that",
+                                                                 "show that",
+                                                                 "how many ways",
+                                                                 "aime",
+                                                                 "olympiad",
+                                                                 "competition",
+                                                                 "for all positive integers",
+                                                                 "if and only if",
+                                                                 "minimum value of",
+                                                                 "maximum value of",
+                                                                 "sum of all",
+                                                                 "product of all",
+                                                                 "prove",
+                                                                 "verify correctness",
+                                                                 "formal proof",
+                                                                 "what is",
+                                                                 "who is",
+                                                                 "when did",
+                                                                 "list the"};
+constexpr int kFormalBase = 13, kTrivialBase = 16;
 
 constexpr uint32_t Prefix4(std::string_view s) {
   return (uint32_t{static_cast<unsigned char>(s[0])} << 24) |
@@ -186,8 +192,7 @@ HeuristicSignals AnalyzeHeuristic(std::string_view task) {
   end_run();
   s.competition_indicator = LowestIn(found, 0, kFormalBase);
   s.formal_term = LowestIn(found, kFormalBase, kTrivialBase);
-  s.trivial_phrase = LowestIn(found, kTrivialBase, kProofExtraBase);
-  s.proof_candidate = (found & kProofCandidates) != 0;
+  s.trivial_phrase = LowestIn(found, kTrivialBase, static_cast<int>(kPhraseCount));
 
   if (s.competition_indicator >= 0 || s.formal_term >= 0)
     s.tier = core::Tier::kRequiresReasoning;

@@ -40,10 +40,6 @@ struct HeuristicSignals {
   int competition_indicator = -1;  // index of the first competition indicator found, or -1
   int formal_term = -1;            // index of the first formal-proof term found, or -1
   int trivial_phrase = -1;         // index of the first trivial question phrase found, or -1
-  // Not one of the seed's rules: one of "prove", "proving", "show that", "formal proof",
-  // "verify correctness", "give a proof", "write a proof" occurs (ASCII case-insensitive
-  // substring). Gates the trained classifier's exact proof-request check.
-  bool proof_candidate = false;
 };
 HeuristicSignals AnalyzeHeuristic(std::string_view task);
 

@@ -94,8 +94,8 @@ Classification TrainedClassifier::Classify(std::string_view text, int top_featur
   char reason[64];
   std::snprintf(reason, sizeof reason, "model:p=%.3f", prob[best]);
   out.reasons.emplace_back(reason);
-  // The heuristic's pass already flagged whether any proof phrase occurs at all; only then is
-  // the exact (whole-word, sentence-start) check worth its cost.
+  // The tokenizer already flagged whether a proof word occurs at all; only then is the exact
+  // (whole-phrase, sentence-start) check worth its cost.
   const bool proof_candidate = top_features > 0 ? features.proof_candidate : sums.proof_candidate;
   if (const auto* phrase = proof_candidate ? FindProofRequest(top_features > 0 ? features.normalized
                                                                                : sums.normalized)

@@ -116,17 +116,23 @@ TEST(Features, DenseCountsCodeMarkers) {
   EXPECT_FLOAT_EQ(Dense("undefined returns", "log_code_markers"), 0.0f);
 }
 
-TEST(Features, DenseCarriesTheSeedHeuristic) {
-  EXPECT_FLOAT_EQ(Dense("x and y or z", "log_conditions"), std::log1p(2.0f));
-  EXPECT_FLOAT_EQ(Dense("first then", "log_steps"), std::log1p(2.0f));
-  EXPECT_FLOAT_EQ(Dense("find all x", "competition_word"), 1.0f);
-  EXPECT_FLOAT_EQ(Dense("find all x", "heuristic_reasoning"), 1.0f);
-  EXPECT_FLOAT_EQ(Dense("find all x", "heuristic_easy"), 0.0f);
-  EXPECT_FLOAT_EQ(Dense("we prove", "formal_word"), 1.0f);
-  EXPECT_FLOAT_EQ(Dense("what is it", "trivial_phrase"), 1.0f);
-  EXPECT_FLOAT_EQ(Dense("what is it", "heuristic_trivial"), 1.0f);
-  EXPECT_FLOAT_EQ(Dense("x and y or z", "heuristic_medium"), 1.0f);
-  EXPECT_FLOAT_EQ(Dense("if and or when given", "heuristic_hard"), 1.0f);
+TEST(Features, DenseCountsConditionStepAndQuestionWords) {
+  EXPECT_FLOAT_EQ(Dense("x and y Or z, if w", "log_condition_words"), std::log1p(3.0f));
+  EXPECT_FLOAT_EQ(Dense("First this, then that, finally next.", "log_step_words"),
+                  std::log1p(4.0f));
+  EXPECT_FLOAT_EQ(Dense("What is x?", "has_what"), 1.0f);
+  EXPECT_FLOAT_EQ(Dense("somewhat", "has_what"), 0.0f);
+  EXPECT_FLOAT_EQ(Dense("How many apples?", "has_how"), 1.0f);
+  EXPECT_FLOAT_EQ(Dense("Compute 2+2.", "has_find_verb"), 1.0f);
+  EXPECT_FLOAT_EQ(Dense("Determine x.", "has_find_verb"), 1.0f);
+  EXPECT_FLOAT_EQ(Dense("Show that x > 0.", "has_proof_word"), 1.0f);
+  EXPECT_FLOAT_EQ(Dense("We improve it.", "has_proof_word"), 0.0f);
+}
+
+TEST(Features, FlagsPossibleProofRequests) {
+  EXPECT_TRUE(Extract("Prove it").proof_candidate);
+  EXPECT_TRUE(Extract("give a proof").proof_candidate);
+  EXPECT_FALSE(Extract("improve and approve").proof_candidate);
 }
 
 TEST(Features, InputIsCappedAtAUtf8Boundary) {
