@@ -976,7 +976,17 @@ class Parser {
       }
     }
     if (base.is_zero() && exponent.is_zero()) throw ParseError("0^0 is undefined");
-    return GiNaC::pow(base, exponent);
+    ex result = GiNaC::pow(base, exponent);
+    // GiNaC folds (x^a)^b into x^(ab): judge the exponent that was actually built.
+    if (is_a<GiNaC::power>(result) && is_a<GiNaC::numeric>(result.op(1))) {
+      const auto& folded = ex_to<GiNaC::numeric>(result.op(1));
+      if (folded.is_rational() && (GiNaC::abs(folded.numer()) > kMaxExactExponent ||
+                                   GiNaC::abs(folded.denom()) > kMaxExactExponent))
+        big_exponent_ = huge_power_ = true;
+      else if (folded.is_rational() && GiNaC::abs(folded.numer()) > kMaxExpandExponent)
+        big_exponent_ = true;
+    }
+    return result;
   }
 
   ex ParsePower() {
@@ -1332,6 +1342,9 @@ class Parser {
         if (name == "binom") {
           ex n = ParseArg();
           ex k = ParseArg();
+          for (const ex& arg : {n, k})
+            if (is_a<GiNaC::numeric>(arg) && GiNaC::abs(ex_to<GiNaC::numeric>(arg)) > kMaxFactorial)
+              throw BudgetError("binomial too large");
           return GiNaC::binomial(n, k);
         }
         if (name == "lfloor" || name == "lceil") {

@@ -77,7 +77,7 @@ TEST(MathBadInput, DifferencesInHugeValuesAreSeen) {
   EXPECT_EQ(Timed("300!", "300! + 1").outcome, Outcome::kFailed);
   EXPECT_EQ(Timed("(x+1)^{100}", "(x+1)^{100} + 1").outcome, Outcome::kFailed);
   std::string product;
-  for (int k = 1; k < 300; ++k)
+  for (int k = 1; k < 120; ++k)
     product += (k > 1 ? "*" : "") + std::string("(x+") + std::to_string(k) + ")";
   EXPECT_EQ(Timed(product, product + "+1").outcome, Outcome::kFailed);
 }
