@@ -9,8 +9,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "verify/code_sandbox.hpp"
+#include "verify/commands.hpp"
 
 namespace triage::verify {
 namespace {
@@ -130,6 +132,19 @@ TEST(Sandbox, RunsHumanEvalStyleCheck) {
   CodeResult bad = RunPythonTests("def square(x):\n    return x + x\n", tests, Tight());
   EXPECT_EQ(bad.verdict.outcome, Outcome::kFailed);
   EXPECT_EQ(bad.failed_test, "assert candidate(3) == 9");
+}
+
+TEST(Sandbox, CodeCommandReportsTheFailingTestAsJson) {
+  CommandOutput out = CodeCommand("def add(a, b):\n    return a - b\n", "assert add(1, 1) == 2\n",
+                                  "", /*json=*/true, Tight());
+  EXPECT_EQ(out.exit_code, 1);
+  auto j = nlohmann::json::parse(out.text);
+  EXPECT_EQ(j["outcome"], "failed");
+  EXPECT_EQ(j["failed_test"], "assert add(1, 1) == 2");
+  CommandOutput ok = CodeCommand("def sq(x):\n    return x * x\n",
+                                 "def check(candidate):\n    assert candidate(4) == 16\n", "sq",
+                                 /*json=*/false, Tight());
+  EXPECT_EQ(ok.exit_code, 0) << ok.text;
 }
 
 }  // namespace

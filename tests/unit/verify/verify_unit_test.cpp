@@ -186,6 +186,11 @@ TEST(Commands, MathCommandPrintsJsonAndExitCodes) {
   EXPECT_EQ(j["status"], "verified");
   EXPECT_EQ(MathCommand("1/2", "\\boxed{0.6}", false).exit_code, 1);
   EXPECT_EQ(MathCommand("1/2", "", false).exit_code, 2);
+  EXPECT_EQ(StepsCommand("3 + 4 = 8", false).exit_code, 1);
+  EXPECT_EQ(StepsCommand("3 + 4 = 7", false).exit_code, 0);
+  EXPECT_EQ(JsonSchemaCommand(R"({"type":"integer"})", "42", false).exit_code, 0);
+  EXPECT_EQ(JsonSchemaCommand(R"({"type":"integer"})", "\"x\"", false).exit_code, 1);
+  EXPECT_EQ(JsonSchemaCommand("{not json", "42", false).exit_code, 2);
 }
 
 }  // namespace
