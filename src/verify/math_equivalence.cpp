@@ -1739,7 +1739,7 @@ struct Comparer {
       return {false, std::string(what) + " sizes differ (" + std::to_string(a.size()) + " vs " +
                          std::to_string(b.size()) + ")"};
     for (std::size_t k = 0; k < a.size(); ++k) {
-      auto d = Compare(a[k], b[k], false);
+      auto d = Compare(a[k], b[k]);
       if (!d.equal)
         return {false, std::string(what) + " element " + std::to_string(k + 1) + ": " + d.reason};
     }
@@ -1751,7 +1751,7 @@ struct Comparer {
     std::vector<Value> out;
     for (const auto& v : in) {
       bool seen = std::any_of(out.begin(), out.end(),
-                              [&](const Value& o) { return Compare(o, v, false).equal; });
+                              [&](const Value& o) { return Compare(o, v).equal; });
       if (!seen) out.push_back(v);
     }
     return out;
@@ -1768,7 +1768,7 @@ struct Comparer {
       bool found = false;
       for (std::size_t k = 0; k < b.size() && !found; ++k) {
         if (used[k]) continue;
-        if (Compare(x, b[k], false).equal) used[k] = found = true;
+        if (Compare(x, b[k]).equal) used[k] = found = true;
       }
       if (!found) return {false, "an answer has no equal counterpart"};
     }
@@ -1805,14 +1805,14 @@ struct Comparer {
     return r;
   }
 
-  Decision Compare(const Value& gold_in, const Value& pred_in, bool top) const {
+  Decision Compare(const Value& gold_in, const Value& pred_in) const {
     budget.Check();
     Value g = Unwrap(gold_in), p = Unwrap(pred_in);
     using K = Value::Kind;
     if (g.kind == K::kText || p.kind == K::kText) {
-      std::string tg = g.kind == K::kText ? g.text : g.text,
-                  tp = p.kind == K::kText ? p.text : p.text;
-      if (!tg.empty() && tg == tp) return {true, "same text"};
+      // A word answer against anything: compare the canonical texts (a top-level expression keeps
+      // its source text, so "\\text{e}" still matches "e").
+      if (!g.text.empty() && g.text == p.text) return {true, "same text"};
       return {false, "text answers differ"};
     }
     if (g.kind == K::kExpr && p.kind == K::kExpr) return Exprs(g, p);
@@ -1852,7 +1852,7 @@ struct Comparer {
     }
     // A one-element set/tuple against a scalar, e.g. {5} vs 5.
     if (g.kind == K::kExpr && (p.kind == K::kList || p.kind == K::kTuple) && p.items.size() == 1)
-      return Compare(g, p.items[0], false);
+      return Compare(g, p.items[0]);
     return {false, "different kinds of answer"};
   }
 };
@@ -1960,7 +1960,7 @@ Verdict Run(std::string_view gold, std::string_view pred, bool extract_gold, boo
     if (Normalize(g.answer) == Normalize(p.answer) && !g.answer.empty())
       return Pass("identical after normalisation ('" + p.answer.substr(0, 80) + "')");
     Comparer cmp{options, budget, symbols};
-    Decision d = cmp.Compare(*g.value, *p.value, true);
+    Decision d = cmp.Compare(*g.value, *p.value);
     std::string shown = "'" + p.answer.substr(0, 80) + "' vs gold '" + g.answer.substr(0, 80) + "'";
     return d.equal ? Pass(d.reason + ": " + shown) : Fail(d.reason + ": " + shown);
   } catch (const BudgetError& e) {
