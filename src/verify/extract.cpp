@@ -224,8 +224,10 @@ std::optional<Extraction> PhraseAfter(std::string_view text, std::size_t at, boo
   if (expr) {
     auto numbers = FindNumbers(sentence);
     if (!numbers.empty()) {
-      return Extraction{numbers.back().value, i + numbers.back().begin, i + numbers.back().end,
-                        method};
+      // "is 18, not 20": a number right after the anchor is the answer; otherwise the sentence's
+      // last number ("Jane started growing Sphere 3 hours ago").
+      const NumberSpan& pick = numbers.front().begin <= 2 ? numbers.front() : numbers.back();
+      return Extraction{pick.value, i + pick.begin, i + pick.end, method};
     }
   }
   std::string_view trimmed = Trim(sentence);

@@ -41,6 +41,9 @@ TEST(Extract, ReadsTheAnswerIsAndFinalAnswer) {
   ASSERT_TRUE(a);
   EXPECT_EQ(a->answer, "42");
   EXPECT_EQ(a->method, ExtractionMethod::kAnswerIs);
+  auto first = ExtractAnswer("So the answer is $18, not 20.");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->answer, "18");
   auto f = ExtractAnswer("Final Answer: The final answer is $\\frac{3}{4}$. I hope it is correct.");
   ASSERT_TRUE(f);
   EXPECT_EQ(f->answer, "\\frac{3}{4}");
