@@ -142,7 +142,8 @@ std::optional<std::string> LeaseForInline(pqxx::connection_base& conn, const std
       "UPDATE jobs SET state = 'running', tier = $2, tier_reasons = $3::text[], route = 'inline',"
       " lease_token = gen_random_uuid(), lease_until = now() + make_interval(secs => $4),"
       " updated_at = now()"
-      " WHERE id = $1::uuid AND (state = 'queued' OR (state = 'running' AND lease_until < now()))"
+      " WHERE id = $1::uuid AND (state = 'queued' OR (state = 'running' AND route = 'inline'"
+      "                                               AND lease_until < now()))"
       " RETURNING lease_token::text",
       id, tier, ToPgArray(reasons), lease_seconds);
   tx.commit();
