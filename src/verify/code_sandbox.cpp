@@ -158,7 +158,9 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
   }
   if (pid == 0) {
     // --- child: system calls only ---
-    int status_fd = status_pipe[1];
+    // Above the descriptors about to be rearranged (0-3), so it survives until exec.
+    int status_fd = fcntl(status_pipe[1], F_DUPFD_CLOEXEC, 10);
+    if (status_fd < 0) _exit(127);
     unsigned char bits = 0;
     setpgid(0, 0);
     if (root) {
@@ -192,8 +194,13 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
         ChildFail(status_fd, "setuid");
       bits |= kUid;
     }
-    if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0 ||
-        dup2(nonce_pipe[0], 3) < 0)
+    // Any source may already sit on a target number (fd numbers depend on what other threads
+    // hold open, and dup2(3, 3) keeps close-on-exec): copy the sources above 10 first.
+    int hi_null = fcntl(null_fd, F_DUPFD_CLOEXEC, 10);
+    int hi_out = fcntl(out_fd, F_DUPFD_CLOEXEC, 10);
+    int hi_nonce = fcntl(nonce_pipe[0], F_DUPFD_CLOEXEC, 10);
+    if (hi_null < 0 || hi_out < 0 || hi_nonce < 0 || dup2(hi_null, 0) < 0 || dup2(hi_out, 1) < 0 ||
+        dup2(hi_out, 2) < 0 || dup2(hi_nonce, 3) < 0)
       ChildFail(status_fd, "dup2");
     unsigned char ok[2] = {0, bits};
     (void)!write(status_fd, ok, 2);

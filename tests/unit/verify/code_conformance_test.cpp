@@ -109,8 +109,8 @@ TEST(CodeConformance, CanonicalSolutionsPassAndBrokenVariantsFail) {
       const Task& t = tasks[i];
       CodeResult ok = RunPythonTests(t.program, t.tests, limits);
       if (!ok.verdict.Passed())
-        canonical_failures[i] =
-            t.id + ": " + std::string(ToString(ok.verdict.outcome)) + " " + ok.verdict.reason;
+        canonical_failures[i] = t.id + ": " + std::string(ToString(ok.verdict.outcome)) + " " +
+                                ok.verdict.reason + "\n--- output ---\n" + ok.output_tail;
       if (t.function.empty()) {
         broken_passes[i] = t.id + ": tested function not found";
         continue;

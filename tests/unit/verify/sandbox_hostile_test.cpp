@@ -134,6 +134,18 @@ TEST(Sandbox, RunsHumanEvalStyleCheck) {
   EXPECT_EQ(bad.failed_test, "assert candidate(3) == 9");
 }
 
+TEST(Sandbox, WorksWhateverDescriptorsTheParentHasOpen) {
+  // A daemon may run without stdin: the sandbox's own descriptors then take low numbers and
+  // must still end up on 0-3 in the child.
+  int saved = dup(0);
+  ASSERT_GE(saved, 0);
+  close(0);
+  CodeResult r = RunPythonProgram("x = 1\n", Tight());
+  dup2(saved, 0);
+  close(saved);
+  EXPECT_TRUE(r.verdict.Passed()) << r.verdict.reason << "\n" << r.output_tail;
+}
+
 TEST(Sandbox, CodeCommandReportsTheFailingTestAsJson) {
   CommandOutput out = CodeCommand("def add(a, b):\n    return a - b\n", "assert add(1, 1) == 2\n",
                                   "", /*json=*/true, Tight());
