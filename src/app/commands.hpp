@@ -3,7 +3,11 @@
 #include <cstdint>
 #include <string>
 
+#include <functional>
+#include <string_view>
+
 #include "app/config.hpp"
+#include "classify/heuristic.hpp"
 
 namespace CLI { class App; }
 
@@ -21,6 +25,10 @@ int RunDemo(Config config, const DemoOptions& options);
 
 // Creates the Kafka topics the pipeline uses (idempotent).
 void EnsurePipelineTopics(const Config& config);
+
+// The router's classifier: the trained model config/classifier.toml names (relative to the
+// working directory), or the seed heuristic when it is missing or does not load (logged).
+std::function<classify::Classification(std::string_view)> RouterClassifier();
 
 // The classifier and verifier tools (each in its own *_cli.cpp) register here; they run from
 // their CLI11 callbacks during parsing.

@@ -160,7 +160,7 @@ int RunDemo(Config config, const DemoOptions& options) {
   net::io_context io;
   store::Db db(config.postgres);
   queue::Producer producer(config.kafka);
-  Pipeline pipeline(io, config, db, producer, classify::ClassifyHeuristic);
+  Pipeline pipeline(io, config, db, producer, RouterClassifier());
   pipeline.Start(Roles{});
 
   Receipts receipts;

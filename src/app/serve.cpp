@@ -6,6 +6,8 @@
 
 #include "app/commands.hpp"
 #include "app/pipeline.hpp"
+#include "classify/commands.hpp"
+#include "classify/router_classifier.hpp"
 #include "store/migrations.hpp"
 
 namespace triage::app {
@@ -16,6 +18,12 @@ void EnsurePipelineTopics(const Config& config) {
                                      {t.reasoning, config.reasoning_partitions},
                                      {t.completed, config.jobs_partitions},
                                      {t.dlq, 1}});
+}
+
+std::function<classify::Classification(std::string_view)> RouterClassifier() {
+  auto chosen = classify::MakeRouterClassifierFromConfig(classify::kDefaultConfigPath);
+  spdlog::info("classifier: {}", chosen.note);
+  return chosen.classify;
 }
 
 int RunMigrate(const Config& config) {
@@ -33,7 +41,7 @@ int RunServe(const Config& config, const std::string& role_list) {
   boost::asio::io_context io;
   store::Db db(config.postgres);
   queue::Producer producer(config.kafka);
-  Pipeline pipeline(io, config, db, producer, classify::ClassifyHeuristic);
+  Pipeline pipeline(io, config, db, producer, RouterClassifier());
   pipeline.Start(*roles);
   if (roles->api)
     spdlog::info("api listening on {}:{}", config.api.address, pipeline.ApiPort());
