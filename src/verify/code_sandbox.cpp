@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
 
@@ -97,6 +99,37 @@ std::string Tail(const std::filesystem::path& path, std::size_t max_bytes) {
   return out;
 }
 
+// Every mount point but the pseudo file systems, read once from /proc/self/mountinfo: the child
+// remounts them read-only (it may not allocate, so the list is prepared here).
+const std::vector<std::string>& WritableCandidates() {
+  static std::once_flag once;
+  static std::vector<std::string> mounts;
+  std::call_once(once, [] {
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string id, parent, devno, root, point;
+      if (!(fields >> id >> parent >> devno >> root >> point)) continue;
+      // Octal escapes (\040 for a space) as the kernel writes them.
+      std::string decoded;
+      for (std::size_t i = 0; i < point.size(); ++i) {
+        if (point[i] == '\\' && i + 3 < point.size()) {
+          decoded += static_cast<char>(std::stoi(point.substr(i + 1, 3), nullptr, 8));
+          i += 3;
+        } else {
+          decoded += point[i];
+        }
+      }
+      if (decoded == "/" || decoded.rfind("/proc", 0) == 0 || decoded.rfind("/sys", 0) == 0 ||
+          decoded == "/dev" || decoded.rfind("/dev/pts", 0) == 0 || decoded == "/dev/shm")
+        continue;
+      mounts.push_back(decoded);
+    }
+  });
+  return mounts;
+}
+
 // Isolation bits the child reports back before exec.
 enum : unsigned char { kNetNs = 1, kMountNs = 2, kUid = 4, kReadOnlyRoot = 8 };
 
@@ -149,6 +182,7 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
   const rlim_t mem = static_cast<rlim_t>(limits.memory_bytes);
   const rlim_t fsize = static_cast<rlim_t>(limits.file_bytes);
   const rlim_t nproc = static_cast<rlim_t>(std::max(1, limits.max_processes));
+  const std::vector<std::string>& other_mounts = WritableCandidates();
 
   pid_t pid = fork();
   if (pid < 0) {
@@ -167,14 +201,22 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
       if (unshare(CLONE_NEWNET) == 0) bits |= kNetNs;
       if (unshare(CLONE_NEWNS) == 0) {
         bits |= kMountNs;
-        // Private mounts; the temp dir stays writable, the root file system becomes read-only.
+        // Private mounts; the temp dir stays writable, every other file system becomes
+        // read-only and nosuid, and /dev/shm is a fresh private tmpfs.
+        constexpr unsigned long kReadOnly = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV;
         if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
             mount(dir_str.c_str(), dir_str.c_str(), nullptr, MS_BIND | MS_REC, nullptr) == 0 &&
-            mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0)
+            mount(nullptr, "/", nullptr, kReadOnly, nullptr) == 0) {
           bits |= kReadOnlyRoot;
+          for (const auto& point : other_mounts)
+            if (point != dir_str) mount(nullptr, point.c_str(), nullptr, kReadOnly, nullptr);
+          mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777");
+        }
       }
     }
     if (chdir(dir_str.c_str()) != 0) ChildFail(status_fd, "chdir");
+    // setuid binaries (su, passwd) must not raise the program's privileges.
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     struct rlimit rl;
     rl = {cpu, cpu + 1};
     setrlimit(RLIMIT_CPU, &rl);

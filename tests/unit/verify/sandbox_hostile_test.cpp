@@ -51,6 +51,14 @@ TEST(SandboxHostile, WritingOutsideTheTempDirFails) {
   CodeResult r = RunPythonProgram(program, Tight());
   EXPECT_EQ(r.verdict.outcome, Outcome::kFailed) << r.verdict.reason;
   EXPECT_FALSE(std::filesystem::exists(target));
+  if (IsRoot()) {
+    // /dev/shm is a private tmpfs inside the sandbox: whatever is written there never reaches
+    // the host's.
+    const std::string shm = "/dev/shm/triage-sandbox-test-" + std::to_string(getpid());
+    RunPythonProgram("open('" + shm + "', 'w').write('x')\n", Tight());
+    EXPECT_FALSE(std::filesystem::exists(shm));
+    std::filesystem::remove(shm);
+  }
   // Writing inside its own directory is fine.
   EXPECT_TRUE(RunPythonProgram("open('scratch.txt', 'w').write('ok')\n", Tight()).verdict.Passed());
   std::filesystem::remove_all(host_dir);
