@@ -13,6 +13,10 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <map>
+#include <mutex>
+
 namespace triage::http {
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
@@ -193,6 +197,16 @@ net::awaitable<ClientResponse> Exchange(Stream& stream, const ClientRequest& r, 
   co_return out;
 }
 
+net::ssl::context& TlsContext() {
+  static net::ssl::context tls_context = [] {
+    net::ssl::context ctx(net::ssl::context::tls_client);
+    ctx.set_default_verify_paths();
+    ctx.set_verify_mode(net::ssl::verify_peer);
+    return ctx;
+  }();
+  return tls_context;
+}
+
 }  // namespace
 
 net::awaitable<ClientResponse> Send(ClientRequest request) {
@@ -222,13 +236,7 @@ net::awaitable<ClientResponse> Send(ClientRequest request) {
     tcp_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     co_return out;
   }
-  static net::ssl::context tls_context = [] {
-    net::ssl::context ctx(net::ssl::context::tls_client);
-    ctx.set_default_verify_paths();
-    ctx.set_verify_mode(net::ssl::verify_peer);
-    return ctx;
-  }();
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), tls_context);
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), TlsContext());
   if (!SSL_set_tlsext_host_name(stream.native_handle(), url->host.c_str())) {
     failed.error = "tls: cannot set SNI";
     co_return failed;
@@ -242,6 +250,189 @@ net::awaitable<ClientResponse> Send(ClientRequest request) {
   auto out = co_await Exchange(stream, request, *url);
   co_await stream.async_shutdown(kTuple);
   co_return out;
+}
+
+// ---- pooled client ---------------------------------------------------------------------
+
+namespace {
+
+struct PooledConn {
+  const void* context = nullptr;  // the io_context the socket belongs to
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since;
+  beast::tcp_stream& Lowest() { return plain ? *plain : beast::get_lowest_layer(*tls); }
+};
+
+std::string PoolKey(const Url& url) {
+  return (url.tls ? "https://" : "http://") + url.host + ":" + url.port;
+}
+
+// Fills `out` from one exchange on `stream`; returns whether a byte of the response arrived.
+template <class Stream>
+net::awaitable<bool> PooledExchange(Stream& stream, beast::flat_buffer& buffer,
+                                    const ClientRequest& r, const Url& url, std::size_t body_limit,
+                                    ClientResponse& out, bool& keep_alive) {
+  bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(r.method), url.target, 11);
+  req.set(bhttp::field::host, url.host);
+  req.set(bhttp::field::user_agent, "triage");
+  for (const auto& [k, v] : r.headers) req.set(k, v);
+  req.body() = r.body;
+  req.keep_alive(true);
+  req.prepare_payload();
+  keep_alive = false;
+  auto [wec, wn] = co_await bhttp::async_write(stream, req, kTuple);
+  if (wec) {
+    out.timed_out = wec == beast::error::timeout;
+    out.error = "write: " + wec.message();
+    co_return false;
+  }
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(body_limit);
+  auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+  if (rec) {
+    const bool got_some = parser.got_some();
+    out.timed_out = rec == beast::error::timeout;
+    out.truncated = rec == bhttp::error::partial_message ||
+                    (parser.is_header_done() && !parser.is_done() && !out.timed_out);
+    if (parser.is_header_done()) out.status = parser.get().result_int();
+    out.error = "read: " + rec.message();
+    co_return got_some;
+  }
+  auto res = parser.release();
+  out.status = res.result_int();
+  out.body = std::move(res.body());
+  if (auto it = res.find(bhttp::field::retry_after); it != res.end())
+    out.retry_after = std::string(it->value());
+  if (auto it = res.find(bhttp::field::content_type); it != res.end())
+    out.content_type = std::string(it->value());
+  for (const char* name : {"x-request-id", "request-id"})
+    if (auto it = res.find(name); it != res.end()) out.request_id = std::string(it->value());
+  keep_alive = res.keep_alive();
+  co_return true;
+}
+
+}  // namespace
+
+struct ClientPool::State {
+  PoolOptions options;
+  mutable std::mutex mutex;
+  std::map<std::string, std::vector<std::unique_ptr<PooledConn>>> idle;
+  std::size_t idle_count = 0;
+  std::atomic<std::size_t> opened{0};
+
+  // An idle connection of `context` (sockets cannot move between io_contexts).
+  std::unique_ptr<PooledConn> Take(const std::string& key, const void* context) {
+    std::lock_guard lock(mutex);
+    auto it = idle.find(key);
+    if (it == idle.end()) return nullptr;
+    const auto now = std::chrono::steady_clock::now();
+    auto& list = it->second;
+    for (auto c = list.rbegin(); c != list.rend();) {
+      if (now - (*c)->idle_since >= options.idle_ttl) {  // stale: drop it
+        c = decltype(c)(list.erase(std::next(c).base()));
+        --idle_count;
+        continue;
+      }
+      if ((*c)->context == context) {
+        auto conn = std::move(*c);
+        list.erase(std::next(c).base());
+        --idle_count;
+        return conn;
+      }
+      ++c;
+    }
+    return nullptr;
+  }
+  void Give(const std::string& key, std::unique_ptr<PooledConn> conn) {
+    conn->idle_since = std::chrono::steady_clock::now();
+    conn->Lowest().expires_never();
+    std::lock_guard lock(mutex);
+    auto& list = idle[key];
+    if (list.size() >= options.max_idle_per_host) return;  // closed on destruction
+    list.push_back(std::move(conn));
+    ++idle_count;
+  }
+};
+
+ClientPool::ClientPool(PoolOptions options) : state_(std::make_shared<State>()) {
+  state_->options = options;
+}
+ClientPool::~ClientPool() = default;
+
+std::size_t ClientPool::Idle() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->idle_count;
+}
+std::size_t ClientPool::Opened() const { return state_->opened; }
+
+net::awaitable<ClientResponse> ClientPool::Send(const ClientRequest& request,
+                                                std::chrono::steady_clock::time_point deadline) {
+  ClientResponse failed;
+  const auto url = ParseUrl(request.url);
+  if (!url) {
+    failed.error = "invalid url";
+    co_return failed;
+  }
+  const auto key = PoolKey(*url);
+  auto executor = co_await net::this_coro::executor;
+  for (int round = 0; round < 2; ++round) {
+    const void* context = &executor.context();
+    auto conn = round == 0 ? state_->Take(key, context) : nullptr;
+    const bool reused = conn != nullptr;
+    if (!conn) {
+      tcp::resolver resolver(executor);
+      auto [rec, endpoints] = co_await resolver.async_resolve(url->host, url->port, kTuple);
+      if (rec) {
+        failed.error = "resolve " + url->host + ": " + rec.message();
+        co_return failed;
+      }
+      auto tcp_stream = std::make_unique<beast::tcp_stream>(executor);
+      tcp_stream->expires_at(deadline);
+      auto [cec, ep] = co_await tcp_stream->async_connect(endpoints, kTuple);
+      if (cec) {
+        failed.timed_out = cec == beast::error::timeout;
+        failed.error = "connect: " + cec.message();
+        co_return failed;
+      }
+      tcp_stream->socket().set_option(tcp::no_delay(true));
+      ++state_->opened;
+      conn = std::make_unique<PooledConn>();
+      conn->context = context;
+      if (!url->tls) {
+        conn->plain = std::move(tcp_stream);
+      } else {
+        conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*tcp_stream),
+                                                                            TlsContext());
+        if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), url->host.c_str())) {
+          failed.error = "tls: cannot set SNI";
+          co_return failed;
+        }
+        conn->tls->set_verify_callback(net::ssl::host_name_verification(url->host));
+        auto [hec] = co_await conn->tls->async_handshake(net::ssl::stream_base::client, kTuple);
+        if (hec) {
+          failed.timed_out = hec == beast::error::timeout;
+          failed.error = "tls handshake: " + hec.message();
+          co_return failed;
+        }
+      }
+    }
+    conn->Lowest().expires_at(deadline);
+    ClientResponse out;
+    bool keep_alive = false;
+    const bool got_some =
+        conn->plain ? co_await PooledExchange(*conn->plain, conn->buffer, request, *url,
+                                              state_->options.max_body_bytes, out, keep_alive)
+                    : co_await PooledExchange(*conn->tls, conn->buffer, request, *url,
+                                              state_->options.max_body_bytes, out, keep_alive);
+    // A kept-alive connection the server closed meanwhile: nothing was processed, try anew.
+    if (reused && !got_some && !out.timed_out && out.error.size()) continue;
+    if (out.error.empty() && keep_alive) state_->Give(key, std::move(conn));
+    co_return out;
+  }
+  failed.error = "connection closed by the server";
+  co_return failed;
 }
 
 }  // namespace triage::http

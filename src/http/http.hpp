@@ -57,6 +57,10 @@ struct ClientResponse {
   std::string body;
   std::string error;      // transport error; empty when a response arrived
   std::string retry_after;
+  std::string content_type;
+  std::string request_id;  // x-request-id / request-id, when the server sent one
+  bool timed_out = false;  // the deadline passed (connect, write, or a slow trickle of bytes)
+  bool truncated = false;  // the connection ended inside the body
 };
 
 struct ClientRequest {
@@ -68,6 +72,32 @@ struct ClientRequest {
 };
 
 net::awaitable<ClientResponse> Send(ClientRequest request);
+
+struct PoolOptions {
+  std::size_t max_idle_per_host = 64;
+  std::chrono::seconds idle_ttl{50};  // below common server keep-alive limits
+  std::size_t max_body_bytes = 16 << 20;
+};
+
+// A keep-alive client: connections (http, or https with verified TLS and SNI) are reused per
+// scheme/host/port. The deadline bounds the whole exchange, so a server trickling bytes cannot
+// hold a call past it. A reused connection the server had closed is retried once on a fresh
+// one, only when no byte of a response arrived. Thread-safe; errors come back in the response.
+class ClientPool {
+ public:
+  explicit ClientPool(PoolOptions options = {});
+  ~ClientPool();
+  ClientPool(const ClientPool&) = delete;
+  ClientPool& operator=(const ClientPool&) = delete;
+  net::awaitable<ClientResponse> Send(const ClientRequest& request,
+                                      std::chrono::steady_clock::time_point deadline);
+  std::size_t Idle() const;    // connections waiting for reuse
+  std::size_t Opened() const;  // connections opened so far
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
 
 struct Url {
   bool tls = false;

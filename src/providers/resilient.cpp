@@ -1,0 +1,273 @@
+#include "providers/resilient.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cmath>
+
+namespace triage::providers {
+namespace net = boost::asio;
+using std::chrono::milliseconds;
+
+namespace {
+
+class RealTimeSource final : public TimeSource {
+ public:
+  Clock::time_point Now() const override { return Clock::now(); }
+  net::awaitable<void> SleepUntil(Clock::time_point when) override {
+    net::steady_timer timer(co_await net::this_coro::executor, when);
+    co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+  }
+};
+
+milliseconds Since(Clock::time_point start, Clock::time_point now) {
+  return std::chrono::duration_cast<milliseconds>(now - start);
+}
+
+}  // namespace
+
+std::shared_ptr<TimeSource> RealTime() {
+  static auto time = std::make_shared<RealTimeSource>();
+  return time;
+}
+
+milliseconds BackoffDelay(const RetryPolicy& p, int retry, double u,
+                          std::optional<milliseconds> retry_after) {
+  const int shift = std::clamp(retry - 1, 0, 30);
+  const double raw = std::min<double>(static_cast<double>(p.base_delay.count()) * std::ldexp(1.0, shift),
+                                      static_cast<double>(p.max_delay.count()));
+  const double jitter = std::clamp(p.jitter, 0.0, 1.0);
+  auto delay = milliseconds(static_cast<std::int64_t>(raw * (1.0 - jitter * std::clamp(u, 0.0, 1.0))));
+  if (retry_after && *retry_after > delay) delay = *retry_after;
+  return delay;
+}
+
+bool CircuitBreaker::Allow(Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  switch (state_) {
+    case State::kClosed: return true;
+    case State::kOpen:
+      if (now - opened_at_ < options_.cooldown) return false;
+      state_ = State::kHalfOpen;
+      probe_in_flight_ = true;
+      return true;
+    case State::kHalfOpen:
+      if (probe_in_flight_) return false;
+      probe_in_flight_ = true;
+      return true;
+  }
+  return true;
+}
+
+void CircuitBreaker::Record(bool success, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (state_ == State::kHalfOpen) {
+    probe_in_flight_ = false;
+    window_.clear();
+    failures_ = 0;
+    if (success) {
+      state_ = State::kClosed;
+    } else {
+      state_ = State::kOpen;
+      opened_at_ = now;
+    }
+    return;
+  }
+  if (state_ == State::kOpen) return;  // a call that started before the breaker opened
+  window_.push_back(!success);
+  failures_ += success ? 0 : 1;
+  if (static_cast<int>(window_.size()) > options_.window) {
+    failures_ -= window_.front() ? 1 : 0;
+    window_.pop_front();
+  }
+  const int calls = static_cast<int>(window_.size());
+  if (calls >= options_.min_calls &&
+      static_cast<double>(failures_) >= options_.failure_rate * static_cast<double>(calls)) {
+    state_ = State::kOpen;
+    opened_at_ = now;
+  }
+}
+
+void CircuitBreaker::Abandon() {
+  std::lock_guard lock(mutex_);
+  if (state_ == State::kHalfOpen) probe_in_flight_ = false;
+}
+
+CircuitBreaker::State CircuitBreaker::Current() const {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+RateLimiter::RateLimiter(double per_second, int burst) {
+  if (per_second > 0) {
+    interval_ = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / per_second));
+    burst_span_ = interval_ * std::max(0, burst - 1);
+  }
+}
+
+Clock::time_point RateLimiter::Reserve(Clock::time_point now) {
+  if (interval_.count() == 0) return now;
+  std::lock_guard lock(mutex_);
+  // next_ is when the bucket would be empty; up to `burst` calls may go before it.
+  const auto base = std::max(next_, now - burst_span_);
+  next_ = base + interval_;
+  return std::max(now, base);
+}
+
+net::awaitable<bool> AsyncSemaphore::Acquire(Clock::time_point deadline) {
+  {
+    std::lock_guard lock(mutex_);
+    if (available_ > 0 && queue_.empty()) {
+      --available_;
+      co_return true;
+    }
+  }
+  auto waiter = std::make_shared<Waiter>();
+  waiter->timer = std::make_unique<net::steady_timer>(co_await net::this_coro::executor, deadline);
+  {
+    std::lock_guard lock(mutex_);
+    if (available_ > 0 && queue_.empty()) {
+      --available_;
+      co_return true;
+    }
+    queue_.push_back(waiter);
+  }
+  co_await waiter->timer->async_wait(net::as_tuple(net::use_awaitable));
+  std::lock_guard lock(mutex_);
+  if (waiter->granted) co_return true;
+  std::erase(queue_, waiter);
+  co_return false;
+}
+
+void AsyncSemaphore::Release() {
+  std::lock_guard lock(mutex_);
+  if (queue_.empty()) {
+    ++available_;
+    return;
+  }
+  auto next = std::move(queue_.front());
+  queue_.pop_front();
+  next->granted = true;
+  next->timer->cancel();  // wakes the waiter, which sees `granted`
+}
+
+std::size_t AsyncSemaphore::Waiting() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+GuardedModel::GuardedModel(std::shared_ptr<ModelClient> model, ModelPolicy policy)
+    : model_(std::move(model)), policy_(policy), breaker_(policy.breaker),
+      rate_(policy.rate_per_second, policy.rate_burst) {
+  if (policy_.max_concurrency > 0) slots_ = std::make_unique<AsyncSemaphore>(policy_.max_concurrency);
+}
+
+ModelChain::ModelChain(std::vector<std::shared_ptr<GuardedModel>> chain,
+                       std::shared_ptr<TimeSource> time, std::uint64_t jitter_seed)
+    : chain_(std::move(chain)), time_(std::move(time)), jitter_state_(jitter_seed) {
+  if (chain_.empty()) throw std::invalid_argument("a model chain needs at least one model");
+}
+
+double ModelChain::NextJitter() {
+  // splitmix64: cheap, lock-free and reproducible from the seed.
+  std::uint64_t z = jitter_state_.fetch_add(0x9e3779b97f4a7c15ULL) + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) / static_cast<double>(1ULL << 53);
+}
+
+net::awaitable<CallOutcome> ModelChain::Call(ModelRequest request, Deadline deadline) {
+  CallOutcome out;
+  const int first_attempt = request.attempt;
+  int calls = 0;
+  auto fail = [&](GuardedModel& g, ErrorKind kind, std::string message, int retry, bool fallback,
+                  milliseconds latency) {
+    AttemptOutcome a;
+    a.model = g.Model().Name();
+    a.provider = g.Model().Provider();
+    a.error = message;
+    a.error_kind = kind;
+    a.latency = latency;
+    a.retry = retry;
+    a.fallback = fallback;
+    out.attempts.push_back(std::move(a));
+  };
+  for (std::size_t index = 0; index < chain_.size(); ++index) {
+    auto& g = *chain_[index];
+    const bool fallback = index > 0;
+    out.model = g.Model().Name();
+    for (int retry = 0; retry < std::max(1, g.Policy().retry.max_attempts); ++retry) {
+      if (time_->Now() >= deadline) {
+        const std::string message = g.Model().Name() + ": deadline exceeded";
+        if (out.attempts.empty()) fail(g, ErrorKind::kTimeout, message, retry, fallback, milliseconds(0));
+        if (!out.error || out.error->Kind() != ErrorKind::kTimeout)
+          out.error = ModelError(message, true, ErrorKind::kTimeout);
+        co_return out;
+      }
+      if (!g.Breaker().Allow(time_->Now())) {
+        const std::string message = g.Model().Name() + ": circuit open (recent calls failed)";
+        fail(g, ErrorKind::kCircuitOpen, message, retry, fallback, milliseconds(0));
+        out.error = ModelError(message, true, ErrorKind::kCircuitOpen);
+        break;  // next model
+      }
+      const auto waited_from = time_->Now();
+      const auto go_at = g.Rate().Reserve(waited_from);
+      if (go_at >= deadline) {
+        g.Breaker().Abandon();
+        const std::string message = g.Model().Name() + ": rate limit leaves no time before the deadline";
+        fail(g, ErrorKind::kTimeout, message, retry, fallback, milliseconds(0));
+        out.error = ModelError(message, true, ErrorKind::kTimeout);
+        co_return out;
+      }
+      if (go_at > time_->Now()) co_await time_->SleepUntil(go_at);
+      if (auto* slots = g.Slots(); slots && !co_await slots->Acquire(deadline)) {
+        g.Breaker().Abandon();
+        const std::string message = g.Model().Name() + ": deadline passed waiting for a free slot";
+        fail(g, ErrorKind::kTimeout, message, retry, fallback, Since(waited_from, time_->Now()));
+        out.error = ModelError(message, true, ErrorKind::kTimeout);
+        co_return out;
+      }
+      const auto started = time_->Now();
+      const auto call_deadline = std::min(deadline, started + g.Policy().timeout);
+      request.attempt = first_attempt + calls++;
+      std::optional<ModelError> error;
+      try {
+        auto response = co_await g.Model().Complete(request, call_deadline);
+        if (auto* slots = g.Slots()) slots->Release();
+        g.Breaker().Record(true, time_->Now());
+        AttemptOutcome a;
+        a.model = g.Model().Name();
+        a.provider = g.Model().Provider();
+        a.cost_micros = CostOf(response.usage, g.Model().Prices());
+        a.latency = response.latency;
+        a.retry = retry;
+        a.fallback = fallback;
+        a.response = response;
+        out.attempts.push_back(std::move(a));
+        out.response = std::move(response);
+        out.error.reset();
+        co_return out;
+      } catch (const ModelError& e) {
+        error = e;
+      } catch (const std::exception& e) {
+        error = ModelError(g.Model().Name() + ": " + e.what(), false, ErrorKind::kOther);
+      }
+      if (auto* slots = g.Slots()) slots->Release();
+      // Our own bad requests say nothing about the model's health.
+      const bool model_fault = error->Kind() != ErrorKind::kRequest && error->Kind() != ErrorKind::kAuth;
+      g.Breaker().Record(!model_fault, time_->Now());
+      fail(g, error->Kind(), error->what(), retry, fallback, Since(started, time_->Now()));
+      out.error = *error;
+      if (!error->Retryable()) break;  // a fallback may still take it
+      if (retry + 1 >= g.Policy().retry.max_attempts) break;
+      const auto delay = BackoffDelay(g.Policy().retry, retry + 1, NextJitter(), error->RetryAfter());
+      const auto wake = time_->Now() + delay;
+      if (wake >= deadline) break;  // no time for this model: a fallback may be quicker
+      co_await time_->SleepUntil(wake);
+    }
+  }
+  co_return out;
+}
+
+}  // namespace triage::providers
