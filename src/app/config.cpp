@@ -128,17 +128,82 @@ ModelConfig DefaultModel(const std::string& name, bool reasoning) {
 
 void ReadModel(Reader& r, const std::string& prefix, ModelConfig& m) {
   r.Get(prefix + ".provider", m.provider);
-  Require(m.provider == "sim", prefix + ".provider",
-          "unknown provider '" + m.provider + "' (available: sim)");
+  Require(m.provider == "sim" || m.provider == "replay" || m.provider == "openai" ||
+              m.provider == "anthropic" || m.provider == "openai-compatible",
+          prefix + ".provider",
+          "unknown provider '" + m.provider +
+              "' (available: sim, replay, openai, anthropic, openai-compatible)");
   double in = m.pricing.input / 1e6, out = m.pricing.output / 1e6,
-         cached = m.pricing.cached_input / 1e6;
+         cached = m.pricing.cached_input / 1e6, reasoning = -1, cached_write = -1;
   r.Get(prefix + ".price_input", in);
   r.Get(prefix + ".price_output", out);
   r.Get(prefix + ".price_cached_input", cached);
+  r.Get(prefix + ".price_reasoning", reasoning);
+  r.Get(prefix + ".price_cached_write", cached_write);
   Require(in >= 0 && out >= 0 && cached >= 0, prefix + ".price_*", "prices must be >= 0");
-  m.pricing = {UsdPerMillion(in), UsdPerMillion(out), UsdPerMillion(cached)};
+  m.pricing = {UsdPerMillion(in), UsdPerMillion(out), UsdPerMillion(cached), std::nullopt,
+               std::nullopt};
+  if (reasoning >= 0) m.pricing.reasoning = UsdPerMillion(reasoning);
+  if (cached_write >= 0) m.pricing.cached_write = UsdPerMillion(cached_write);
   r.Get(prefix + ".timeout_seconds", m.timeout_seconds);
   Require(m.timeout_seconds > 0, prefix + ".timeout_seconds", "must be > 0");
+  m.policy.timeout = std::chrono::seconds(m.timeout_seconds);
+  r.Get(prefix + ".model", m.model_id);
+  r.Get(prefix + ".base_url", m.base_url);
+  Require(m.base_url.empty() || http::ParseUrl(m.base_url).has_value(), prefix + ".base_url",
+          "must be an http:// or https:// URL");
+  Require(m.provider != "openai-compatible" || !m.base_url.empty(), prefix + ".base_url",
+          "is required for provider openai-compatible");
+  r.Get(prefix + ".api_key_env", m.api_key_env);
+  r.Get(prefix + ".api_key_file", m.api_key_file);
+  r.Get(prefix + ".anthropic_version", m.anthropic_version);
+  r.Get(prefix + ".require_usage", m.require_usage);
+  r.Get(prefix + ".max_tokens", m.max_tokens);
+  Require(m.max_tokens > 0, prefix + ".max_tokens", "must be > 0");
+  double temperature = m.temperature.value_or(-1);
+  r.Get(prefix + ".temperature", temperature);
+  Require(temperature <= 2, prefix + ".temperature", "must be <= 2 (negative: provider default)");
+  m.temperature = temperature < 0 ? std::nullopt : std::optional<double>(temperature);
+  r.Get(prefix + ".reasoning_effort", m.reasoning_effort);
+  Require(m.reasoning_effort.empty() || m.reasoning_effort == "minimal" ||
+              m.reasoning_effort == "low" || m.reasoning_effort == "medium" ||
+              m.reasoning_effort == "high",
+          prefix + ".reasoning_effort", "must be empty, minimal, low, medium or high");
+  r.Get(prefix + ".thinking_budget", m.thinking_budget);
+  Require(m.thinking_budget == 0 || m.thinking_budget >= 1024, prefix + ".thinking_budget",
+          "must be 0 (off) or >= 1024 (Anthropic's minimum)");
+  r.Get(prefix + ".fallbacks", m.fallbacks);
+  auto& p = m.policy;
+  r.Get(prefix + ".max_concurrency", p.max_concurrency);
+  r.Get(prefix + ".rate_per_second", p.rate_per_second);
+  r.Get(prefix + ".rate_burst", p.rate_burst);
+  Require(p.rate_per_second >= 0, prefix + ".rate_per_second", "must be >= 0 (0: unlimited)");
+  Require(p.rate_burst >= 1, prefix + ".rate_burst", "must be >= 1");
+  r.Get(prefix + ".retry_max_attempts", p.retry.max_attempts);
+  Require(p.retry.max_attempts >= 1 && p.retry.max_attempts <= 20, prefix + ".retry_max_attempts",
+          "must be within 1..20");
+  std::int64_t base_ms = p.retry.base_delay.count(), max_ms = p.retry.max_delay.count();
+  r.Get(prefix + ".retry_base_ms", base_ms);
+  r.Get(prefix + ".retry_max_ms", max_ms);
+  Require(base_ms >= 1 && max_ms >= base_ms, prefix + ".retry_base_ms",
+          "must be >= 1 and <= retry_max_ms");
+  p.retry.base_delay = std::chrono::milliseconds(base_ms);
+  p.retry.max_delay = std::chrono::milliseconds(max_ms);
+  r.Get(prefix + ".breaker_failure_rate", p.breaker.failure_rate);
+  r.Get(prefix + ".breaker_window", p.breaker.window);
+  r.Get(prefix + ".breaker_min_calls", p.breaker.min_calls);
+  std::int64_t cooldown = p.breaker.cooldown.count() / 1000;
+  r.Get(prefix + ".breaker_cooldown_seconds", cooldown);
+  Require(p.breaker.failure_rate > 0 && p.breaker.failure_rate <= 1, prefix + ".breaker_failure_rate",
+          "must be within (0, 1]");
+  Require(p.breaker.window >= 1 && p.breaker.min_calls >= 1, prefix + ".breaker_window",
+          "breaker_window and breaker_min_calls must be >= 1");
+  Require(cooldown >= 1, prefix + ".breaker_cooldown_seconds", "must be >= 1");
+  p.breaker.cooldown = std::chrono::seconds(cooldown);
+  r.Get(prefix + ".replay_dir", m.replay_dir);
+  r.Get(prefix + ".replay_model", m.replay_model);
+  Require(m.provider != "replay" || (!m.replay_dir.empty() && !m.replay_model.empty()),
+          prefix + ".replay_dir", "replay_dir and replay_model are required for provider replay");
   for (int d = 0; d < 3; ++d) {
     static const char* kNames[] = {"easy", "medium", "hard"};
     const std::string k = prefix + ".sim." + kNames[d];
@@ -256,6 +321,37 @@ Config LoadConfig(const std::string& path) {
           "no model '" + c.standard_model + "' under [models]");
   Require(c.models.contains(c.reasoning_model), "worker.model",
           "no model '" + c.reasoning_model + "' under [models]");
+  for (const auto& [name, model] : c.models)
+    for (const auto& f : model.fallbacks)
+      Require(c.models.contains(f) && f != name, "models." + name + ".fallbacks",
+              "no model '" + f + "' under [models] (or the model itself)");
+
+  r.Get("cache.enabled", c.cache.enabled);
+  r.Get("cache.memory_bytes", c.cache.memory_bytes);
+  r.Get("cache.ttl_seconds", c.cache.ttl_seconds);
+  Require(c.cache.ttl_seconds >= -1, "cache.ttl_seconds", "must be -1 (forever), 0 (off) or more");
+  for (const auto& d : c.limits.domains) {
+    const std::string key = "cache.domain_ttl." + d;
+    std::string text;
+    if (const char* env = std::getenv(EnvName(key).c_str())) {
+      text = env;
+    } else if (auto node = root.at_path(key)) {
+      if (auto s = node.value<std::string>()) text = *s;
+      else if (auto i = node.value<std::int64_t>()) text = std::to_string(*i);
+      else Require(false, key, "must be seconds or \"forever\"");
+    } else {
+      continue;
+    }
+    std::int64_t seconds = -1;
+    if (text != "forever") {
+      char* end = nullptr;
+      seconds = std::strtoll(text.c_str(), &end, 10);
+      Require(!text.empty() && end && *end == '\0' && seconds >= -1, key,
+              "must be seconds (-1 or \"forever\": forever, 0: off), got '" + text + "'");
+    }
+    c.cache.domain_ttl_seconds[d] = seconds;
+  }
+
   r.Get("sim.seed", c.sim_seed);
   r.Get("sim.time_scale", c.sim_time_scale);
   Require(c.sim_time_scale > 0 && c.sim_time_scale <= 100, "sim.time_scale",

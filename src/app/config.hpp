@@ -11,6 +11,7 @@
 #include "http/http.hpp"
 #include "intake/submission.hpp"
 #include "notify/webhook.hpp"
+#include "providers/resilient.hpp"
 #include "providers/sim.hpp"
 #include "queue/kafka.hpp"
 #include "route/policy.hpp"
@@ -25,10 +26,33 @@ class ConfigError : public std::runtime_error {
 
 struct ModelConfig {
   std::string name;
-  std::string provider = "sim";  // only `sim` until the provider adapters land
+  // sim | replay | openai | anthropic | openai-compatible
+  std::string provider = "sim";
   providers::SimProfile profile;
   providers::Pricing pricing;
   int timeout_seconds = 60;  // the call's deadline: minutes for reasoning models
+  // Real providers (config/triage.toml documents each key).
+  std::string model_id;       // the provider's model id; empty: the name
+  std::string base_url;       // empty: the provider's default (required for openai-compatible)
+  std::string api_key_env;    // empty: OPENAI_API_KEY / ANTHROPIC_API_KEY by provider
+  std::string api_key_file;   // read when the variable is unset; the key is never logged
+  std::string anthropic_version = "2023-06-01";
+  bool require_usage = true;
+  int max_tokens = 4096;
+  std::optional<double> temperature = 0.0;  // price/temperature: negative in config = unset
+  std::string reasoning_effort;             // empty: not sent
+  int thinking_budget = 0;                  // 0: no extended thinking
+  std::vector<std::string> fallbacks;       // models tried, in order, when this one fails
+  providers::ModelPolicy policy;            // retries, breaker, concurrency, rate
+  std::string replay_dir, replay_model;     // provider = replay
+};
+
+// The completion cache (cache/completion_cache.hpp); [cache] in config/triage.toml.
+struct CacheConfig {
+  bool enabled = true;
+  std::size_t memory_bytes = 64 << 20;
+  std::int64_t ttl_seconds = 86400;  // -1: forever, 0: not cached
+  std::map<std::string, std::int64_t> domain_ttl_seconds;
 };
 
 struct Topics {
@@ -55,6 +79,7 @@ struct Config {
   std::string standard_model = "sim-standard";
   std::string reasoning_model = "sim-reasoning";
   std::map<std::string, ModelConfig> models;
+  CacheConfig cache;
   std::uint64_t sim_seed = 42;
   double sim_time_scale = 1.0;
 

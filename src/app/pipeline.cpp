@@ -11,6 +11,7 @@
 #include <random>
 #include <spdlog/spdlog.h>
 
+#include "app/models.hpp"
 #include "core/ids.hpp"
 #include "core/utf8.hpp"
 #include "intake/submission.hpp"
@@ -41,8 +42,7 @@ std::optional<Roles> Roles::Parse(std::string_view csv) {
 }
 
 std::unique_ptr<providers::ModelClient> MakeModel(const ModelConfig& model, const Config& config) {
-  return std::make_unique<providers::SimModel>(providers::SimOptions{
-      model.name, model.profile, model.pricing, config.sim_seed, config.sim_time_scale});
+  return BuildClient(model, config, std::make_shared<http::ClientPool>());
 }
 
 namespace {
@@ -116,31 +116,31 @@ std::map<std::string, std::string> SimHints(const std::string& metadata_json) {
   return hints;
 }
 
-store::AttemptRecord ToAttempt(std::string role, const providers::ModelClient& model,
-                               const providers::ModelResponse& r) {
-  store::AttemptRecord a;
-  a.role = std::move(role);
-  a.model = model.Name();
-  a.provider = model.Provider();
-  a.provider_id = r.provider_id;
-  a.usage = r.usage;
-  a.cost_micros = providers::CostOf(r.usage, model.Prices());
-  a.latency_ms = r.latency.count();
-  a.confidence = r.confidence;
-  a.simulated = r.simulated;
-  return a;
-}
-
-store::AttemptRecord FailedAttempt(std::string role, const providers::ModelClient& model,
-                                   std::chrono::milliseconds latency, const std::string& error) {
-  store::AttemptRecord a;
-  a.role = std::move(role);
-  a.model = model.Name();
-  a.provider = model.Provider();
-  a.latency_ms = latency.count();
-  a.error = error;
-  a.verdict = "error";
-  return a;
+// One row per call the resilient, cached layer made: retries, fallbacks and cache hits (cost 0,
+// no tokens billed) included.
+std::vector<store::AttemptRecord> AttemptRecords(const std::string& role,
+                                                 const providers::CallOutcome& outcome) {
+  std::vector<store::AttemptRecord> out;
+  for (const auto& a : outcome.attempts) {
+    store::AttemptRecord r;
+    r.role = role;
+    r.model = a.model;
+    r.provider = a.provider;
+    r.cost_micros = a.cost_micros;
+    r.latency_ms = a.latency.count();
+    r.cache_hit = a.cache_hit;
+    if (a.response) {
+      r.provider_id = a.response->provider_id;
+      if (!a.cache_hit) r.usage = a.response->usage;
+      r.confidence = a.response->confidence;
+      r.simulated = a.response->simulated;
+    } else {
+      r.error = a.error;
+      r.verdict = "error";
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 json AttemptJson(const store::AttemptRecord& a) {
@@ -285,7 +285,7 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
   queue::Producer& producer;
   Classifier classifier;
   Topics topics;
-  std::unique_ptr<providers::ModelClient> standard, reasoning;
+  std::shared_ptr<Models> models;  // every model call goes through its resilient, cached layer
   std::unique_ptr<http::Server> server;
   std::unique_ptr<queue::Consumer> router, worker;
   std::atomic<bool> running{false};
@@ -295,8 +295,8 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
 
   State(net::io_context& io, const Config& c, store::Db& db, queue::Producer& p, Classifier cl)
       : io(io), config(c), db(db), producer(p), classifier(std::move(cl)),
-        topics(c.topics()), standard(MakeModel(c.StandardModel(), c)),
-        reasoning(MakeModel(c.ReasoningModel(), c)), notifier_strand(net::make_strand(io)) {}
+        topics(c.topics()), models(std::make_shared<Models>(c, &db)),
+        notifier_strand(net::make_strand(io)) {}
 
   // ---- shared steps --------------------------------------------------------------------
 
@@ -436,38 +436,29 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
   }
 
   net::awaitable<void> AnswerInline(const store::JobRecord& job, const std::string& token) {
-    const auto started = std::chrono::steady_clock::now();
-    std::optional<providers::ModelResponse> response;
-    std::string failure;
-    try {
-      response = co_await standard->Complete(
-          RequestFor(job, 0), CallDeadline(job, config.StandardModel().timeout_seconds));
-    } catch (const providers::ModelError& e) {
-      failure = e.what();
-    }
-    if (!response) {  // degrade upward: the reasoning model gets the task
-      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now() - started);
-      co_await Escalate(job, token, FailedAttempt("inline", *standard, elapsed, failure));
+    const auto outcome = co_await models->Call(
+        config.standard_model, RequestFor(job, 0),
+        CallDeadline(job, config.StandardModel().timeout_seconds), job.task.domain);
+    auto attempts = AttemptRecords("inline", outcome);
+    if (!outcome.response) {  // degrade upward: the reasoning model gets the task
+      co_await Escalate(job, token, std::move(attempts));
       co_return;
     }
-    auto attempt = ToAttempt("inline", *standard, *response);
-    if (route::ShouldEscalate(config.policy, response->confidence)) {
-      attempt.verdict = "low_confidence";
-      co_await Escalate(job, token, std::move(attempt));
+    const auto& response = *outcome.response;
+    if (route::ShouldEscalate(config.policy, response.confidence)) {
+      attempts.back().verdict = "low_confidence";
+      co_await Escalate(job, token, std::move(attempts));
       co_return;
     }
     store::Completion c;
-    c.answer = ExtractAnswer(response->text);
-    c.result_json = ResultJson(*response);
-    c.attempts.push_back(std::move(attempt));
+    c.answer = ExtractAnswer(response.text);
+    c.result_json = ResultJson(response);
+    c.attempts = std::move(attempts);
     co_await Finish(job, token, std::move(c));
   }
 
   net::awaitable<void> Escalate(const store::JobRecord& job, const std::string& token,
-                                store::AttemptRecord attempt) {
-    std::vector<store::AttemptRecord> attempts;
-    attempts.push_back(std::move(attempt));
+                                std::vector<store::AttemptRecord> attempts) {
     const bool moved = co_await db.Run(
         [id = job.id, token, attempts = std::move(attempts)](pqxx::connection& c) {
           return store::EscalateToReasoning(c, id, token, attempts);
@@ -496,30 +487,19 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
 
     store::Completion c;
     const int prior = static_cast<int>(job->attempts.size());
-    constexpr int kTries = 3;
-    for (int i = 0; i < kTries; ++i) {
-      const auto started = std::chrono::steady_clock::now();
-      std::optional<providers::ModelError> error;
-      try {
-        auto r = co_await reasoning->Complete(
-            RequestFor(*job, prior + i), CallDeadline(*job, config.ReasoningModel().timeout_seconds));
-        c.answer = ExtractAnswer(r.text);
-        c.result_json = ResultJson(r);
-        c.attempts.push_back(ToAttempt("reasoning", *reasoning, r));
-        break;
-      } catch (const providers::ModelError& e) {
-        error = e;
-      }
-      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now() - started);
-      c.attempts.push_back(FailedAttempt("reasoning", *reasoning, elapsed, error->what()));
+    // Retries (with backoff), fallbacks and the cache live in the model layer
+    // (models.<name>.retry_*, fallbacks, [cache]); each call comes back as an attempt.
+    const auto outcome = co_await models->Call(
+        config.reasoning_model, RequestFor(*job, prior),
+        CallDeadline(*job, config.ReasoningModel().timeout_seconds), job->task.domain);
+    c.attempts = AttemptRecords("reasoning", outcome);
+    if (outcome.response) {
+      c.answer = ExtractAnswer(outcome.response->text);
+      c.result_json = ResultJson(*outcome.response);
+    } else {
       const bool late = job->deadline_unix_ms && *job->deadline_unix_ms <= NowMs();
-      if (!error->Retryable() || late || i + 1 == kTries) {
-        c.state = late ? JobState::kExpired : JobState::kFailed;
-        c.error = error->what();
-        break;
-      }
-      co_await Sleep(std::chrono::milliseconds(500 << i));
+      c.state = late ? JobState::kExpired : JobState::kFailed;
+      c.error = outcome.error ? std::string(outcome.error->what()) : "no model answered";
     }
     co_await Finish(*job, *token, std::move(c));
   }

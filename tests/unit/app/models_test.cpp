@@ -1,0 +1,151 @@
+// Model configuration and the Models wiring: real providers from config, prices, fallbacks,
+// the cache, against a local OpenAI-compatible server.
+#include "app/models.hpp"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+#include <fstream>
+#include <thread>
+
+namespace triage::app {
+namespace {
+using namespace std::chrono_literals;
+
+std::string WriteConfig(const std::string& name, const std::string& text) {
+  const auto path = ::testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+void ExpectErrorNaming(const std::string& text, const std::string& key) {
+  try {
+    auto c = LoadConfig(WriteConfig("models_bad.toml", text));
+    Models models(c, nullptr);
+    FAIL() << "expected a ConfigError naming " << key;
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+  }
+}
+
+TEST(ModelConfig, ReadsProvidersPricesPoliciesFallbacksAndCacheTtls) {
+  const auto c = LoadConfig(WriteConfig("models_ok.toml", R"(
+[router]
+model = "local"
+[models.local]
+provider = "openai-compatible"
+base_url = "http://127.0.0.1:1/v1"
+model = "qwen2.5:7b"
+price_input = 0.10
+price_output = 0.40
+price_cached_input = 0.05
+price_reasoning = 0.80
+price_cached_write = 0.125
+max_concurrency = 8
+rate_per_second = 5.0
+rate_burst = 2
+retry_max_attempts = 4
+retry_base_ms = 250
+breaker_cooldown_seconds = 10
+fallbacks = ["sim-standard"]
+reasoning_effort = "low"
+temperature = -1
+[cache]
+ttl_seconds = 600
+[cache.domain_ttl]
+math = "forever"
+writing = 0
+)"));
+  const auto& m = c.models.at("local");
+  EXPECT_EQ(m.provider, "openai-compatible");
+  EXPECT_EQ(m.model_id, "qwen2.5:7b");
+  EXPECT_EQ(m.pricing.input, 100'000);
+  EXPECT_EQ(m.pricing.output, 400'000);
+  EXPECT_EQ(m.pricing.cached_input, 50'000);
+  EXPECT_EQ(m.pricing.reasoning, 800'000);
+  EXPECT_EQ(m.pricing.cached_write, 125'000);
+  EXPECT_EQ(m.policy.max_concurrency, 8u);
+  EXPECT_DOUBLE_EQ(m.policy.rate_per_second, 5.0);
+  EXPECT_EQ(m.policy.retry.max_attempts, 4);
+  EXPECT_EQ(m.policy.retry.base_delay, 250ms);
+  EXPECT_EQ(m.policy.breaker.cooldown, 10s);
+  EXPECT_EQ(m.fallbacks, std::vector<std::string>{"sim-standard"});
+  EXPECT_FALSE(m.temperature.has_value());
+  EXPECT_FALSE(c.models.at("sim-standard").pricing.reasoning.has_value());  // billed as output
+  const auto cache = CacheOptionsFrom(c.cache);
+  EXPECT_EQ(cache.default_ttl, 600s);
+  EXPECT_EQ(cache.domain_ttl.at("math"), std::nullopt);
+  EXPECT_EQ(cache.domain_ttl.at("writing"), 0s);
+}
+
+TEST(ModelConfig, BadModelSettingsNameTheirKey) {
+  ExpectErrorNaming("[models.x]\nprovider = \"bard\"\n", "models.x.provider");
+  ExpectErrorNaming("[models.x]\nprovider = \"openai-compatible\"\n", "models.x.base_url");
+  ExpectErrorNaming("[models.sim-standard]\nfallbacks = [\"nope\"]\n", "models.sim-standard.fallbacks");
+  ExpectErrorNaming("[models.sim-standard]\nthinking_budget = 10\n", "models.sim-standard.thinking_budget");
+  ExpectErrorNaming("[cache.domain_ttl]\nmath = \"sometimes\"\n", "cache.domain_ttl.math");
+  ::unsetenv("TRIAGE_TEST_NO_SUCH_KEY");
+  ExpectErrorNaming(
+      "[router]\nmodel = \"gpt\"\n[models.gpt]\nprovider = \"openai\"\napi_key_env = "
+      "\"TRIAGE_TEST_NO_SUCH_KEY\"\n",
+      "models.gpt.api_key_env");
+}
+
+TEST(Models, CallsARealProviderThroughFallbacksAndTheCache) {
+  // An OpenAI-compatible server on port 0 that fails every call with 503.
+  boost::asio::io_context io;
+  int calls = 0;
+  http::ServerOptions options;
+  options.port = 0;
+  http::Server server(io, options, [&](http::Request req) -> boost::asio::awaitable<http::Response> {
+    ++calls;
+    co_return http::ErrorResponse(req, http::Status::service_unavailable, "down", "maintenance");
+  });
+  server.Start();
+  auto c = LoadConfig(WriteConfig("models_live.toml", R"(
+[router]
+model = "local"
+[models.local]
+provider = "openai-compatible"
+base_url = "http://127.0.0.1:)" + std::to_string(server.Port()) + R"(/v1"
+retry_max_attempts = 2
+retry_base_ms = 1
+retry_max_ms = 2
+fallbacks = ["sim-standard"]
+)"));
+  c.sim_time_scale = 0.001;
+  Models models(c, nullptr);
+  providers::ModelRequest request;
+  request.prompt = "What is 2 + 2?";
+  request.job_id = "job-1";
+  auto ask = [&] {
+    io.restart();
+    auto f = boost::asio::co_spawn(io, models.Call("local", request, std::chrono::steady_clock::now() + 10s, "math"),
+                                   boost::asio::use_future);
+    // The server keeps io busy forever: run until this call is done (bounded).
+    const auto limit = std::chrono::steady_clock::now() + 10s;
+    while (f.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < limit)
+      io.run_one_for(100ms);
+    return f.get();
+  };
+  const auto out = ask();
+  ASSERT_TRUE(out.response);
+  ASSERT_EQ(out.attempts.size(), 3u);  // two 503s, then the fallback
+  EXPECT_NE(out.attempts[0].error.find("HTTP 503"), std::string::npos) << out.attempts[0].error;
+  EXPECT_EQ(out.attempts[1].provider, "openai-compatible");
+  EXPECT_TRUE(out.attempts[2].fallback);
+  EXPECT_EQ(out.attempts[2].model, "sim-standard");
+  EXPECT_GT(out.attempts[2].cost_micros, 0);
+  EXPECT_EQ(calls, 2);
+  const auto again = ask();
+  ASSERT_EQ(again.attempts.size(), 1u);
+  EXPECT_TRUE(again.attempts[0].cache_hit);
+  EXPECT_EQ(again.attempts[0].cost_micros, 0);
+  EXPECT_EQ(calls, 2);
+  server.Stop();
+}
+
+}  // namespace
+}  // namespace triage::app
