@@ -8,7 +8,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+#include <algorithm>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "cache/completion_cache.hpp"
@@ -73,6 +75,21 @@ TEST(CacheKey, IgnoresWhoAsksAndJsonSpellingForRealModels) {
   EXPECT_EQ(CacheKey("m", "openai", a), CacheKey("m", "openai", b));
   // Simulated answers are drawn from the job and attempt: those are part of the key.
   EXPECT_NE(CacheKey("m", "sim", a), CacheKey("m", "sim", b));
+}
+
+TEST(CacheKey, TheCanonicalTextIsJsonWithSortedKeys) {
+  auto r = Base();
+  r.messages[1].content = "quote \" backslash \\ newline \n tab \t bell \a";
+  r.sim_hints = {{"difficulty", "hard"}, {"expected_answer", "4"}};
+  r.tools_json = R"([{"type":"function"}])";
+  for (const char* provider : {"openai", "sim"}) {
+    const auto text = CanonicalRequest("m", provider, r);
+    const auto doc = nlohmann::ordered_json::parse(text);  // throws on invalid JSON
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : doc.items()) keys.push_back(k);
+    EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end())) << text;
+    EXPECT_EQ(doc["messages"][1]["content"], r.messages[1].content);
+  }
 }
 
 TEST(ByteLru, StaysWithinItsBytesEvictingTheLeastRecentlyUsed) {
