@@ -10,6 +10,7 @@
 
 #include "fake_server.hpp"
 #include "providers/http_model.hpp"
+#include "providers/resilient.hpp"
 
 namespace triage::providers {
 namespace {
@@ -290,6 +291,32 @@ TEST(HttpModel, AConnectionTheServerClosedIsReplacedTransparently) {
   HttpModel model(Flavor::kOpenAi, Options(server, "gpt-4o-mini"), pool);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Call(model, Simple()).response);
   EXPECT_EQ(server.Connections(), 3);
+}
+
+TEST(HttpModel, TheChainRetriesA429AfterItsRetryAfterOnTheSameConnection) {
+  FakeServer server([](const auto&, int i) {
+    if (i == 0) return Http(429, ReadFixture("openai_error_429.json"), "application/json", {{"Retry-After", "0.05"}});
+    return Http(200, ReadFixture("openai_chat_response.json"));
+  });
+  auto model = std::make_shared<HttpModel>(Flavor::kOpenAi, Options(server, "gpt-4o-mini"),
+                                           std::make_shared<http::ClientPool>());
+  ModelPolicy policy;
+  policy.retry.base_delay = 1ms;
+  ModelChain chain({std::make_shared<GuardedModel>(model, policy)});
+  auto& io = Io();
+  io.restart();
+  const auto started = std::chrono::steady_clock::now();
+  auto f = boost::asio::co_spawn(io, chain.Call(Simple(), std::chrono::steady_clock::now() + 5s),
+                                 boost::asio::use_future);
+  io.run();
+  const auto out = f.get();
+  ASSERT_TRUE(out.response);
+  ASSERT_EQ(out.attempts.size(), 2u);
+  EXPECT_EQ(out.attempts[0].error_kind, ErrorKind::kRateLimited);
+  EXPECT_NE(out.attempts[0].error.find("Rate limit reached"), std::string::npos);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 50ms);  // Retry-After was honoured
+  EXPECT_EQ(server.Requests().size(), 2u);
+  EXPECT_EQ(server.Connections(), 1);
 }
 
 TEST(HttpModel, ParsesRetryAfterInSecondsAndAsADate) {
