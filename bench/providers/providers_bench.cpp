@@ -58,7 +58,8 @@ std::string HttpOk(const std::string& body) {
 class CannedServer {
  public:
   CannedServer(std::string reply, std::chrono::milliseconds hold)
-      : reply_(std::move(reply)), hold_(hold),
+      : reply_(std::move(reply)),
+        hold_(hold),
         acceptor_(io_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)) {
     acceptor_.listen(8192);
   }
@@ -81,16 +82,18 @@ class CannedServer {
     net::streambuf buf;
     net::steady_timer timer(s.get_executor());
     for (;;) {
-      auto [ec, n] = co_await net::async_read_until(s, buf, "\r\n\r\n", net::as_tuple(net::use_awaitable));
+      auto [ec, n] =
+          co_await net::async_read_until(s, buf, "\r\n\r\n", net::as_tuple(net::use_awaitable));
       if (ec) co_return;
       std::string head(net::buffers_begin(buf.data()), net::buffers_begin(buf.data()) + n);
       buf.consume(n);
       std::size_t length = 0;
       for (const char* name : {"Content-Length: ", "content-length: "})
-        if (auto at = head.find(name); at != std::string::npos) length = std::stoul(head.substr(at + 16));
+        if (auto at = head.find(name); at != std::string::npos)
+          length = std::stoul(head.substr(at + 16));
       if (buf.size() < length) {
-        auto [rec, rn] = co_await net::async_read(s, buf, net::transfer_exactly(length - buf.size()),
-                                                  net::as_tuple(net::use_awaitable));
+        auto [rec, rn] = co_await net::async_read(
+            s, buf, net::transfer_exactly(length - buf.size()), net::as_tuple(net::use_awaitable));
         if (rec) co_return;
       }
       buf.consume(length);
@@ -98,7 +101,8 @@ class CannedServer {
         timer.expires_after(hold_);
         co_await timer.async_wait(net::as_tuple(net::use_awaitable));
       }
-      auto [wec, wn] = co_await net::async_write(s, net::buffer(reply_), net::as_tuple(net::use_awaitable));
+      auto [wec, wn] =
+          co_await net::async_write(s, net::buffer(reply_), net::as_tuple(net::use_awaitable));
       if (wec) co_return;
     }
   }
@@ -185,7 +189,8 @@ struct Stack {
   providers::ModelChain chain;
   cache::CompletionCache cache;
   explicit Stack(unsigned short port, std::chrono::milliseconds timeout = 60s)
-      : model(std::make_shared<providers::HttpModel>(providers::Flavor::kOpenAi, Options(port), pool)),
+      : model(std::make_shared<providers::HttpModel>(providers::Flavor::kOpenAi, Options(port),
+                                                     pool)),
         chain({std::make_shared<providers::GuardedModel>(model, Policy(timeout))}),
         cache(cache::CacheOptions{}) {}
   static providers::ModelPolicy Policy(std::chrono::milliseconds timeout) {
@@ -204,7 +209,8 @@ void BM_ChainCacheMiss(benchmark::State& state) {
   for (auto _ : state) {
     auto request = Request("Question number " + std::to_string(i++));
     RunOnce(io, [&]() -> net::awaitable<void> {
-      auto out = co_await stack.cache.Call(stack.chain, request, std::chrono::steady_clock::now() + 5s, "general");
+      auto out = co_await stack.cache.Call(stack.chain, request,
+                                           std::chrono::steady_clock::now() + 5s, "general");
       failures += out.response ? 0 : 1;
     }());
   }
@@ -246,7 +252,8 @@ void BM_ChainCacheMissNoNetwork(benchmark::State& state) {
   for (auto _ : state) {
     auto request = Request("Question number " + std::to_string(i++));
     RunOnce(io, [&]() -> net::awaitable<void> {
-      auto out = co_await cache.Call(chain, request, std::chrono::steady_clock::now() + 5s, "general");
+      auto out =
+          co_await cache.Call(chain, request, std::chrono::steady_clock::now() + 5s, "general");
       failures += out.response ? 0 : 1;
     }());
   }
@@ -261,12 +268,14 @@ void BM_CacheHit(benchmark::State& state) {
   Stack stack(server.Port());
   const auto request = Request("How many ways can 5 books be arranged on a shelf?");
   RunOnce(io, [&]() -> net::awaitable<void> {
-    co_await stack.cache.Call(stack.chain, request, std::chrono::steady_clock::now() + 5s, "general");
+    co_await stack.cache.Call(stack.chain, request, std::chrono::steady_clock::now() + 5s,
+                              "general");
   }());
   std::size_t misses = 0;
   for (auto _ : state) {
     RunOnce(io, [&]() -> net::awaitable<void> {
-      auto out = co_await stack.cache.Call(stack.chain, request, std::chrono::steady_clock::now() + 5s, "general");
+      auto out = co_await stack.cache.Call(stack.chain, request,
+                                           std::chrono::steady_clock::now() + 5s, "general");
       misses += out.attempts.at(0).cache_hit ? 0 : 1;
     }());
   }
@@ -330,8 +339,9 @@ void BM_InFlight(benchmark::State& state) {
     std::atomic<int> ok{0}, failed{0};
     long rss_peak = 0;
     for (int i = 0; i < n; ++i)
-      net::co_spawn(io, InFlightCall(&stack, i, std::chrono::steady_clock::now() + hold + 60s, &ok, &failed),
-                    net::detached);
+      net::co_spawn(
+          io, InFlightCall(&stack, i, std::chrono::steady_clock::now() + hold + 60s, &ok, &failed),
+          net::detached);
     // Sample RSS while every call waits for the server.
     net::steady_timer sampler(io);
     std::function<void()> sample = [&] {
@@ -345,7 +355,8 @@ void BM_InFlight(benchmark::State& state) {
     sample();
     const auto started = std::chrono::steady_clock::now();
     io.run();
-    const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const auto seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     kill(child, SIGTERM);
     waitpid(child, nullptr, 0);
     state.counters["ok"] = ok.load();

@@ -14,9 +14,9 @@ std::unique_ptr<providers::ModelClient> BuildClient(const ModelConfig& m, const 
         m.name, m.profile, m.pricing, config.sim_seed, config.sim_time_scale});
   if (m.provider == "replay") {
     try {
-      return std::make_unique<providers::ReplayModel>(providers::ReplayOptions{
-          m.name, m.replay_dir, m.replay_model, m.pricing, config.sim_seed, 0,
-          std::chrono::milliseconds(0)});
+      return std::make_unique<providers::ReplayModel>(
+          providers::ReplayOptions{m.name, m.replay_dir, m.replay_model, m.pricing, config.sim_seed,
+                                   0, std::chrono::milliseconds(0)});
     } catch (const std::runtime_error& e) {
       throw ConfigError("config key `" + prefix + ".replay_dir`: " + e.what());
     }
@@ -35,8 +35,8 @@ std::unique_ptr<providers::ModelClient> BuildClient(const ModelConfig& m, const 
   if (env.empty() && *flavor == providers::Flavor::kAnthropic) env = "ANTHROPIC_API_KEY";
   try {
     // Local compatible servers need no key; the hosted APIs do.
-    o.api_key = providers::LoadApiKey(env, m.api_key_file,
-                                      *flavor != providers::Flavor::kOpenAiCompatible);
+    o.api_key =
+        providers::LoadApiKey(env, m.api_key_file, *flavor != providers::Flavor::kOpenAiCompatible);
   } catch (const std::runtime_error& e) {
     throw ConfigError("config key `" + prefix + ".api_key_env` / `.api_key_file`: " + e.what());
   }
@@ -80,7 +80,8 @@ Models::Models(const Config& config, store::Db* db)
   }
   std::shared_ptr<cache::CompletionStore> store;
   if (db) store = std::make_shared<cache::PgCompletionStore>(*db);
-  cache_ = std::make_unique<cache::CompletionCache>(CacheOptionsFrom(config.cache), std::move(store));
+  cache_ =
+      std::make_unique<cache::CompletionCache>(CacheOptionsFrom(config.cache), std::move(store));
 }
 
 boost::asio::awaitable<providers::CallOutcome> Models::Call(std::string name,

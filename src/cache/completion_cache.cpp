@@ -66,16 +66,18 @@ bool Cacheable(const ModelResponse& r) {
   return !r.text.empty() && r.finish_reason != "length" && r.finish_reason != "max_tokens";
 }
 
-net::awaitable<std::optional<std::string>> PgCompletionStore::Load(std::string key, SystemTime now) {
-  co_return co_await db_.Run([key, now_ms = UnixMs(now)](pqxx::connection& c) -> std::optional<std::string> {
-    pqxx::read_transaction tx(c);
-    const auto rows = tx.exec_params(
-        "SELECT response::text FROM completion_cache WHERE key = $1 "
-        "AND (expires_at IS NULL OR expires_at > to_timestamp($2::double precision / 1000))",
-        key, now_ms);
-    if (rows.empty()) return std::nullopt;
-    return rows[0][0].as<std::string>();
-  });
+net::awaitable<std::optional<std::string>> PgCompletionStore::Load(std::string key,
+                                                                   SystemTime now) {
+  co_return co_await db_.Run(
+      [key, now_ms = UnixMs(now)](pqxx::connection& c) -> std::optional<std::string> {
+        pqxx::read_transaction tx(c);
+        const auto rows = tx.exec_params(
+            "SELECT response::text FROM completion_cache WHERE key = $1 "
+            "AND (expires_at IS NULL OR expires_at > to_timestamp($2::double precision / 1000))",
+            key, now_ms);
+        if (rows.empty()) return std::nullopt;
+        return rows[0][0].as<std::string>();
+      });
 }
 
 net::awaitable<void> PgCompletionStore::Save(std::string key, std::string model,
@@ -127,11 +129,14 @@ struct CompletionCache::Flight {
 
 CompletionCache::CompletionCache(CacheOptions options, std::shared_ptr<CompletionStore> store,
                                  WallClock now)
-    : options_(std::move(options)), store_(std::move(store)), now_(std::move(now)),
+    : options_(std::move(options)),
+      store_(std::move(store)),
+      now_(std::move(now)),
       lru_(options_.memory_bytes) {}
 
 std::optional<std::chrono::seconds> CompletionCache::TtlFor(const std::string& domain) const {
-  if (auto it = options_.domain_ttl.find(domain); it != options_.domain_ttl.end()) return it->second;
+  if (auto it = options_.domain_ttl.find(domain); it != options_.domain_ttl.end())
+    return it->second;
   return options_.default_ttl;
 }
 
@@ -183,13 +188,15 @@ std::string ChainIdentity(const providers::ModelChain& chain) {
 
 net::awaitable<CallOutcome> CompletionCache::Call(providers::ModelChain& chain,
                                                   providers::ModelRequest request,
-                                                  providers::Deadline deadline, std::string domain) {
+                                                  providers::Deadline deadline,
+                                                  std::string domain) {
   const auto ttl = TtlFor(domain);
   if (!options_.enabled || (ttl && ttl->count() <= 0))
     co_return co_await chain.Call(std::move(request), deadline);
   const auto started = std::chrono::steady_clock::now();
   auto elapsed = [&] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 started);
   };
   const auto key = CacheKey(ChainIdentity(chain), chain.Primary().Provider(), request);
   if (auto hit = co_await Lookup(key)) {
@@ -224,7 +231,8 @@ net::awaitable<CallOutcome> CompletionCache::Call(providers::ModelChain& chain,
       a.latency = elapsed();
       out.model = a.model;
       out.attempts.push_back(std::move(a));
-      out.error = providers::ModelError(out.attempts.back().error, true, providers::ErrorKind::kTimeout);
+      out.error =
+          providers::ModelError(out.attempts.back().error, true, providers::ErrorKind::kTimeout);
       co_return out;
     }
     ++misses_;

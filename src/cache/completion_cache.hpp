@@ -26,7 +26,8 @@ using SystemTime = std::chrono::system_clock::time_point;
 class CompletionStore {
  public:
   virtual ~CompletionStore() = default;
-  virtual boost::asio::awaitable<std::optional<std::string>> Load(std::string key, SystemTime now) = 0;
+  virtual boost::asio::awaitable<std::optional<std::string>> Load(std::string key,
+                                                                  SystemTime now) = 0;
   virtual boost::asio::awaitable<void> Save(std::string key, std::string model,
                                             std::string response_json,
                                             std::optional<SystemTime> expires) = 0;
@@ -45,8 +46,8 @@ class PgCompletionStore final : public CompletionStore {
 };
 
 struct CacheOptions {
-  bool enabled = true;                              // `cache.enabled`
-  std::size_t memory_bytes = 64 << 20;              // `cache.memory_bytes`
+  bool enabled = true;                                                       // `cache.enabled`
+  std::size_t memory_bytes = 64 << 20;                                       // `cache.memory_bytes`
   std::optional<std::chrono::seconds> default_ttl = std::chrono::hours(24);  // `cache.ttl_seconds`
   // `cache.domain_ttl.<domain>`: seconds, or nothing for "forever".
   std::map<std::string, std::optional<std::chrono::seconds>> domain_ttl;
@@ -60,8 +61,9 @@ bool Cacheable(const providers::ModelResponse& response);
 class CompletionCache {
  public:
   using WallClock = std::function<SystemTime()>;
-  CompletionCache(CacheOptions options, std::shared_ptr<CompletionStore> store = nullptr,
-                  WallClock now = [] { return std::chrono::system_clock::now(); });
+  CompletionCache(
+      CacheOptions options, std::shared_ptr<CompletionStore> store = nullptr,
+      WallClock now = [] { return std::chrono::system_clock::now(); });
   // The chain's answer through the cache; `domain` picks the TTL. Never throws ModelError.
   boost::asio::awaitable<providers::CallOutcome> Call(providers::ModelChain& chain,
                                                       providers::ModelRequest request,

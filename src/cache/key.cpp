@@ -16,11 +16,21 @@ void Quote(std::string& out, std::string_view text) {
   out += '"';
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           static constexpr char kHex[] = "0123456789abcdef";
@@ -55,8 +65,10 @@ void JsonText(std::string& out, const std::optional<std::string>& text) {
     return;
   }
   auto parsed = json::parse(*text, nullptr, false);
-  if (parsed.is_discarded()) Quote(out, *text);
-  else out += parsed.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (parsed.is_discarded())
+    Quote(out, *text);
+  else
+    out += parsed.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -102,8 +114,10 @@ std::string CanonicalRequest(std::string_view model, std::string_view provider,
   Key(out, "provider");
   Quote(out, provider);
   Key(out, "reasoning_effort");
-  if (r.reasoning_effort) Quote(out, *r.reasoning_effort);
-  else out += "null";
+  if (r.reasoning_effort)
+    Quote(out, *r.reasoning_effort);
+  else
+    out += "null";
   Key(out, "response_format");
   JsonText(out, r.response_format);
   Key(out, "seed");
@@ -125,8 +139,10 @@ std::string CanonicalRequest(std::string_view model, std::string_view provider,
   }
   out += ']';
   Key(out, "temperature");
-  if (r.temperature) Number(out, *r.temperature);
-  else out += "null";
+  if (r.temperature)
+    Number(out, *r.temperature);
+  else
+    out += "null";
   Key(out, "thinking_budget");
   out += r.thinking_budget ? std::to_string(*r.thinking_budget) : "null";
   Key(out, "tools");

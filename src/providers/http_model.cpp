@@ -18,18 +18,24 @@ std::optional<Flavor> ParseFlavor(std::string_view name) {
 
 std::string_view ToString(Flavor flavor) {
   switch (flavor) {
-    case Flavor::kOpenAi: return "openai";
-    case Flavor::kOpenAiCompatible: return "openai-compatible";
-    case Flavor::kAnthropic: return "anthropic";
+    case Flavor::kOpenAi:
+      return "openai";
+    case Flavor::kOpenAiCompatible:
+      return "openai-compatible";
+    case Flavor::kAnthropic:
+      return "anthropic";
   }
   return "openai";
 }
 
 std::string DefaultBaseUrl(Flavor flavor) {
   switch (flavor) {
-    case Flavor::kOpenAi: return "https://api.openai.com/v1";
-    case Flavor::kAnthropic: return "https://api.anthropic.com/v1";
-    default: return "";
+    case Flavor::kOpenAi:
+      return "https://api.openai.com/v1";
+    case Flavor::kAnthropic:
+      return "https://api.anthropic.com/v1";
+    default:
+      return "";
   }
 }
 
@@ -158,7 +164,8 @@ http::ClientRequest BuildRequest(Flavor flavor, const HttpModelOptions& o, const
     // Reasoning models accept only their default temperature.
     if (r.temperature && !(flavor == Flavor::kOpenAi && r.reasoning_effort))
       body["temperature"] = *r.temperature;
-    if (r.response_format) body["response_format"] = ParseJsonText(*r.response_format, "response_format");
+    if (r.response_format)
+      body["response_format"] = ParseJsonText(*r.response_format, "response_format");
     if (!r.stop.empty()) body["stop"] = r.stop;
     if (r.seed) body["seed"] = *r.seed;
   }
@@ -176,9 +183,12 @@ http::ClientRequest BuildRequest(Flavor flavor, const HttpModelOptions& o, const
 ModelError ErrorFor(Flavor flavor, const std::string& name, const http::ClientResponse& reply) {
   const std::string who = name + " (" + std::string(ToString(flavor)) + ")";
   if (reply.status == 0 || (reply.error.size() && reply.status < 300)) {
-    if (reply.timed_out) return ModelError(who + ": deadline exceeded (" + reply.error + ")", true, ErrorKind::kTimeout);
+    if (reply.timed_out)
+      return ModelError(who + ": deadline exceeded (" + reply.error + ")", true,
+                        ErrorKind::kTimeout);
     if (reply.truncated)
-      return ModelError(who + ": response truncated (" + reply.error + ")", true, ErrorKind::kTruncated, reply.status);
+      return ModelError(who + ": response truncated (" + reply.error + ")", true,
+                        ErrorKind::kTruncated, reply.status);
     return ModelError(who + ": " + reply.error, true, ErrorKind::kTransport);
   }
   const int s = reply.status;
@@ -192,7 +202,8 @@ ModelError ErrorFor(Flavor flavor, const std::string& name, const http::ClientRe
       const auto& e = doc["error"];
       if (e.is_object()) {
         if (e.contains("type") && e["type"].is_string()) type = e["type"].get<std::string>();
-        if (e.contains("message") && e["message"].is_string()) detail = e["message"].get<std::string>();
+        if (e.contains("message") && e["message"].is_string())
+          detail = e["message"].get<std::string>();
       } else if (e.is_string()) {
         detail = e.get<std::string>();  // llama.cpp and Ollama send a bare string
       }
@@ -210,8 +221,8 @@ ModelError ErrorFor(Flavor flavor, const std::string& name, const http::ClientRe
   return ModelError(message, true, ErrorKind::kMalformed, s);  // 1xx/3xx: not an API reply
 }
 
-ModelResponse ParseReply(Flavor flavor, const HttpModelOptions& o, const http::ClientResponse& reply,
-                         std::chrono::milliseconds latency) {
+ModelResponse ParseReply(Flavor flavor, const HttpModelOptions& o,
+                         const http::ClientResponse& reply, std::chrono::milliseconds latency) {
   const std::string who = o.name + " (" + std::string(ToString(flavor)) + ")";
   if (reply.status < 200 || reply.status >= 300 || reply.error.size())
     throw ErrorFor(flavor, o.name, reply);
@@ -290,12 +301,13 @@ ModelResponse ParseReply(Flavor flavor, const HttpModelOptions& o, const http::C
         if (u.contains("completion_tokens_details"))
           out.usage.reasoning = IntAt(u["completion_tokens_details"], "reasoning_tokens");
         // completion_tokens includes the hidden reasoning tokens.
-        out.usage.output = std::max<std::int64_t>(0, IntAt(u, "completion_tokens") - out.usage.reasoning);
+        out.usage.output =
+            std::max<std::int64_t>(0, IntAt(u, "completion_tokens") - out.usage.reasoning);
       }
     }
   } catch (const std::exception& e) {
-    throw ModelError(who + ": unexpected reply shape (" + e.what() + ")", true, ErrorKind::kMalformed,
-                     reply.status);
+    throw ModelError(who + ": unexpected reply shape (" + e.what() + ")", true,
+                     ErrorKind::kMalformed, reply.status);
   }
   if (!has_usage && o.require_usage)
     throw ModelError(who + ": reply without token usage cannot be billed", false,
@@ -303,15 +315,19 @@ ModelResponse ParseReply(Flavor flavor, const HttpModelOptions& o, const http::C
   return out;
 }
 
-HttpModel::HttpModel(Flavor flavor, HttpModelOptions options, std::shared_ptr<http::ClientPool> pool)
-    : flavor_(flavor), options_(std::move(options)), pool_(std::move(pool)),
+HttpModel::HttpModel(Flavor flavor, HttpModelOptions options,
+                     std::shared_ptr<http::ClientPool> pool)
+    : flavor_(flavor),
+      options_(std::move(options)),
+      pool_(std::move(pool)),
       provider_(ToString(flavor)) {}
 
 boost::asio::awaitable<ModelResponse> HttpModel::Complete(const ModelRequest& request,
                                                           Deadline deadline) {
   const auto start = std::chrono::steady_clock::now();
   if (deadline <= start)
-    throw ModelError(options_.name + ": deadline exceeded before the call", true, ErrorKind::kTimeout);
+    throw ModelError(options_.name + ": deadline exceeded before the call", true,
+                     ErrorKind::kTimeout);
   const auto http_request = BuildRequest(flavor_, options_, request);
   const auto reply = co_await pool_->Send(http_request, deadline);
   const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -31,7 +31,9 @@ void ForEachLine(const std::string& path, F f) {
     ++n;
     if (line.empty()) continue;
     auto doc = json::parse(line, nullptr, false);
-    if (!doc.is_object()) throw std::runtime_error("replay: " + path + ":" + std::to_string(n) + " is not a JSON object");
+    if (!doc.is_object())
+      throw std::runtime_error("replay: " + path + ":" + std::to_string(n) +
+                               " is not a JSON object");
     f(doc);
   }
 }
@@ -42,27 +44,34 @@ ReplayModel::ReplayModel(ReplayOptions options) : options_(std::move(options)) {
   std::unordered_map<std::string, std::string> gold;
   ForEachLine(options_.dir + "/items.jsonl", [&](const json& item) {
     const auto id = item.value("id", "");
-    if (item.contains("gold") && item["gold"].is_string()) gold[id] = item["gold"].get<std::string>();
-    if (item.contains("text") && item["text"].is_string()) by_text_[item["text"].get<std::string>()] = id;
+    if (item.contains("gold") && item["gold"].is_string())
+      gold[id] = item["gold"].get<std::string>();
+    if (item.contains("text") && item["text"].is_string())
+      by_text_[item["text"].get<std::string>()] = id;
   });
   ForEachLine(options_.dir + "/outcomes.jsonl", [&](const json& o) {
     if (o.value("model", "") != options_.model) return;
     Outcome out;
     const auto id = o.value("item", "");
     out.gold = gold.count(id) ? gold[id] : "";
-    if (o.contains("response") && o["response"].is_string()) out.response = o["response"].get<std::string>();
-    if (o.contains("p_correct") && o["p_correct"].is_number()) out.p_correct = o["p_correct"].get<double>();
+    if (o.contains("response") && o["response"].is_string())
+      out.response = o["response"].get<std::string>();
+    if (o.contains("p_correct") && o["p_correct"].is_number())
+      out.p_correct = o["p_correct"].get<double>();
     outcomes_[id] = std::move(out);
   });
   if (outcomes_.empty())
-    throw std::runtime_error("replay: no outcomes for model '" + options_.model + "' in " + options_.dir);
+    throw std::runtime_error("replay: no outcomes for model '" + options_.model + "' in " +
+                             options_.dir);
 }
 
 boost::asio::awaitable<ModelResponse> ReplayModel::Complete(const ModelRequest& request,
                                                             Deadline deadline) {
   std::string id;
-  if (auto it = request.sim_hints.find("replay_item"); it != request.sim_hints.end()) id = it->second;
-  else if (auto t = by_text_.find(request.prompt); t != by_text_.end()) id = t->second;
+  if (auto it = request.sim_hints.find("replay_item"); it != request.sim_hints.end())
+    id = it->second;
+  else if (auto t = by_text_.find(request.prompt); t != by_text_.end())
+    id = t->second;
   const auto found = outcomes_.find(id);
   if (found == outcomes_.end())
     throw ModelError(options_.name + " (replay): no recorded outcome for this request", false,
@@ -100,7 +109,8 @@ boost::asio::awaitable<ModelResponse> ReplayModel::Complete(const ModelRequest& 
   r.model = options_.name;
   r.provider_id = "replay-" + id;
   r.simulated = true;
-  r.latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  r.latency = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
   co_return r;
 }
 

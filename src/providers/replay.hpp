@@ -15,9 +15,9 @@
 namespace triage::providers {
 
 struct ReplayOptions {
-  std::string name;          // our name for the model
-  std::string dir;           // folder with items.jsonl and outcomes.jsonl
-  std::string model;         // the `model` field to replay in outcomes.jsonl
+  std::string name;   // our name for the model
+  std::string dir;    // folder with items.jsonl and outcomes.jsonl
+  std::string model;  // the `model` field to replay in outcomes.jsonl
   Pricing pricing;
   std::uint64_t seed = 42;
   std::int64_t output_tokens = 0;  // 0: estimate from the recorded text
@@ -42,7 +42,7 @@ class ReplayModel final : public ModelClient {
   };
   ReplayOptions options_;
   std::string provider_ = "replay";
-  std::unordered_map<std::string, Outcome> outcomes_;    // by item id
+  std::unordered_map<std::string, Outcome> outcomes_;     // by item id
   std::unordered_map<std::string, std::string> by_text_;  // item text -> id
 };
 

@@ -34,10 +34,12 @@ std::shared_ptr<TimeSource> RealTime() {
 milliseconds BackoffDelay(const RetryPolicy& p, int retry, double u,
                           std::optional<milliseconds> retry_after) {
   const int shift = std::clamp(retry - 1, 0, 30);
-  const double raw = std::min<double>(static_cast<double>(p.base_delay.count()) * std::ldexp(1.0, shift),
-                                      static_cast<double>(p.max_delay.count()));
+  const double raw =
+      std::min<double>(static_cast<double>(p.base_delay.count()) * std::ldexp(1.0, shift),
+                       static_cast<double>(p.max_delay.count()));
   const double jitter = std::clamp(p.jitter, 0.0, 1.0);
-  auto delay = milliseconds(static_cast<std::int64_t>(raw * (1.0 - jitter * std::clamp(u, 0.0, 1.0))));
+  auto delay =
+      milliseconds(static_cast<std::int64_t>(raw * (1.0 - jitter * std::clamp(u, 0.0, 1.0))));
   if (retry_after && *retry_after > delay) delay = *retry_after;
   return delay;
 }
@@ -45,7 +47,8 @@ milliseconds BackoffDelay(const RetryPolicy& p, int retry, double u,
 bool CircuitBreaker::Allow(Clock::time_point now) {
   std::lock_guard lock(mutex_);
   switch (state_) {
-    case State::kClosed: return true;
+    case State::kClosed:
+      return true;
     case State::kOpen:
       if (now - opened_at_ < options_.cooldown) return false;
       state_ = State::kHalfOpen;
@@ -157,9 +160,12 @@ std::size_t AsyncSemaphore::Waiting() const {
 }
 
 GuardedModel::GuardedModel(std::shared_ptr<ModelClient> model, ModelPolicy policy)
-    : model_(std::move(model)), policy_(policy), breaker_(policy.breaker),
+    : model_(std::move(model)),
+      policy_(policy),
+      breaker_(policy.breaker),
       rate_(policy.rate_per_second, policy.rate_burst) {
-  if (policy_.max_concurrency > 0) slots_ = std::make_unique<AsyncSemaphore>(policy_.max_concurrency);
+  if (policy_.max_concurrency > 0)
+    slots_ = std::make_unique<AsyncSemaphore>(policy_.max_concurrency);
 }
 
 ModelChain::ModelChain(std::vector<std::shared_ptr<GuardedModel>> chain,
@@ -200,7 +206,8 @@ net::awaitable<CallOutcome> ModelChain::Call(ModelRequest request, Deadline dead
     for (int retry = 0; retry < std::max(1, g.Policy().retry.max_attempts); ++retry) {
       if (time_->Now() >= deadline) {
         const std::string message = g.Model().Name() + ": deadline exceeded";
-        if (out.attempts.empty()) fail(g, ErrorKind::kTimeout, message, retry, fallback, milliseconds(0));
+        if (out.attempts.empty())
+          fail(g, ErrorKind::kTimeout, message, retry, fallback, milliseconds(0));
         if (!out.error || out.error->Kind() != ErrorKind::kTimeout)
           out.error = ModelError(message, true, ErrorKind::kTimeout);
         co_return out;
@@ -215,7 +222,8 @@ net::awaitable<CallOutcome> ModelChain::Call(ModelRequest request, Deadline dead
       const auto go_at = g.Rate().Reserve(waited_from);
       if (go_at >= deadline) {
         g.Breaker().Abandon();
-        const std::string message = g.Model().Name() + ": rate limit leaves no time before the deadline";
+        const std::string message =
+            g.Model().Name() + ": rate limit leaves no time before the deadline";
         fail(g, ErrorKind::kTimeout, message, retry, fallback, milliseconds(0));
         out.error = ModelError(message, true, ErrorKind::kTimeout);
         co_return out;
@@ -255,13 +263,15 @@ net::awaitable<CallOutcome> ModelChain::Call(ModelRequest request, Deadline dead
       }
       if (auto* slots = g.Slots()) slots->Release();
       // Our own bad requests say nothing about the model's health.
-      const bool model_fault = error->Kind() != ErrorKind::kRequest && error->Kind() != ErrorKind::kAuth;
+      const bool model_fault =
+          error->Kind() != ErrorKind::kRequest && error->Kind() != ErrorKind::kAuth;
       g.Breaker().Record(!model_fault, time_->Now());
       fail(g, error->Kind(), error->what(), retry, fallback, Since(started, time_->Now()));
       out.error = *error;
       if (!error->Retryable()) break;  // a fallback may still take it
       if (retry + 1 >= g.Policy().retry.max_attempts) break;
-      const auto delay = BackoffDelay(g.Policy().retry, retry + 1, NextJitter(), error->RetryAfter());
+      const auto delay =
+          BackoffDelay(g.Policy().retry, retry + 1, NextJitter(), error->RetryAfter());
       const auto wake = time_->Now() + delay;
       if (wake >= deadline) break;  // no time for this model: a fallback may be quicker
       co_await time_->SleepUntil(wake);

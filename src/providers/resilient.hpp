@@ -5,9 +5,9 @@
 // The pure parts (BackoffDelay, CircuitBreaker, RateLimiter) take time as an argument; the
 // chain takes a Clock so tests drive backoff without sleeping. All classes are thread-safe.
 #pragma once
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>

@@ -53,7 +53,8 @@ providers::CallOutcome Ask(CompletionCache& cache, providers::ModelChain& chain,
 TEST(CachePg, AnswersSurviveAProcessRestartAndExpireByDomain) {
   testing::FreshSchema schema;
   auto model = std::make_shared<EchoModel>();
-  providers::ModelChain chain({std::make_shared<providers::GuardedModel>(model, providers::ModelPolicy{})});
+  providers::ModelChain chain(
+      {std::make_shared<providers::GuardedModel>(model, providers::ModelPolicy{})});
   auto now = std::chrono::system_clock::now();
   CacheOptions options;
   options.default_ttl = 3600s;

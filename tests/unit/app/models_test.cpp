@@ -83,8 +83,10 @@ writing = 0
 TEST(ModelConfig, BadModelSettingsNameTheirKey) {
   ExpectErrorNaming("[models.x]\nprovider = \"bard\"\n", "models.x.provider");
   ExpectErrorNaming("[models.x]\nprovider = \"openai-compatible\"\n", "models.x.base_url");
-  ExpectErrorNaming("[models.sim-standard]\nfallbacks = [\"nope\"]\n", "models.sim-standard.fallbacks");
-  ExpectErrorNaming("[models.sim-standard]\nthinking_budget = 10\n", "models.sim-standard.thinking_budget");
+  ExpectErrorNaming("[models.sim-standard]\nfallbacks = [\"nope\"]\n",
+                    "models.sim-standard.fallbacks");
+  ExpectErrorNaming("[models.sim-standard]\nthinking_budget = 10\n",
+                    "models.sim-standard.thinking_budget");
   ExpectErrorNaming("[cache.domain_ttl]\nmath = \"sometimes\"\n", "cache.domain_ttl.math");
   ::unsetenv("TRIAGE_TEST_NO_SUCH_KEY");
   ExpectErrorNaming(
@@ -99,17 +101,20 @@ TEST(Models, CallsARealProviderThroughFallbacksAndTheCache) {
   int calls = 0;
   http::ServerOptions options;
   options.port = 0;
-  http::Server server(io, options, [&](http::Request req) -> boost::asio::awaitable<http::Response> {
-    ++calls;
-    co_return http::ErrorResponse(req, http::Status::service_unavailable, "down", "maintenance");
-  });
+  http::Server server(io, options,
+                      [&](http::Request req) -> boost::asio::awaitable<http::Response> {
+                        ++calls;
+                        co_return http::ErrorResponse(req, http::Status::service_unavailable,
+                                                      "down", "maintenance");
+                      });
   server.Start();
   auto c = LoadConfig(WriteConfig("models_live.toml", R"(
 [router]
 model = "local"
 [models.local]
 provider = "openai-compatible"
-base_url = "http://127.0.0.1:)" + std::to_string(server.Port()) + R"(/v1"
+base_url = "http://127.0.0.1:)" + std::to_string(server.Port()) +
+                                                          R"(/v1"
 retry_max_attempts = 2
 retry_base_ms = 1
 retry_max_ms = 2
@@ -122,8 +127,9 @@ fallbacks = ["sim-standard"]
   request.job_id = "job-1";
   auto ask = [&] {
     io.restart();
-    auto f = boost::asio::co_spawn(io, models.Call("local", request, std::chrono::steady_clock::now() + 10s, "math"),
-                                   boost::asio::use_future);
+    auto f = boost::asio::co_spawn(
+        io, models.Call("local", request, std::chrono::steady_clock::now() + 10s, "math"),
+        boost::asio::use_future);
     // The server keeps io busy forever: run until this call is done (bounded).
     const auto limit = std::chrono::steady_clock::now() + 10s;
     while (f.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < limit)

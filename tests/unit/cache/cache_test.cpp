@@ -2,13 +2,13 @@
 // LRU and its TTLs under an injected clock, what is never cached, and coalescing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
-#include <algorithm>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -37,8 +37,15 @@ TEST(CacheKey, ChangingAnyOutputChangingParameterChangesTheKey) {
       {"prompt text", [](ModelRequest& r) { r.messages[1].content = "What is 2 + 3?"; }},
       {"system message", [](ModelRequest& r) { r.messages[0].content = "Be verbose."; }},
       {"role", [](ModelRequest& r) { r.messages[0].role = "user"; }},
-      {"extra message", [](ModelRequest& r) { r.messages.push_back({"assistant", "4"}); }},
-      {"prompt without messages", [](ModelRequest& r) { r.messages.clear(); r.prompt = "What is 2 + 2?"; }},
+      {"extra message",
+       [](ModelRequest& r) {
+         r.messages.push_back({"assistant", "4"});
+       }},
+      {"prompt without messages",
+       [](ModelRequest& r) {
+         r.messages.clear();
+         r.prompt = "What is 2 + 2?";
+       }},
       {"max tokens", [](ModelRequest& r) { r.max_tokens = 513; }},
       {"temperature", [](ModelRequest& r) { r.temperature = 0.7; }},
       {"default temperature", [](ModelRequest& r) { r.temperature.reset(); }},
@@ -47,7 +54,8 @@ TEST(CacheKey, ChangingAnyOutputChangingParameterChangesTheKey) {
       {"response format", [](ModelRequest& r) { r.response_format = R"({"type":"json_object"})"; }},
       {"stop", [](ModelRequest& r) { r.stop = {"\n"}; }},
       {"seed", [](ModelRequest& r) { r.seed = 1; }},
-      {"tools", [](ModelRequest& r) { r.tools_json = R"([{"type":"function","function":{"name":"f"}}])"; }},
+      {"tools",
+       [](ModelRequest& r) { r.tools_json = R"([{"type":"function","function":{"name":"f"}}])"; }},
       {"provider extras", [](ModelRequest& r) { r.extra_json = R"({"top_p":0.9})"; }},
   };
   const auto base = CacheKey("gpt-4o-mini", "openai", Base());
@@ -167,10 +175,11 @@ struct Fixture {
 };
 
 providers::CallOutcome RunCall(CompletionCache& cache, providers::ModelChain& chain, ModelRequest r,
-                           std::string domain = "general") {
+                               std::string domain = "general") {
   net::io_context io;
-  auto f = net::co_spawn(io, cache.Call(chain, std::move(r), std::chrono::steady_clock::now() + 10s, domain),
-                         net::use_future);
+  auto f = net::co_spawn(
+      io, cache.Call(chain, std::move(r), std::chrono::steady_clock::now() + 10s, domain),
+      net::use_future);
   io.run();
   return f.get();
 }
@@ -264,10 +273,12 @@ TEST(CompletionCache, WhenTheCoalescedCallFailsEachWaiterTriesItself) {
   f.model->fail = true;
   auto cache = f.Cache();
   net::io_context io;
-  auto a = net::co_spawn(io, cache.Call(f.chain, Base(), std::chrono::steady_clock::now() + 10s, "general"),
-                         net::use_future);
-  auto b = net::co_spawn(io, cache.Call(f.chain, Base(), std::chrono::steady_clock::now() + 10s, "general"),
-                         net::use_future);
+  auto a = net::co_spawn(
+      io, cache.Call(f.chain, Base(), std::chrono::steady_clock::now() + 10s, "general"),
+      net::use_future);
+  auto b = net::co_spawn(
+      io, cache.Call(f.chain, Base(), std::chrono::steady_clock::now() + 10s, "general"),
+      net::use_future);
   io.run();
   EXPECT_FALSE(a.get().response);
   EXPECT_FALSE(b.get().response);
@@ -279,7 +290,8 @@ class MapStore final : public CompletionStore {
  public:
   net::awaitable<std::optional<std::string>> Load(std::string key, SystemTime now) override {
     auto it = rows.find(key);
-    if (it == rows.end() || (it->second.second && *it->second.second <= now)) co_return std::nullopt;
+    if (it == rows.end() || (it->second.second && *it->second.second <= now))
+      co_return std::nullopt;
     co_return it->second.first;
   }
   net::awaitable<void> Save(std::string key, std::string, std::string json,

@@ -50,7 +50,8 @@ struct FakeServer::Impl {
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(64 << 20);
-      auto [ec, n] = co_await bhttp::async_read(socket, buffer, parser, net::as_tuple(net::use_awaitable));
+      auto [ec, n] =
+          co_await bhttp::async_read(socket, buffer, parser, net::as_tuple(net::use_awaitable));
       if (ec) co_return;
       auto req = parser.release();
       SeenRequest seen;
@@ -74,13 +75,14 @@ struct FakeServer::Impl {
       }
       if (reply.drop) co_return;
       if (reply.trickle_bytes == 0) {
-        auto [wec, wn] = co_await net::async_write(socket, net::buffer(reply.raw), net::as_tuple(net::use_awaitable));
+        auto [wec, wn] = co_await net::async_write(socket, net::buffer(reply.raw),
+                                                   net::as_tuple(net::use_awaitable));
         if (wec) co_return;
       } else {
         for (std::size_t at = 0; at < reply.raw.size(); at += reply.trickle_bytes) {
           const auto len = std::min(reply.trickle_bytes, reply.raw.size() - at);
-          auto [wec, wn] = co_await net::async_write(socket, net::buffer(reply.raw.data() + at, len),
-                                                     net::as_tuple(net::use_awaitable));
+          auto [wec, wn] = co_await net::async_write(
+              socket, net::buffer(reply.raw.data() + at, len), net::as_tuple(net::use_awaitable));
           if (wec) co_return;
           timer.expires_after(reply.trickle_every);
           co_await timer.async_wait(net::as_tuple(net::use_awaitable));

@@ -22,12 +22,12 @@ struct SeenRequest {
 };
 
 struct Reply {
-  std::string raw;                          // bytes to write, as is
-  std::chrono::milliseconds delay{0};       // before the first byte
-  std::size_t trickle_bytes = 0;            // > 0: write this many bytes per step ...
+  std::string raw;                             // bytes to write, as is
+  std::chrono::milliseconds delay{0};          // before the first byte
+  std::size_t trickle_bytes = 0;               // > 0: write this many bytes per step ...
   std::chrono::milliseconds trickle_every{0};  // ... this often
-  bool close_after = false;                 // close instead of keeping the connection
-  bool drop = false;                        // close without answering
+  bool close_after = false;                    // close instead of keeping the connection
+  bool drop = false;                           // close without answering
 };
 
 // A full HTTP/1.1 response with Content-Length.

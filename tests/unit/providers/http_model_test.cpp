@@ -1,5 +1,7 @@
 // The HTTP adapters against a scripted local server: the exact request each sends, how each
 // reply is parsed and billed, and every way a provider can answer badly.
+#include "providers/http_model.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -9,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include "fake_server.hpp"
-#include "providers/http_model.hpp"
 #include "providers/resilient.hpp"
 
 namespace triage::providers {
@@ -37,8 +38,9 @@ boost::asio::io_context& Io() {
 Result Call(HttpModel& model, const ModelRequest& request, std::chrono::milliseconds timeout = 5s) {
   auto& io = Io();
   io.restart();
-  auto future = boost::asio::co_spawn(
-      io, model.Complete(request, std::chrono::steady_clock::now() + timeout), boost::asio::use_future);
+  auto future =
+      boost::asio::co_spawn(io, model.Complete(request, std::chrono::steady_clock::now() + timeout),
+                            boost::asio::use_future);
   io.run();
   Result r;
   try {
@@ -65,7 +67,8 @@ ModelRequest Simple(std::string prompt = "What is 2 + 2?") {
 }
 
 TEST(OpenAi, SendsTheDocumentedRequestAndParsesTheReply) {
-  FakeServer server([](const auto&, int) { return Http(200, ReadFixture("openai_chat_response.json")); });
+  FakeServer server(
+      [](const auto&, int) { return Http(200, ReadFixture("openai_chat_response.json")); });
   auto pool = std::make_shared<http::ClientPool>();
   auto options = Options(server, "gpt-4o-mini");
   options.pricing = {150'000, 600'000, 75'000};  // $0.15 / $0.60 / $0.075 per 1M
@@ -95,7 +98,8 @@ TEST(OpenAi, SendsTheDocumentedRequestAndParsesTheReply) {
 }
 
 TEST(OpenAi, ReasoningModelsGetMaxCompletionTokensEffortAndNoTemperature) {
-  FakeServer server([](const auto&, int) { return Http(200, ReadFixture("openai_reasoning_response.json")); });
+  FakeServer server(
+      [](const auto&, int) { return Http(200, ReadFixture("openai_reasoning_response.json")); });
   auto options = Options(server, "o3-mini");
   options.pricing = {1'100'000, 4'400'000, 550'000};  // o3-mini: $1.10 / $4.40 / $0.55 cached
   HttpModel model(Flavor::kOpenAi, options, std::make_shared<http::ClientPool>());
@@ -119,7 +123,8 @@ TEST(OpenAi, ReasoningModelsGetMaxCompletionTokensEffortAndNoTemperature) {
 }
 
 TEST(OpenAiCompatible, UsesMaxTokensAnyBaseUrlAndNoKey) {
-  FakeServer server([](const auto&, int) { return Http(200, ReadFixture("compat_response.json")); });
+  FakeServer server(
+      [](const auto&, int) { return Http(200, ReadFixture("compat_response.json")); });
   auto options = Options(server, "qwen2.5:7b", "/ollama/v1/");
   options.api_key.clear();
   HttpModel model(Flavor::kOpenAiCompatible, options, std::make_shared<http::ClientPool>());
@@ -137,7 +142,8 @@ TEST(OpenAiCompatible, UsesMaxTokensAnyBaseUrlAndNoKey) {
 }
 
 TEST(Anthropic, SendsThinkingAndVersionAndBillsCacheReadsAndWrites) {
-  FakeServer server([](const auto&, int) { return Http(200, ReadFixture("anthropic_thinking_response.json")); });
+  FakeServer server(
+      [](const auto&, int) { return Http(200, ReadFixture("anthropic_thinking_response.json")); });
   auto options = Options(server, "claude-sonnet-4-20250514");
   // Sonnet: $3 in, $15 out, $0.30 cache read, $3.75 cache write per 1M.
   options.pricing = {3'000'000, 15'000'000, 300'000, std::nullopt, 3'750'000};
@@ -184,23 +190,33 @@ std::vector<BadReply> AllBadReplies() {
   truncated.close_after = true;
   Reply dropped;
   dropped.drop = true;
-  Reply missing_usage = Http(200, R"({"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"4"},"finish_reason":"stop"}]})");
+  Reply missing_usage = Http(
+      200,
+      R"({"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"4"},"finish_reason":"stop"}]})");
   return {
-      {"rate_limited", Http(429, ReadFixture("openai_error_429.json"), "application/json", {{"Retry-After", "7"}}),
+      {"rate_limited",
+       Http(429, ReadFixture("openai_error_429.json"), "application/json", {{"Retry-After", "7"}}),
        ErrorKind::kRateLimited, true, "Rate limit reached for o3-mini"},
       {"bad_request", Http(400, ReadFixture("openai_error_400.json")), ErrorKind::kRequest, false,
        "Unsupported parameter"},
-      {"unauthorized", Http(401, R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}})"),
+      {"unauthorized",
+       Http(401,
+            R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}})"),
        ErrorKind::kAuth, false, "Incorrect API key"},
-      {"html_502", Http(502, ReadFixture("bad_gateway.html"), "text/html"), ErrorKind::kServer, true,
-       "HTML error page: 502 Bad Gateway"},
+      {"html_502", Http(502, ReadFixture("bad_gateway.html"), "text/html"), ErrorKind::kServer,
+       true, "HTML error page: 502 Bad Gateway"},
       {"request_timeout_408", Http(408, "{}"), ErrorKind::kServer, true, "HTTP 408"},
-      {"html_200", Http(200, ReadFixture("bad_gateway.html"), "text/html"), ErrorKind::kMalformed, true,
-       "HTML page instead of JSON"},
-      {"malformed_json", Http(200, R"({"id": "x", "choices": [)"), ErrorKind::kMalformed, true, "malformed JSON"},
-      {"wrong_shape", Http(200, R"({"id": "x", "choices": []})"), ErrorKind::kMalformed, true, "unexpected reply shape"},
+      {"html_200", Http(200, ReadFixture("bad_gateway.html"), "text/html"), ErrorKind::kMalformed,
+       true, "HTML page instead of JSON"},
+      {"malformed_json", Http(200, R"({"id": "x", "choices": [)"), ErrorKind::kMalformed, true,
+       "malformed JSON"},
+      {"wrong_shape", Http(200, R"({"id": "x", "choices": []})"), ErrorKind::kMalformed, true,
+       "unexpected reply shape"},
       {"missing_usage", missing_usage, ErrorKind::kMissingUsage, false, "without token usage"},
-      {"error_object_in_200", Http(200, R"({"error":{"message":"The server had an error while processing your request.","type":"server_error"}})"),
+      {"error_object_in_200",
+       Http(
+           200,
+           R"({"error":{"message":"The server had an error while processing your request.","type":"server_error"}})"),
        ErrorKind::kProvider, true, "server had an error"},
       {"truncated_body", truncated, ErrorKind::kTruncated, true, "truncated"},
       {"dropped_connection", dropped, ErrorKind::kTransport, true, "read"},
@@ -211,14 +227,17 @@ TEST_P(BadReplies, BecomeTypedErrorsKeepingTheProvidersMessageAndNeverTheKey) {
   const auto bad = AllBadReplies().at(GetParam());
   SCOPED_TRACE(bad.name);
   FakeServer server([&](const auto&, int) { return bad.reply; });
-  HttpModel model(Flavor::kOpenAi, Options(server, "o3-mini"), std::make_shared<http::ClientPool>());
+  HttpModel model(Flavor::kOpenAi, Options(server, "o3-mini"),
+                  std::make_shared<http::ClientPool>());
   const auto r = Call(model, Simple());
   ASSERT_TRUE(r.error) << "parsed: " << r.response->text;
   EXPECT_EQ(r.error->Kind(), bad.kind) << r.error->what();
   EXPECT_EQ(r.error->Retryable(), bad.retryable) << r.error->what();
-  EXPECT_NE(std::string(r.error->what()).find(bad.message_part), std::string::npos) << r.error->what();
+  EXPECT_NE(std::string(r.error->what()).find(bad.message_part), std::string::npos)
+      << r.error->what();
   EXPECT_EQ(std::string(r.error->what()).find(kKey), std::string::npos);
-  if (bad.kind == ErrorKind::kRateLimited) EXPECT_EQ(r.error->RetryAfter(), std::chrono::milliseconds(7000));
+  if (bad.kind == ErrorKind::kRateLimited)
+    EXPECT_EQ(r.error->RetryAfter(), std::chrono::milliseconds(7000));
 }
 INSTANTIATE_TEST_SUITE_P(All, BadReplies, ::testing::Range(0, 12));
 
@@ -233,7 +252,8 @@ TEST(Anthropic, OverloadedAndErrorObjectsAreRetryableWithTheirMessages) {
   ASSERT_TRUE(first.error);
   EXPECT_EQ(first.error->Kind(), ErrorKind::kServer);
   EXPECT_TRUE(first.error->Retryable());
-  EXPECT_NE(std::string(first.error->what()).find("overloaded_error: Overloaded"), std::string::npos);
+  EXPECT_NE(std::string(first.error->what()).find("overloaded_error: Overloaded"),
+            std::string::npos);
   const auto second = Call(model, Simple());
   ASSERT_TRUE(second.error);
   EXPECT_EQ(second.error->Kind(), ErrorKind::kProvider);
@@ -247,7 +267,8 @@ TEST(HttpModel, ASilentServerTimesOutAtTheDeadline) {
     r.delay = 3s;  // longer than the call's deadline
     return r;
   });
-  HttpModel model(Flavor::kOpenAi, Options(server, "gpt-4o-mini"), std::make_shared<http::ClientPool>());
+  HttpModel model(Flavor::kOpenAi, Options(server, "gpt-4o-mini"),
+                  std::make_shared<http::ClientPool>());
   const auto started = std::chrono::steady_clock::now();
   const auto r = Call(model, Simple(), 200ms);
   ASSERT_TRUE(r.error);
@@ -263,7 +284,8 @@ TEST(HttpModel, ASlowTrickleCannotHoldTheCallPastItsDeadline) {
     r.trickle_every = 20ms;
     return r;
   });
-  HttpModel model(Flavor::kOpenAi, Options(server, "gpt-4o-mini"), std::make_shared<http::ClientPool>());
+  HttpModel model(Flavor::kOpenAi, Options(server, "gpt-4o-mini"),
+                  std::make_shared<http::ClientPool>());
   const auto started = std::chrono::steady_clock::now();
   const auto r = Call(model, Simple(), 300ms);
   ASSERT_TRUE(r.error);
@@ -272,7 +294,8 @@ TEST(HttpModel, ASlowTrickleCannotHoldTheCallPastItsDeadline) {
 }
 
 TEST(HttpModel, ReusesOneConnectionForSequentialCalls) {
-  FakeServer server([](const auto&, int) { return Http(200, ReadFixture("openai_chat_response.json")); });
+  FakeServer server(
+      [](const auto&, int) { return Http(200, ReadFixture("openai_chat_response.json")); });
   auto pool = std::make_shared<http::ClientPool>();
   HttpModel model(Flavor::kOpenAi, Options(server, "gpt-4o-mini"), pool);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Call(model, Simple()).response);
@@ -283,7 +306,8 @@ TEST(HttpModel, ReusesOneConnectionForSequentialCalls) {
 
 TEST(HttpModel, AConnectionTheServerClosedIsReplacedTransparently) {
   FakeServer server([](const auto&, int) {
-    Reply r = Http(200, ReadFixture("openai_chat_response.json"), "application/json", {{"Connection", "close"}});
+    Reply r = Http(200, ReadFixture("openai_chat_response.json"), "application/json",
+                   {{"Connection", "close"}});
     r.close_after = true;
     return r;
   });
@@ -295,7 +319,9 @@ TEST(HttpModel, AConnectionTheServerClosedIsReplacedTransparently) {
 
 TEST(HttpModel, TheChainRetriesA429AfterItsRetryAfterOnTheSameConnection) {
   FakeServer server([](const auto&, int i) {
-    if (i == 0) return Http(429, ReadFixture("openai_error_429.json"), "application/json", {{"Retry-After", "0.05"}});
+    if (i == 0)
+      return Http(429, ReadFixture("openai_error_429.json"), "application/json",
+                  {{"Retry-After", "0.05"}});
     return Http(200, ReadFixture("openai_chat_response.json"));
   });
   auto model = std::make_shared<HttpModel>(Flavor::kOpenAi, Options(server, "gpt-4o-mini"),
@@ -322,7 +348,8 @@ TEST(HttpModel, TheChainRetriesA429AfterItsRetryAfterOnTheSameConnection) {
 TEST(HttpModel, ParsesRetryAfterInSecondsAndAsADate) {
   EXPECT_EQ(ParseRetryAfter("12"), std::chrono::milliseconds(12000));
   EXPECT_EQ(ParseRetryAfter("0.5"), std::chrono::milliseconds(500));
-  EXPECT_EQ(ParseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT"), std::chrono::milliseconds(0));  // past
+  EXPECT_EQ(ParseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT"),
+            std::chrono::milliseconds(0));  // past
   EXPECT_FALSE(ParseRetryAfter(""));
   EXPECT_FALSE(ParseRetryAfter("soon"));
 }

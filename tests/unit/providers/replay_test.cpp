@@ -1,11 +1,11 @@
 // `replay` answers from recorded outcomes (tests/fixtures/replay, the shape of shared/data/replay).
+#include "providers/replay.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-
-#include "providers/replay.hpp"
 
 namespace triage::providers {
 namespace {

@@ -1,5 +1,7 @@
 // Retries, backoff, the circuit breaker, fallbacks, concurrency and rate limits, with a fake
 // model and a fake clock: backoff is asserted from the recorded sleeps, not by waiting.
+#include "providers/resilient.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -10,8 +12,6 @@
 #include <boost/asio/use_future.hpp>
 #include <deque>
 #include <functional>
-
-#include "providers/resilient.hpp"
 
 namespace triage::providers {
 namespace {
@@ -40,7 +40,8 @@ class FakeTime final : public TimeSource {
 class ScriptedModel final : public ModelClient {
  public:
   using Step = std::function<ModelResponse(const ModelRequest&)>;
-  ScriptedModel(std::string name, std::deque<Step> script) : name_(std::move(name)), script_(std::move(script)) {
+  ScriptedModel(std::string name, std::deque<Step> script)
+      : name_(std::move(name)), script_(std::move(script)) {
     pricing_ = {1'000'000, 2'000'000, 0};
   }
   const std::string& Name() const override { return name_; }
@@ -72,7 +73,8 @@ class ScriptedModel final : public ModelClient {
   std::deque<Step> script_;
 };
 
-ScriptedModel::Step Fail(ErrorKind kind, bool retryable, std::optional<std::chrono::milliseconds> retry_after = {}) {
+ScriptedModel::Step Fail(ErrorKind kind, bool retryable,
+                         std::optional<std::chrono::milliseconds> retry_after = {}) {
   return [=](const ModelRequest&) -> ModelResponse {
     throw ModelError("scripted " + std::string(ToString(kind)), retryable, kind, 0, retry_after);
   };
@@ -83,12 +85,13 @@ ModelPolicy Policy(int attempts = 3) {
   p.retry.max_attempts = attempts;
   p.retry.base_delay = 100ms;
   p.retry.max_delay = 1000ms;
-  p.retry.jitter = 0;  // exact delays in tests
+  p.retry.jitter = 0;          // exact delays in tests
   p.breaker.min_calls = 1000;  // off unless a test wants it
   return p;
 }
 
-CallOutcome RunCall(ModelChain& chain, ModelRequest request = {}, Deadline deadline = Deadline::max()) {
+CallOutcome RunCall(ModelChain& chain, ModelRequest request = {},
+                    Deadline deadline = Deadline::max()) {
   net::io_context io;
   auto f = net::co_spawn(io, chain.Call(std::move(request), deadline), net::use_future);
   io.run();
@@ -110,8 +113,9 @@ TEST(Backoff, DoublesUpToTheCapAppliesJitterAndHonoursRetryAfter) {
 }
 
 TEST(ModelChain, RetriesA429AfterItsRetryAfterAndRecordsEveryAttempt) {
-  auto model = std::make_shared<ScriptedModel>("m", std::deque<ScriptedModel::Step>{
-      Fail(ErrorKind::kRateLimited, true, 7000ms), Fail(ErrorKind::kServer, true)});
+  auto model = std::make_shared<ScriptedModel>(
+      "m", std::deque<ScriptedModel::Step>{Fail(ErrorKind::kRateLimited, true, 7000ms),
+                                           Fail(ErrorKind::kServer, true)});
   auto time = std::make_shared<FakeTime>();
   ModelChain chain({std::make_shared<GuardedModel>(model, Policy())}, time);
   ModelRequest request;
@@ -130,12 +134,13 @@ TEST(ModelChain, RetriesA429AfterItsRetryAfterAndRecordsEveryAttempt) {
 }
 
 TEST(ModelChain, NeverRetriesOtherClientErrorsButFallsBack) {
-  auto primary = std::make_shared<ScriptedModel>("primary", std::deque<ScriptedModel::Step>{
-      Fail(ErrorKind::kRequest, false)});
+  auto primary = std::make_shared<ScriptedModel>(
+      "primary", std::deque<ScriptedModel::Step>{Fail(ErrorKind::kRequest, false)});
   auto backup = std::make_shared<ScriptedModel>("backup", std::deque<ScriptedModel::Step>{});
   auto time = std::make_shared<FakeTime>();
   ModelChain chain({std::make_shared<GuardedModel>(primary, Policy()),
-                    std::make_shared<GuardedModel>(backup, Policy())}, time);
+                    std::make_shared<GuardedModel>(backup, Policy())},
+                   time);
   const auto out = RunCall(chain);
   ASSERT_TRUE(out.response);
   EXPECT_EQ(primary->calls, 1);
@@ -148,12 +153,14 @@ TEST(ModelChain, NeverRetriesOtherClientErrorsButFallsBack) {
 }
 
 TEST(ModelChain, FallsBackAfterExhaustingRetriesAndReportsTheLastErrorWhenAllFail) {
-  auto primary = std::make_shared<ScriptedModel>("primary", std::deque<ScriptedModel::Step>{
-      Fail(ErrorKind::kTimeout, true), Fail(ErrorKind::kTransport, true)});
-  auto backup = std::make_shared<ScriptedModel>("backup", std::deque<ScriptedModel::Step>{
-      Fail(ErrorKind::kAuth, false)});
+  auto primary = std::make_shared<ScriptedModel>(
+      "primary", std::deque<ScriptedModel::Step>{Fail(ErrorKind::kTimeout, true),
+                                                 Fail(ErrorKind::kTransport, true)});
+  auto backup = std::make_shared<ScriptedModel>(
+      "backup", std::deque<ScriptedModel::Step>{Fail(ErrorKind::kAuth, false)});
   ModelChain chain({std::make_shared<GuardedModel>(primary, Policy(2)),
-                    std::make_shared<GuardedModel>(backup, Policy(2))}, std::make_shared<FakeTime>());
+                    std::make_shared<GuardedModel>(backup, Policy(2))},
+                   std::make_shared<FakeTime>());
   const auto out = RunCall(chain);
   EXPECT_FALSE(out.response);
   ASSERT_TRUE(out.error);
@@ -162,8 +169,8 @@ TEST(ModelChain, FallsBackAfterExhaustingRetriesAndReportsTheLastErrorWhenAllFai
 }
 
 TEST(ModelChain, StopsAtTheDeadlineInsteadOfSleepingPastIt) {
-  auto model = std::make_shared<ScriptedModel>("m", std::deque<ScriptedModel::Step>{
-      Fail(ErrorKind::kRateLimited, true, 60'000ms)});
+  auto model = std::make_shared<ScriptedModel>(
+      "m", std::deque<ScriptedModel::Step>{Fail(ErrorKind::kRateLimited, true, 60'000ms)});
   auto time = std::make_shared<FakeTime>();
   ModelChain chain({std::make_shared<GuardedModel>(model, Policy())}, time);
   const auto out = RunCall(chain, {}, time->Now() + 10s);
@@ -198,15 +205,17 @@ TEST(CircuitBreaker, OpensOnTheFailureRateHalfOpensAfterTheCooldownAndCloses) {
 }
 
 TEST(ModelChain, AnOpenBreakerSendsCallsStraightToTheFallback) {
-  auto primary = std::make_shared<ScriptedModel>("primary", std::deque<ScriptedModel::Step>{
-      Fail(ErrorKind::kServer, true), Fail(ErrorKind::kServer, true)});
+  auto primary = std::make_shared<ScriptedModel>(
+      "primary", std::deque<ScriptedModel::Step>{Fail(ErrorKind::kServer, true),
+                                                 Fail(ErrorKind::kServer, true)});
   auto backup = std::make_shared<ScriptedModel>("backup", std::deque<ScriptedModel::Step>{});
   auto policy = Policy(1);
   policy.breaker.min_calls = 2;
   policy.breaker.failure_rate = 1.0;
   auto time = std::make_shared<FakeTime>();
   ModelChain chain({std::make_shared<GuardedModel>(primary, policy),
-                    std::make_shared<GuardedModel>(backup, Policy())}, time);
+                    std::make_shared<GuardedModel>(backup, Policy())},
+                   time);
   RunCall(chain);
   RunCall(chain);  // second failure opens the breaker
   const auto out = RunCall(chain);
