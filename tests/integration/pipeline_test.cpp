@@ -25,12 +25,16 @@ class Pipeline_ : public ::testing::Test {
     EnsurePipelineTopics(config);
     db = std::make_unique<store::Db>(config.postgres);
     producer = std::make_unique<queue::Producer>(config.kafka);
-    pipeline = std::make_unique<Pipeline>(threads.io(), config, *db, *producer,
+    pipeline = std::make_unique<Pipeline>(io, config, *db, *producer,
                                           classify::ClassifyHeuristic);
     pipeline->Start(Roles{});
-    receiver = std::make_unique<t::WebhookReceiver>(threads.io());
+    receiver = std::make_unique<t::WebhookReceiver>(io);
+    threads = std::make_unique<t::IoThreads>(io);
   }
-  void TearDown() override { pipeline->Stop(); }
+  void TearDown() override {
+    pipeline->Stop();
+    threads.reset();  // no handler runs once the objects below it are destroyed
+  }
 
   std::string Api(const std::string& path = "/v1/jobs") {
     return "http://127.0.0.1:" + std::to_string(pipeline->ApiPort()) + path;
@@ -42,13 +46,13 @@ class Pipeline_ : public ::testing::Test {
     r.url = Api();
     r.body = body;
     r.headers = std::move(headers);
-    return t::Call(threads.io(), r);
+    return t::Call(io, r);
   }
   http::ClientResponse Get(const std::string& path) {
     http::ClientRequest r;
     r.method = "GET";
     r.url = Api(path);
-    return t::Call(threads.io(), r);
+    return t::Call(io, r);
   }
   std::string Submit(const std::string& task, const std::string& difficulty,
                      const std::string& answer) {
@@ -64,11 +68,12 @@ class Pipeline_ : public ::testing::Test {
 
   t::FreshSchema schema;
   Config config;
-  t::IoThreads threads;
+  boost::asio::io_context io;
   std::unique_ptr<store::Db> db;
   std::unique_ptr<queue::Producer> producer;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<t::WebhookReceiver> receiver;
+  std::unique_ptr<t::IoThreads> threads;
 };
 
 TEST_F(Pipeline_, EasyAndHardJobsCompleteWithSignedCallbacksAndCompletedEvents) {
@@ -204,14 +209,14 @@ TEST_F(Pipeline_, AnotherTenantCannotReadAJob) {
   r.method = "GET";
   r.url = Api("/v1/jobs/" + id);
   r.headers = {{"x-tenant", "intruder"}};
-  EXPECT_EQ(t::Call(threads.io(), r).status, 404);
+  EXPECT_EQ(t::Call(io, r).status, 404);
 }
 
 TEST_F(Pipeline_, AFailingWebhookIsRetriedWithTheSameId) {
   // A receiver that fails the first delivery of each job.
   std::mutex mutex;
   std::map<std::string, int> calls;
-  http::Server flaky(threads.io(), {"127.0.0.1", 0, 1 << 20, std::chrono::seconds(30)},
+  http::Server flaky(io, {"127.0.0.1", 0, 1 << 20, std::chrono::seconds(30)},
                      [&](http::Request req) -> boost::asio::awaitable<http::Response> {
                        int n;
                        {

@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <pqxx/pqxx>
@@ -42,8 +43,13 @@ class RouterProcess {
     envp.push_back(nullptr);
     std::string binary = TRIAGE_BINARY, serve = "serve", roles = "--roles", router = "router";
     char* argv[] = {binary.data(), serve.data(), roles.data(), router.data(), nullptr};
-    if (posix_spawn(&pid_, binary.c_str(), nullptr, nullptr, argv, envp.data()) != 0)
-      throw std::runtime_error("cannot start " + binary);
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("cannot fork");
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test
+      execve(binary.c_str(), argv, envp.data());
+      _exit(127);
+    }
   }
   ~RouterProcess() { Kill(SIGTERM); }
   void Kill(int signal) {
@@ -63,12 +69,13 @@ TEST(Restart, EveryJobCompletesExactlyOnceWhenTheRouterIsKilledMidRun) {
   auto config = t::TestConfig(schema);
   config.sim_time_scale = 0.1;  // inline answers take 50–200 ms: many are in flight at the kill
   EnsurePipelineTopics(config);
-  t::IoThreads threads;
+  boost::asio::io_context io;
   store::Db db(config.postgres);
   queue::Producer producer(config.kafka);
-  Pipeline pipeline(threads.io(), config, db, producer, classify::ClassifyHeuristic);
+  Pipeline pipeline(io, config, db, producer, classify::ClassifyHeuristic);
   pipeline.Start(Roles{true, false, true, true});  // everything but the router
-  t::WebhookReceiver receiver(threads.io());
+  t::WebhookReceiver receiver(io);
+  t::IoThreads threads(io);  // last: stops first
 
   auto router = std::make_unique<RouterProcess>(config);
   constexpr int kJobs = 200;
@@ -82,7 +89,7 @@ TEST(Restart, EveryJobCompletesExactlyOnceWhenTheRouterIsKilledMidRun) {
     http::ClientRequest r;
     r.url = "http://127.0.0.1:" + std::to_string(pipeline.ApiPort()) + "/v1/jobs";
     r.body = body.dump();
-    const auto res = t::Call(threads.io(), r);
+    const auto res = t::Call(io, r);
     ASSERT_EQ(res.status, 202) << res.body;
     ids.push_back(json::parse(res.body)["id"].get<std::string>());
   }

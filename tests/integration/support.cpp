@@ -80,7 +80,7 @@ app::Config TestConfig(const FreshSchema& schema) {
   return c;
 }
 
-IoThreads::IoThreads() {
+IoThreads::IoThreads(boost::asio::io_context& io) : io_(io) {
   for (int i = 0; i < 2; ++i)
     threads_.emplace_back([this] {
       auto guard = boost::asio::make_work_guard(io_);

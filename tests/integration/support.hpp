@@ -36,15 +36,15 @@ class FreshSchema {
 // simulated models and quick failover.
 app::Config TestConfig(const FreshSchema& schema);
 
-// Runs an io_context on two threads until destroyed.
+// Runs `io` on two threads until destroyed, then stops it and joins them. Declare it after
+// everything its handlers use, so it is destroyed (and the handlers stop) before they are.
 class IoThreads {
  public:
-  IoThreads();
+  explicit IoThreads(boost::asio::io_context& io);
   ~IoThreads();
-  boost::asio::io_context& io() { return io_; }
 
  private:
-  boost::asio::io_context io_;
+  boost::asio::io_context& io_;
   std::vector<std::thread> threads_;
 };
 
