@@ -326,6 +326,12 @@ Config LoadConfig(const std::string& path) {
       Require(c.models.contains(f) && f != name, "models." + name + ".fallbacks",
               "no model '" + f + "' under [models] (or the model itself)");
 
+  for (const char* provider : {"openai", "anthropic", "openai-compatible", "replay", "sim"}) {
+    std::size_t limit = 0;
+    r.Get(std::string("providers.") + provider + ".max_concurrency", limit);
+    if (limit > 0) c.provider_max_concurrency[provider] = limit;
+  }
+
   r.Get("cache.enabled", c.cache.enabled);
   r.Get("cache.memory_bytes", c.cache.memory_bytes);
   r.Get("cache.ttl_seconds", c.cache.ttl_seconds);

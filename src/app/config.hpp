@@ -80,6 +80,9 @@ struct Config {
   std::string reasoning_model = "sim-reasoning";
   std::map<std::string, ModelConfig> models;
   CacheConfig cache;
+  // `providers.<provider>.max_concurrency`: calls in flight per provider across its models
+  // (an account's limit); more wait in line. Absent or 0: unlimited.
+  std::map<std::string, std::size_t> provider_max_concurrency;
   std::uint64_t sim_seed = 42;
   double sim_time_scale = 1.0;
 

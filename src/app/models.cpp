@@ -66,10 +66,15 @@ Models::Models(const Config& config, store::Db* db)
   for (std::size_t i = 0; i < needed.size(); ++i)
     for (const auto& f : config.models.at(needed[i]).fallbacks)
       if (std::find(needed.begin(), needed.end(), f) == needed.end()) needed.push_back(f);
+  std::map<std::string, std::shared_ptr<providers::AsyncSemaphore>> provider_slots;
+  for (const auto& [provider, limit] : config.provider_max_concurrency)
+    provider_slots[provider] = std::make_shared<providers::AsyncSemaphore>(limit);
   for (const auto& name : needed) {
     const auto& m = config.models.at(name);
+    const auto slots = provider_slots.find(m.provider);
     guarded_[name] = std::make_shared<providers::GuardedModel>(
-        std::shared_ptr<providers::ModelClient>(BuildClient(m, config, pool_)), m.policy);
+        std::shared_ptr<providers::ModelClient>(BuildClient(m, config, pool_)), m.policy,
+        slots == provider_slots.end() ? nullptr : slots->second);
   }
   for (const auto& name : {config.standard_model, config.reasoning_model}) {
     if (chains_.contains(name)) continue;

@@ -159,11 +159,13 @@ std::size_t AsyncSemaphore::Waiting() const {
   return queue_.size();
 }
 
-GuardedModel::GuardedModel(std::shared_ptr<ModelClient> model, ModelPolicy policy)
+GuardedModel::GuardedModel(std::shared_ptr<ModelClient> model, ModelPolicy policy,
+                           std::shared_ptr<AsyncSemaphore> provider_slots)
     : model_(std::move(model)),
       policy_(policy),
       breaker_(policy.breaker),
-      rate_(policy.rate_per_second, policy.rate_burst) {
+      rate_(policy.rate_per_second, policy.rate_burst),
+      provider_slots_(std::move(provider_slots)) {
   if (policy_.max_concurrency > 0)
     slots_ = std::make_unique<AsyncSemaphore>(policy_.max_concurrency);
 }
@@ -229,20 +231,29 @@ net::awaitable<CallOutcome> ModelChain::Call(ModelRequest request, Deadline dead
         co_return out;
       }
       if (go_at > time_->Now()) co_await time_->SleepUntil(go_at);
-      if (auto* slots = g.Slots(); slots && !co_await slots->Acquire(deadline)) {
+      bool slot = !g.Slots() || co_await g.Slots()->Acquire(deadline);
+      if (slot && g.ProviderSlots() && !co_await g.ProviderSlots()->Acquire(deadline)) {
+        if (g.Slots()) g.Slots()->Release();
+        slot = false;
+      }
+      if (!slot) {
         g.Breaker().Abandon();
         const std::string message = g.Model().Name() + ": deadline passed waiting for a free slot";
         fail(g, ErrorKind::kTimeout, message, retry, fallback, Since(waited_from, time_->Now()));
         out.error = ModelError(message, true, ErrorKind::kTimeout);
         co_return out;
       }
+      auto release = [&g] {
+        if (g.ProviderSlots()) g.ProviderSlots()->Release();
+        if (g.Slots()) g.Slots()->Release();
+      };
       const auto started = time_->Now();
       const auto call_deadline = std::min(deadline, started + g.Policy().timeout);
       request.attempt = first_attempt + calls++;
       std::optional<ModelError> error;
       try {
         auto response = co_await g.Model().Complete(request, call_deadline);
-        if (auto* slots = g.Slots()) slots->Release();
+        release();
         g.Breaker().Record(true, time_->Now());
         AttemptOutcome a;
         a.model = g.Model().Name();
@@ -261,7 +272,7 @@ net::awaitable<CallOutcome> ModelChain::Call(ModelRequest request, Deadline dead
       } catch (const std::exception& e) {
         error = ModelError(g.Model().Name() + ": " + e.what(), false, ErrorKind::kOther);
       }
-      if (auto* slots = g.Slots()) slots->Release();
+      release();
       // Our own bad requests say nothing about the model's health.
       const bool model_fault =
           error->Kind() != ErrorKind::kRequest && error->Kind() != ErrorKind::kAuth;

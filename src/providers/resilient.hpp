@@ -110,15 +110,18 @@ struct ModelPolicy {
   int rate_burst = 1;
 };
 
-// One model with its policy and guards.
+// One model with its policy and guards. `provider_slots`, shared by every model of one
+// provider (an account's concurrency limit), is taken after the model's own slot.
 class GuardedModel {
  public:
-  GuardedModel(std::shared_ptr<ModelClient> model, ModelPolicy policy);
+  GuardedModel(std::shared_ptr<ModelClient> model, ModelPolicy policy,
+               std::shared_ptr<AsyncSemaphore> provider_slots = nullptr);
   ModelClient& Model() const { return *model_; }
   const ModelPolicy& Policy() const { return policy_; }
   CircuitBreaker& Breaker() { return breaker_; }
   RateLimiter& Rate() { return rate_; }
   AsyncSemaphore* Slots() { return slots_.get(); }
+  AsyncSemaphore* ProviderSlots() { return provider_slots_.get(); }
 
  private:
   std::shared_ptr<ModelClient> model_;
@@ -126,6 +129,7 @@ class GuardedModel {
   CircuitBreaker breaker_;
   RateLimiter rate_;
   std::unique_ptr<AsyncSemaphore> slots_;
+  std::shared_ptr<AsyncSemaphore> provider_slots_;
 };
 
 // One call to one model (or a cache hit), as the attempts table records it.

@@ -52,6 +52,8 @@ breaker_cooldown_seconds = 10
 fallbacks = ["sim-standard"]
 reasoning_effort = "low"
 temperature = -1
+[providers.openai-compatible]
+max_concurrency = 3
 [cache]
 ttl_seconds = 600
 [cache.domain_ttl]
@@ -74,6 +76,8 @@ writing = 0
   EXPECT_EQ(m.fallbacks, std::vector<std::string>{"sim-standard"});
   EXPECT_FALSE(m.temperature.has_value());
   EXPECT_FALSE(c.models.at("sim-standard").pricing.reasoning.has_value());  // billed as output
+  EXPECT_EQ(c.provider_max_concurrency.at("openai-compatible"), 3u);
+  EXPECT_FALSE(c.provider_max_concurrency.contains("openai"));
   const auto cache = CacheOptionsFrom(c.cache);
   EXPECT_EQ(cache.default_ttl, 600s);
   EXPECT_EQ(cache.domain_ttl.at("math"), std::nullopt);

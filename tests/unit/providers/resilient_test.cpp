@@ -244,15 +244,19 @@ class GateModel final : public ModelClient {
   const Pricing& Prices() const override { return pricing_; }
   net::awaitable<ModelResponse> Complete(const ModelRequest&, Deadline) override {
     max_inside = std::max(max_inside, ++inside);
+    if (shared_inside) *shared_max = std::max(*shared_max, ++*shared_inside);
     net::steady_timer t(co_await net::this_coro::executor, 5ms);
     co_await t.async_wait(net::use_awaitable);
     --inside;
+    if (shared_inside) --*shared_inside;
     ModelResponse r;
     r.text = "ok";
     r.model = name_;
     co_return r;
   }
   int inside = 0, max_inside = 0;
+  int* shared_inside = nullptr;  // counts across several models when set
+  int* shared_max = nullptr;
 
  private:
   std::string name_ = "gate";
@@ -271,6 +275,27 @@ TEST(ModelChain, AConcurrencyLimitQueuesCallsInsteadOfFailingThem) {
   io.run();
   for (auto& c : calls) EXPECT_TRUE(c.get().response);
   EXPECT_EQ(model->max_inside, 2);
+}
+
+TEST(ModelChain, AProviderLimitIsSharedByItsModels) {
+  auto a = std::make_shared<GateModel>();
+  auto b = std::make_shared<GateModel>();
+  int inside = 0, max_inside = 0;
+  a->shared_inside = b->shared_inside = &inside;
+  a->shared_max = b->shared_max = &max_inside;
+  auto provider = std::make_shared<AsyncSemaphore>(1);
+  ModelChain first({std::make_shared<GuardedModel>(a, Policy(), provider)});
+  ModelChain second({std::make_shared<GuardedModel>(b, Policy(), provider)});
+  net::io_context io;
+  std::vector<std::future<CallOutcome>> calls;
+  for (int i = 0; i < 4; ++i) {
+    calls.push_back(net::co_spawn(io, first.Call({}, Clock::now() + 10s), net::use_future));
+    calls.push_back(net::co_spawn(io, second.Call({}, Clock::now() + 10s), net::use_future));
+  }
+  io.run();
+  for (auto& c : calls) EXPECT_TRUE(c.get().response);
+  EXPECT_EQ(max_inside, 1);  // never both models at once
+  EXPECT_EQ(a->max_inside, 1);
 }
 
 TEST(ModelChain, AQueuedCallGivesUpAtItsDeadline) {
