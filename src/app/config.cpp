@@ -302,6 +302,9 @@ Config LoadConfig(const std::string& path) {
     r.Get(key, names);
     c.policy.inline_tiers_by_domain[d] = ParseTiers(key, names);
   }
+  r.Get("policy.confidence_cut", c.policy.confidence_cut);
+  Require(c.policy.confidence_cut >= 0 && c.policy.confidence_cut <= 1, "policy.confidence_cut",
+          "must be within [0, 1]");
   r.Get("policy.escalate_below_confidence", c.policy.escalate_below_confidence);
   Require(c.policy.escalate_below_confidence >= 0 && c.policy.escalate_below_confidence <= 1,
           "policy.escalate_below_confidence", "must be within [0, 1]");

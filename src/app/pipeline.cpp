@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/models.hpp"
+#include "classify/commands.hpp"
 #include "core/ids.hpp"
 #include "core/utf8.hpp"
 #include "intake/submission.hpp"
@@ -412,7 +413,14 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
       co_await SendToReasoning(id);  // the hand-off may not have reached Kafka before a crash
       co_return;
     }
-    const auto classification = classifier(job->task.text);
+    auto classification = classifier(job->task.text);
+    const auto cut_tier = classify::ApplyConfidenceCut(classification, config.policy.confidence_cut);
+    if (cut_tier != classification.tier) {
+      classification.reasons.push_back("confidence_cut:" +
+                                       std::string(core::ToString(classification.tier)) + "->" +
+                                       std::string(core::ToString(cut_tier)));
+      classification.tier = cut_tier;
+    }
     const auto tier = std::string(core::ToString(classification.tier));
     const auto route = route::Decide(config.policy, job->task.domain, classification.tier);
     job->tier = tier;

@@ -22,6 +22,9 @@ struct PolicyOptions {
   // `policy.escalate_below_confidence`: an inline answer whose self-reported confidence is
   // below this goes to the reasoning queue; 0 keeps every inline answer.
   double escalate_below_confidence = 0.0;
+  // `policy.confidence_cut`: when the trained classifier's probability for its tier is below
+  // this, the task is routed as one tier harder (0 turns it off; the heuristic has none).
+  double confidence_cut = 0.0;
 };
 
 Route Decide(const PolicyOptions& policy, std::string_view domain, core::Tier tier);

@@ -22,11 +22,11 @@ class Pipeline_ : public ::testing::Test {
   void SetUp() override {
     config = t::TestConfig(schema);
     config.webhook_key = std::string("test-signing-key");
+    config.policy.confidence_cut = confidence_cut;
     EnsurePipelineTopics(config);
     db = std::make_unique<store::Db>(config.postgres);
     producer = std::make_unique<queue::Producer>(config.kafka);
-    pipeline = std::make_unique<Pipeline>(io, config, *db, *producer,
-                                          classify::ClassifyHeuristic);
+    pipeline = std::make_unique<Pipeline>(io, config, *db, *producer, classifier);
     pipeline->Start(Roles{});
     receiver = std::make_unique<t::WebhookReceiver>(io);
     threads = std::make_unique<t::IoThreads>(io);
@@ -66,6 +66,8 @@ class Pipeline_ : public ::testing::Test {
   }
   json Job(const std::string& id) { return json::parse(Get("/v1/jobs/" + id).body); }
 
+  Classifier classifier = classify::ClassifyHeuristic;
+  double confidence_cut = 0.0;
   t::FreshSchema schema;
   Config config;
   boost::asio::io_context io;
@@ -242,6 +244,29 @@ TEST_F(Pipeline_, AFailingWebhookIsRetriedWithTheSameId) {
                                  " AND NOT webhook_dead")[0][0].as<int>() == 1;
   }, std::chrono::seconds(10)));
   flaky.Stop();
+}
+
+// A classifier that says "easy" but is unsure of it.
+class UnsureClassifier : public Pipeline_ {
+ protected:
+  UnsureClassifier() {
+    classifier = [](std::string_view) {
+      classify::Classification c;
+      c.tier = core::Tier::kEasy;
+      c.probabilities = std::array<double, core::kTierCount>{0.05, 0.40, 0.35, 0.15, 0.05};
+      return c;
+    };
+    confidence_cut = 0.5;
+  }
+};
+
+TEST_F(UnsureClassifier, ALowProbabilityRoutesTheTaskOneTierUp) {
+  const auto id = Submit("Compute 12 * 13.", "easy", "156");
+  ASSERT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == 1; }, std::chrono::seconds(60)));
+  const auto job = Job(id);
+  EXPECT_EQ(job["tier"], "medium");
+  EXPECT_EQ(job["route"], "reasoning");
+  EXPECT_EQ(job["tier_reasons"].back(), "confidence_cut:easy->medium");
 }
 
 }  // namespace

@@ -68,6 +68,8 @@ TEST(Config, FileThenEnvironmentOverride) {
 TEST(Config, InvalidValuesFailNamingTheKey) {
   ExpectErrorNaming(WriteFile("bad1.toml", "[api]\nlisten = \"nope\"\n"), "api.listen");
   ExpectErrorNaming(WriteFile("bad2.toml", "[sim]\ntime_scale = -1\n"), "sim.time_scale");
+  ExpectErrorNaming(WriteFile("bad2b.toml", "[policy]\nconfidence_cut = 1.5\n"),
+                    "policy.confidence_cut");
   ExpectErrorNaming(WriteFile("bad3.toml", "[policy]\ninline_tiers = [\"simple\"]\n"),
                     "policy.inline_tiers");
   ExpectErrorNaming(WriteFile("bad4.toml", "[router]\nmodel = \"gpt-9\"\n"), "router.model");
