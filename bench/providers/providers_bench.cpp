@@ -230,7 +230,7 @@ class NoNetworkModel final : public providers::ModelClient {
   const std::string& Name() const override { return options_.name; }
   const std::string& Provider() const override { return provider_; }
   const providers::Pricing& Prices() const override { return options_.pricing; }
-  net::awaitable<providers::ModelResponse> Complete(const providers::ModelRequest& r,
+  net::awaitable<providers::ModelResponse> Complete(providers::ModelRequest r,
                                                     providers::Deadline) override {
     auto built = providers::BuildRequest(providers::Flavor::kOpenAi, options_, r);
     benchmark::DoNotOptimize(built);

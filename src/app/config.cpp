@@ -336,6 +336,7 @@ Config LoadConfig(const std::string& path) {
   }
 
   r.Get("cache.enabled", c.cache.enabled);
+  r.Get("cache.postgres", c.cache.postgres);
   r.Get("cache.memory_bytes", c.cache.memory_bytes);
   r.Get("cache.ttl_seconds", c.cache.ttl_seconds);
   Require(c.cache.ttl_seconds >= -1, "cache.ttl_seconds", "must be -1 (forever), 0 (off) or more");

@@ -50,6 +50,7 @@ struct ModelConfig {
 // The completion cache (cache/completion_cache.hpp); [cache] in config/triage.toml.
 struct CacheConfig {
   bool enabled = true;
+  bool postgres = true;  // the durable layer; false: memory only
   std::size_t memory_bytes = 64 << 20;
   std::int64_t ttl_seconds = 86400;  // -1: forever, 0: not cached
   std::map<std::string, std::int64_t> domain_ttl_seconds;

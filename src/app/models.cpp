@@ -84,7 +84,7 @@ Models::Models(const Config& config, store::Db* db)
                                                             config.sim_seed);
   }
   std::shared_ptr<cache::CompletionStore> store;
-  if (db) store = std::make_shared<cache::PgCompletionStore>(*db);
+  if (db && config.cache.postgres) store = std::make_shared<cache::PgCompletionStore>(*db);
   cache_ =
       std::make_unique<cache::CompletionCache>(CacheOptionsFrom(config.cache), std::move(store));
 }

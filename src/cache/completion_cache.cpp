@@ -1,6 +1,8 @@
 #include "cache/completion_cache.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
@@ -87,12 +89,15 @@ net::awaitable<void> PgCompletionStore::Save(std::string key, std::string model,
   if (expires) expires_ms = UnixMs(*expires);
   co_await db_.Run([key, model, response_json, expires_ms](pqxx::connection& c) {
     pqxx::work tx(c);
-    tx.exec_params(
-        "INSERT INTO completion_cache (key, model, response, expires_at) "
-        "VALUES ($1, $2, $3::jsonb, to_timestamp($4::double precision / 1000)) "
-        "ON CONFLICT (key) DO UPDATE SET model = excluded.model, response = excluded.response, "
-        "expires_at = excluded.expires_at, created_at = now()",
-        key, model, response_json, expires_ms);
+    // Plain parameters only (no std::optional through libpqxx 6.4's parameter conversion).
+    const std::string sql =
+        std::string("INSERT INTO completion_cache (key, model, response, expires_at) VALUES ($1, "
+                    "$2, $3::jsonb, ") +
+        (expires_ms ? "to_timestamp($4::double precision / 1000)" : "NULL") +
+        ") ON CONFLICT (key) DO UPDATE SET model = excluded.model, response = excluded.response, "
+        "expires_at = excluded.expires_at, created_at = now()";
+    if (expires_ms) tx.exec_params(sql, key, model, response_json, *expires_ms);
+    else tx.exec_params(sql, key, model, response_json);
     tx.commit();
   });
 }
@@ -112,15 +117,22 @@ struct CompletionCache::Flight {
   // The leader's answer (nothing when it failed), or nothing at the deadline; `timed_out` says.
   net::awaitable<std::optional<ModelResponse>> Wait(providers::Deadline deadline, bool& timed_out) {
     auto timer = std::make_shared<net::steady_timer>(co_await net::this_coro::executor, deadline);
-    {
-      std::lock_guard lock(mutex);
-      if (done) {
-        timed_out = false;
-        co_return response;
-      }
-      waiters.push_back(timer);
-    }
-    co_await timer->async_wait(net::as_tuple(net::use_awaitable));
+    // The wait starts under the lock Finish() cancels under: a timer is never touched by two
+    // threads at once, and a Finish() between registering and waiting cannot be missed.
+    auto wait_token = net::as_tuple(net::use_awaitable);
+  co_await net::async_initiate<decltype(wait_token),
+                                 void(boost::system::error_code)>(
+        [this, timer](auto handler) {
+          std::lock_guard lock(mutex);
+          if (done) {
+            auto executor = net::get_associated_executor(handler, timer->get_executor());
+            net::post(executor, [h = std::move(handler)]() mutable { h(boost::system::error_code{}); });
+            return;
+          }
+          waiters.push_back(timer);
+          timer->async_wait(std::move(handler));
+        },
+        wait_token);
     std::lock_guard lock(mutex);
     timed_out = !done;
     co_return done ? response : std::nullopt;
@@ -148,7 +160,7 @@ net::awaitable<std::optional<ModelResponse>> CompletionCache::Lookup(const std::
   try {
     stored = co_await store_->Load(key, now);
   } catch (const std::exception&) {
-    co_return std::nullopt;  // the durable layer being down is a miss, not a failed call
+    stored.reset();  // the durable layer being down is a miss, not a failed call
   }
   if (!stored) co_return std::nullopt;
   auto response = ResponseFromJson(*stored);

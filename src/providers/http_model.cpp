@@ -322,7 +322,7 @@ HttpModel::HttpModel(Flavor flavor, HttpModelOptions options,
       pool_(std::move(pool)),
       provider_(ToString(flavor)) {}
 
-boost::asio::awaitable<ModelResponse> HttpModel::Complete(const ModelRequest& request,
+boost::asio::awaitable<ModelResponse> HttpModel::Complete(ModelRequest request,
                                                           Deadline deadline) {
   const auto start = std::chrono::steady_clock::now();
   if (deadline <= start)

@@ -59,7 +59,7 @@ class HttpModel final : public ModelClient {
   std::string Identity() const override {
     return options_.name + "|" + options_.model + "|" + options_.base_url;
   }
-  boost::asio::awaitable<ModelResponse> Complete(const ModelRequest& request,
+  boost::asio::awaitable<ModelResponse> Complete(ModelRequest request,
                                                  Deadline deadline) override;
 
  private:

@@ -121,7 +121,8 @@ class ModelClient {
   // decides which model really answers (an HTTP model's provider model id and base URL).
   virtual std::string Identity() const { return Name(); }
   // Throws ModelError; never returns after `deadline` (throws a retryable ModelError instead).
-  virtual boost::asio::awaitable<ModelResponse> Complete(const ModelRequest& request,
+  // The request is taken by value: the coroutine may start after the caller's temporaries die.
+  virtual boost::asio::awaitable<ModelResponse> Complete(ModelRequest request,
                                                          Deadline deadline) = 0;
 };
 

@@ -114,7 +114,7 @@ SimOutcome Simulate(const SimOptions& o, const ModelRequest& r) {
 
 SimModel::SimModel(SimOptions options) : options_(std::move(options)) {}
 
-boost::asio::awaitable<ModelResponse> SimModel::Complete(const ModelRequest& request,
+boost::asio::awaitable<ModelResponse> SimModel::Complete(ModelRequest request,
                                                          Deadline deadline) {
   const SimOutcome outcome = Simulate(options_, request);
   const auto start = std::chrono::steady_clock::now();

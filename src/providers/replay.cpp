@@ -65,7 +65,7 @@ ReplayModel::ReplayModel(ReplayOptions options) : options_(std::move(options)) {
                              options_.dir);
 }
 
-boost::asio::awaitable<ModelResponse> ReplayModel::Complete(const ModelRequest& request,
+boost::asio::awaitable<ModelResponse> ReplayModel::Complete(ModelRequest request,
                                                             Deadline deadline) {
   std::string id;
   if (auto it = request.sim_hints.find("replay_item"); it != request.sim_hints.end())

@@ -30,7 +30,7 @@ class ReplayModel final : public ModelClient {
   const std::string& Name() const override { return options_.name; }
   const std::string& Provider() const override { return provider_; }
   const Pricing& Prices() const override { return options_.pricing; }
-  boost::asio::awaitable<ModelResponse> Complete(const ModelRequest& request,
+  boost::asio::awaitable<ModelResponse> Complete(ModelRequest request,
                                                  Deadline deadline) override;
   std::size_t Items() const { return outcomes_.size(); }
 

@@ -1,6 +1,8 @@
 #include "providers/resilient.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cmath>
@@ -127,15 +129,24 @@ net::awaitable<bool> AsyncSemaphore::Acquire(Clock::time_point deadline) {
   }
   auto waiter = std::make_shared<Waiter>();
   waiter->timer = std::make_unique<net::steady_timer>(co_await net::this_coro::executor, deadline);
-  {
-    std::lock_guard lock(mutex_);
-    if (available_ > 0 && queue_.empty()) {
-      --available_;
-      co_return true;
-    }
-    queue_.push_back(waiter);
-  }
-  co_await waiter->timer->async_wait(net::as_tuple(net::use_awaitable));
+  // Queueing and starting the wait happen under the lock Release() cancels under: the timer is
+  // never used by two threads at once and a Release() in between cannot be lost.
+  auto wait_token = net::as_tuple(net::use_awaitable);
+  co_await net::async_initiate<decltype(wait_token),
+                               void(boost::system::error_code)>(
+      [this, waiter](auto handler) {
+        std::lock_guard lock(mutex_);
+        if (available_ > 0 && queue_.empty()) {
+          --available_;
+          waiter->granted = true;
+          auto executor = net::get_associated_executor(handler, waiter->timer->get_executor());
+          net::post(executor, [h = std::move(handler)]() mutable { h(boost::system::error_code{}); });
+          return;
+        }
+        queue_.push_back(waiter);
+        waiter->timer->async_wait(std::move(handler));
+      },
+      wait_token);
   std::lock_guard lock(mutex_);
   if (waiter->granted) co_return true;
   std::erase(queue_, waiter);

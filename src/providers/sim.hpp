@@ -48,7 +48,7 @@ class SimModel final : public ModelClient {
   const std::string& Name() const override { return options_.name; }
   const std::string& Provider() const override { return provider_; }
   const Pricing& Prices() const override { return options_.pricing; }
-  boost::asio::awaitable<ModelResponse> Complete(const ModelRequest& request,
+  boost::asio::awaitable<ModelResponse> Complete(ModelRequest request,
                                                  Deadline deadline) override;
 
  private:

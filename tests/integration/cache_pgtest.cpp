@@ -20,7 +20,7 @@ class EchoModel final : public providers::ModelClient {
   const std::string& Name() const override { return name_; }
   const std::string& Provider() const override { return provider_; }
   const providers::Pricing& Prices() const override { return pricing_; }
-  net::awaitable<providers::ModelResponse> Complete(const providers::ModelRequest& r,
+  net::awaitable<providers::ModelResponse> Complete(providers::ModelRequest r,
                                                     providers::Deadline) override {
     ++calls;
     providers::ModelResponse out;

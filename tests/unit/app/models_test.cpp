@@ -123,6 +123,8 @@ retry_max_attempts = 2
 retry_base_ms = 1
 retry_max_ms = 2
 fallbacks = ["sim-standard"]
+[cache]
+enabled = true
 )"));
   c.sim_time_scale = 0.001;
   Models models(c, nullptr);

@@ -137,7 +137,7 @@ class CountingModel final : public providers::ModelClient {
   const std::string& Name() const override { return name_; }
   const std::string& Provider() const override { return provider_; }
   const providers::Pricing& Prices() const override { return pricing_; }
-  net::awaitable<ModelResponse> Complete(const ModelRequest& r, providers::Deadline) override {
+  net::awaitable<ModelResponse> Complete(ModelRequest r, providers::Deadline) override {
     ++calls;
     if (delay_.count() > 0) {
       net::steady_timer t(co_await net::this_coro::executor, delay_);

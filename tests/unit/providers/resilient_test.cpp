@@ -47,7 +47,7 @@ class ScriptedModel final : public ModelClient {
   const std::string& Name() const override { return name_; }
   const std::string& Provider() const override { return provider_; }
   const Pricing& Prices() const override { return pricing_; }
-  net::awaitable<ModelResponse> Complete(const ModelRequest& request, Deadline) override {
+  net::awaitable<ModelResponse> Complete(ModelRequest request, Deadline) override {
     ++calls;
     attempts_seen.push_back(request.attempt);
     if (script_.empty()) co_return Ok(request);
@@ -242,7 +242,7 @@ class GateModel final : public ModelClient {
   const std::string& Name() const override { return name_; }
   const std::string& Provider() const override { return name_; }
   const Pricing& Prices() const override { return pricing_; }
-  net::awaitable<ModelResponse> Complete(const ModelRequest&, Deadline) override {
+  net::awaitable<ModelResponse> Complete(ModelRequest, Deadline) override {
     max_inside = std::max(max_inside, ++inside);
     if (shared_inside) *shared_max = std::max(*shared_max, ++*shared_inside);
     net::steady_timer t(co_await net::this_coro::executor, 5ms);
