@@ -190,7 +190,8 @@ int RunDemo(Config config, const DemoOptions& options) {
 
   std::vector<std::thread> threads;
   auto guard = net::make_work_guard(io);
-  for (int i = 0; i < 2; ++i) threads.emplace_back([&] { io.run(); });
+  // One io thread: see RunServe.
+  threads.emplace_back([&] { io.run(); });
 
   // Submit over HTTP, 32 at a time.
   std::vector<std::string> ids(problems.size());

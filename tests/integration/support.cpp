@@ -81,11 +81,11 @@ app::Config TestConfig(const FreshSchema& schema) {
 }
 
 IoThreads::IoThreads(boost::asio::io_context& io) : io_(io) {
-  for (int i = 0; i < 2; ++i)
-    threads_.emplace_back([this] {
-      auto guard = boost::asio::make_work_guard(io_);
-      io_.run();
-    });
+  // One thread, like `triage serve` (see RunServe).
+  threads_.emplace_back([this] {
+    auto guard = boost::asio::make_work_guard(io_);
+    io_.run();
+  });
 }
 
 IoThreads::~IoThreads() {

@@ -36,7 +36,7 @@ class FreshSchema {
 // simulated models and quick failover.
 app::Config TestConfig(const FreshSchema& schema);
 
-// Runs `io` on two threads until destroyed, then stops it and joins them. Declare it after
+// Runs `io` on a thread until destroyed, then stops it and joins it. Declare it after
 // everything its handlers use, so it is destroyed (and the handlers stop) before they are.
 class IoThreads {
  public:
