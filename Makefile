@@ -3,8 +3,8 @@
 BUILD_DIR ?= build
 SERVICES := deploy/local/services
 TRIAGE := $(BUILD_DIR)/src/app/triage
-# Tests run in parallel but each heavy integration test reserves the services through ctest's
-# RESOURCE_LOCK, so 2 cores stay responsive.
+# Tests run in parallel, but the integration tests (label `integration`) hold ctest's
+# RESOURCE_LOCK `services` (tests/CMakeLists.txt), so they take the services one at a time.
 CTEST_JOBS ?= 2
 
 .PHONY: demo test build deps services services-down clean

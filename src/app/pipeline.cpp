@@ -94,6 +94,14 @@ class TransientError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A job lease this process holds: the token its conditional updates name, and when it runs
+// out by this process's clock (taken before the lease was granted, so never later than the
+// database's own expiry).
+struct Lease {
+  std::string token;
+  std::chrono::steady_clock::time_point expires;
+};
+
 // The last "answer is X" in a model's text, else its last line. Verification (its own part)
 // takes over extraction for verifiable domains.
 std::string ExtractAnswer(const std::string& text) {
@@ -279,6 +287,9 @@ std::string ResultJson(const providers::ModelResponse& r) {
 
 }  // namespace
 
+// What a client is asked to wait before retrying while the database is unreachable.
+constexpr int kRetryAfterSeconds = 2;
+
 struct Pipeline::State : std::enable_shared_from_this<State> {
   net::io_context& io;
   const Config& config;
@@ -328,11 +339,9 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
       } catch (const TransientError& e) {
         failure = e.what();
         transient = true;
-      } catch (const pqxx::broken_connection& e) {
-        failure = e.what();
-        transient = true;
       } catch (const std::exception& e) {
         failure = e.what();
+        transient = store::IsUnavailable(e);
       }
       log->warn("processing {}/{}@{} failed (attempt {}): {}", m.topic, m.partition, m.offset,
                 attempt, failure);
@@ -368,21 +377,51 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
     return deadline;
   }
 
-  net::awaitable<void> Finish(const store::JobRecord& job, const std::string& token,
+  // Takes a lease with `take(connection, seconds)` (a store::LeaseFor... call).
+  template <class Take>
+  net::awaitable<std::optional<Lease>> TakeLease(int seconds, Take take) {
+    const auto expires = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    auto token = co_await db.Run([seconds, take](pqxx::connection& c) { return take(c, seconds); });
+    if (!token) co_return std::nullopt;
+    co_return Lease{std::move(*token), expires};
+  }
+
+  // A change only the lease holder may make (complete, escalate). While the database is
+  // unreachable the holder keeps trying until its lease runs out, rather than leaving the job
+  // `running` for the reaper. Each change is conditional on the lease token, so a retry after a
+  // commit that did land (in doubt) changes nothing and returns false.
+  template <class F>
+  net::awaitable<bool> AsHolder(const std::string& id, const Lease& lease, F change) {
+    for (int attempt = 1;; ++attempt) {
+      const auto backoff = std::chrono::milliseconds(std::min(5000, 100 << std::min(attempt, 6)));
+      try {
+        co_return co_await db.Run(change);
+      } catch (const std::exception& e) {
+        if (!store::IsUnavailable(e) || std::chrono::steady_clock::now() + backoff >= lease.expires)
+          throw;
+        log->warn("job_id={} database unavailable, retrying as lease holder (attempt {}): {}", id,
+                  attempt, e.what());
+      }
+      co_await Sleep(backoff);
+    }
+  }
+
+  net::awaitable<void> Finish(const store::JobRecord& job, const Lease& lease,
                               store::Completion completion) {
     completion.event_json = CompletionEvent(job, completion, NowMs());
-    const bool done = co_await db.Run([id = job.id, token, completion](pqxx::connection& c) {
-      return store::CompleteJob(c, id, token, completion);
-    });
+    const bool done = co_await AsHolder(
+        job.id, lease, [id = job.id, token = lease.token, completion](pqxx::connection& c) {
+          return store::CompleteJob(c, id, token, completion);
+        });
     if (!done) log->info("job_id={} lease lost before completion; another holder finishes it", job.id);
   }
 
-  net::awaitable<bool> ExpireIfLate(const store::JobRecord& job, const std::string& token) {
+  net::awaitable<bool> ExpireIfLate(const store::JobRecord& job, const Lease& lease) {
     if (!job.deadline_unix_ms || *job.deadline_unix_ms > NowMs()) co_return false;
     store::Completion c;
     c.state = JobState::kExpired;
     c.error = "deadline passed before an answer";
-    co_await Finish(job, token, std::move(c));
+    co_await Finish(job, lease, std::move(c));
     co_return true;
   }
 
@@ -435,40 +474,43 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
       if (marked) co_await SendToReasoning(id);
       co_return;
     }
-    const auto token = co_await db.Run(
-        [id, tier, reasons = classification.reasons, lease = config.InlineLeaseSeconds()](
-            pqxx::connection& c) { return store::LeaseForInline(c, id, tier, reasons, lease); });
-    if (!token) co_return;  // someone else holds it
-    if (co_await ExpireIfLate(*job, *token)) co_return;
-    co_await AnswerInline(*job, *token);
+    const auto lease = co_await TakeLease(
+        config.InlineLeaseSeconds(),
+        [id, tier, reasons = classification.reasons](pqxx::connection& c, int seconds) {
+          return store::LeaseForInline(c, id, tier, reasons, seconds);
+        });
+    if (!lease) co_return;  // someone else holds it
+    if (co_await ExpireIfLate(*job, *lease)) co_return;
+    co_await AnswerInline(*job, *lease);
   }
 
-  net::awaitable<void> AnswerInline(const store::JobRecord& job, const std::string& token) {
+  net::awaitable<void> AnswerInline(const store::JobRecord& job, const Lease& lease) {
     const auto outcome = co_await models->Call(
         config.standard_model, RequestFor(job, 0),
         CallDeadline(job, config.StandardModel().timeout_seconds), job.task.domain);
     auto attempts = AttemptRecords("inline", outcome);
     if (!outcome.response) {  // degrade upward: the reasoning model gets the task
-      co_await Escalate(job, token, std::move(attempts));
+      co_await Escalate(job, lease, std::move(attempts));
       co_return;
     }
     const auto& response = *outcome.response;
     if (route::ShouldEscalate(config.policy, response.confidence)) {
       attempts.back().verdict = "low_confidence";
-      co_await Escalate(job, token, std::move(attempts));
+      co_await Escalate(job, lease, std::move(attempts));
       co_return;
     }
     store::Completion c;
     c.answer = ExtractAnswer(response.text);
     c.result_json = ResultJson(response);
     c.attempts = std::move(attempts);
-    co_await Finish(job, token, std::move(c));
+    co_await Finish(job, lease, std::move(c));
   }
 
-  net::awaitable<void> Escalate(const store::JobRecord& job, const std::string& token,
+  net::awaitable<void> Escalate(const store::JobRecord& job, const Lease& lease,
                                 std::vector<store::AttemptRecord> attempts) {
-    const bool moved = co_await db.Run(
-        [id = job.id, token, attempts = std::move(attempts)](pqxx::connection& c) {
+    const bool moved = co_await AsHolder(
+        job.id, lease,
+        [id = job.id, token = lease.token, attempts = std::move(attempts)](pqxx::connection& c) {
           return store::EscalateToReasoning(c, id, token, attempts);
         });
     if (moved) co_await SendToReasoning(job.id);
@@ -484,14 +526,14 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
       co_return;
     }
     const auto id = doc["id"].get<std::string>();
-    const auto token = co_await db.Run([id, lease = config.ReasoningLeaseSeconds()](
-                                           pqxx::connection& c) {
-      return store::LeaseForReasoning(c, id, lease);
-    });
-    if (!token) co_return;  // finished, or held by another worker
+    const auto lease =
+        co_await TakeLease(config.ReasoningLeaseSeconds(), [id](pqxx::connection& c, int seconds) {
+          return store::LeaseForReasoning(c, id, seconds);
+        });
+    if (!lease) co_return;  // finished, or held by another worker
     auto job = co_await db.Run([id](pqxx::connection& c) { return store::GetJob(c, id, true); });
     if (!job) co_return;
-    if (co_await ExpireIfLate(*job, *token)) co_return;
+    if (co_await ExpireIfLate(*job, *lease)) co_return;
 
     store::Completion c;
     const int prior = static_cast<int>(job->attempts.size());
@@ -509,7 +551,7 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
       c.state = late ? JobState::kExpired : JobState::kFailed;
       c.error = outcome.error ? std::string(outcome.error->what()) : "no model answered";
     }
-    co_await Finish(*job, *token, std::move(c));
+    co_await Finish(*job, *lease, std::move(c));
   }
 
   // ---- reaper ------------------------------------------------------------------------
@@ -613,7 +655,26 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
 
   // ---- api ---------------------------------------------------------------------------
 
+  // Every request: while the database is unreachable the answer is 503 with Retry-After (as
+  // /readyz reports), never a 500, so clients and load balancers know to come back.
   net::awaitable<http::Response> HandleHttp(http::Request req) {
+    std::string unavailable;
+    try {
+      co_return co_await Serve(req);
+    } catch (const std::exception& e) {
+      if (!store::IsUnavailable(e)) throw;
+      unavailable = e.what();
+    }
+    log->warn("{} {}: database unavailable: {}", std::string(req.method_string()),
+              std::string(req.target()), unavailable);
+    auto res = http::ErrorResponse(req, http::Status::service_unavailable, "unavailable",
+                                   "the database is unavailable; retry later (an idempotency_key makes a "
+                                   "retried submission safe)");
+    res.set(boost::beast::http::field::retry_after, std::to_string(kRetryAfterSeconds));
+    co_return res;
+  }
+
+  net::awaitable<http::Response> Serve(const http::Request& req) {
     const std::string target(req.target());
     const std::string path = target.substr(0, target.find('?'));
     const auto method = req.method();

@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/url.hpp"
+
 namespace triage::http {
 
 namespace net = boost::asio;
@@ -99,13 +101,8 @@ class ClientPool {
   std::shared_ptr<State> state_;
 };
 
-struct Url {
-  bool tls = false;
-  std::string host;
-  std::string port;
-  std::string target;
-};
-// Parses http(s)://host[:port][/path][?query]; nothing for anything else.
-std::optional<Url> ParseUrl(std::string_view url);
+// URLs are parsed by core::ParseUrl, shared with intake's checks of callback URLs.
+using core::ParseUrl;
+using core::Url;
 
 }  // namespace triage::http

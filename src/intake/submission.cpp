@@ -4,7 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/ids.hpp"
+#include "core/url.hpp"
 #include "core/utf8.hpp"
+#include "intake/strict_json.hpp"
 
 namespace triage::intake {
 namespace {
@@ -13,13 +15,6 @@ using nlohmann::json;
 
 Error Fail(std::string code, std::string field, std::string message) {
   return Error{std::move(code), std::move(field), std::move(message)};
-}
-
-bool ValidUrl(const std::string& url) {
-  if (!(url.starts_with("http://") || url.starts_with("https://"))) return false;
-  const auto host_start = url.find("//") + 2;
-  return host_start < url.size() && url[host_start] != '/' &&
-         url.find_first_of(" \t\r\n") == std::string::npos;
 }
 
 int Digits(std::string_view s, size_t pos, size_t n, bool& ok) {
@@ -79,12 +74,14 @@ std::optional<std::int64_t> ParseRfc3339(std::string_view s) {
 std::variant<Submission, Error> ParseSubmission(std::string_view body, const Limits& limits,
                                                 std::int64_t now_ms, Source source) {
   if (!core::IsValidUtf8(body)) return Fail("invalid_utf8", "", "body is not valid UTF-8");
-  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return Fail("invalid_json", "", "body is not valid JSON");
+  auto parsed = ParseStrictJson(body);
+  if (auto* problem = std::get_if<JsonProblem>(&parsed))
+    return Fail(problem->code, problem->field, problem->message);
+  const json& doc = std::get<json>(parsed);
   if (!doc.is_object()) return Fail("not_an_object", "", "body must be a JSON object");
 
   Submission s;
-  for (auto& [key, value] : doc.items()) {
+  for (const auto& [key, value] : doc.items()) {
     if (key == "task") {
       if (!value.is_string()) return Fail("invalid_field", key, "task must be a string");
       s.task = value.get<std::string>();
@@ -93,9 +90,10 @@ std::variant<Submission, Error> ParseSubmission(std::string_view body, const Lim
       s.domain = value.get<std::string>();
     } else if (key == "callback_url") {
       if (value.is_null()) continue;
-      if (!value.is_string() || value.get_ref<const std::string&>().size() > 2048 ||
-          !ValidUrl(value.get<std::string>()))
+      if (!value.is_string() || value.get_ref<const std::string&>().size() > 2048)
         return Fail("invalid_field", key, "callback_url must be an http(s) URL of <= 2048 bytes");
+      if (std::string why; !core::ParseUrl(value.get_ref<const std::string&>(), &why))
+        return Fail("invalid_field", key, "callback_url is not usable: " + why);
       s.callback_url = value.get<std::string>();
     } else if (key == "idempotency_key") {
       if (value.is_null()) continue;

@@ -4,7 +4,7 @@
 // {
 //   "task": "text",                       required, non-empty UTF-8, <= max_task_bytes
 //   "domain": "math",                     optional (default "general"), one of the known domains
-//   "callback_url": "https://...",        optional http(s) URL, <= 2048 bytes
+//   "callback_url": "https://...",        optional http(s) URL, <= 2048 bytes, no user:pass@
 //   "idempotency_key": "k",               optional, 1..256 bytes
 //   "deadline": "2026-01-01T00:00:00Z",   optional RFC 3339 time, or seconds from now (number)
 //   "metadata": {...},                    optional object, <= max_metadata_bytes serialised
@@ -15,7 +15,9 @@
 //   "tenant": "name",                     optional (default "default")
 //   "v": 1                                optional schema version
 // }
-// Unknown fields are rejected, so a misspelt option is an error rather than silently ignored.
+// Unknown fields are rejected, so a misspelt option is an error rather than silently ignored;
+// so are repeated keys and NUL characters anywhere in the document (see strict_json.hpp): no
+// input is changed on its way in.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -2,6 +2,18 @@
 
 namespace triage::store {
 
+bool IsUnavailable(const std::exception& error) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&error) ||
+      dynamic_cast<const pqxx::in_doubt_error*>(&error))
+    return true;
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error);
+  if (!sql) return false;
+  // SQLSTATE class 08 (connection exception); 57P01..57P03: admin shutdown, crash shutdown,
+  // cannot connect now (the server is starting).
+  const std::string state = sql->sqlstate();
+  return state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03";
+}
+
 Db::Db(DbOptions options) : options_(std::move(options)), pool_(options_.pool_size) {}
 
 Db::~Db() { pool_.join(); }

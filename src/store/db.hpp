@@ -16,6 +16,11 @@
 
 namespace triage::store {
 
+// True when `error` means the database could not be reached or dropped the session (a broken
+// connection, a commit whose outcome is unknown, a server shutting down or starting up): the
+// work is worth retrying later, and callers answer "unavailable" rather than "internal error".
+bool IsUnavailable(const std::exception& error);
+
 struct DbOptions {
   std::string dsn;    // libpq connection string; `postgres.dsn`, env TRIAGE_PG_DSN
   int pool_size = 8;  // connections = threads; `postgres.pool_size`

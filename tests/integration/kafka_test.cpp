@@ -80,7 +80,6 @@ TEST(Kafka, AnUnfinishedMessageIsRedeliveredAfterARestartAndFinishedOnesAreNot) 
       std::lock_guard lock(mutex);
       return first_run.size() == 10;
     }, std::chrono::seconds(60)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the loop store offsets
     consumer.Stop();
   }
   std::vector<std::int64_t> second_run;

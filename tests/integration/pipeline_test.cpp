@@ -134,19 +134,33 @@ TEST_F(Pipeline_, JobsProducedStraightToKafkaAreRunAndBadEnvelopesDeadLettered) 
   dlq.Start();
   json envelope = {{"v", 1}, {"tenant", "acme"}, {"task", "What is 6 * 7?"}, {"domain", "math"},
                    {"callback_url", receiver->url()}, {"idempotency_key", "direct-1"}};
-  for (const std::string payload : {std::string("not json"), std::string("{\"task\": 5}"),
-                                    std::string("\xff\xfe"), envelope.dump(), envelope.dump()})
+  // Each bad envelope, the reason its dead letter must give, and a word its message must hold.
+  const std::map<std::string, std::pair<std::string, std::string>> bad = {
+      {"not json", {"invalid_json", "JSON"}},
+      {R"({"task": 5})", {"invalid_field", "string"}},
+      {"\xff\xfe", {"invalid_utf8", "UTF-8"}},
+      {R"({"task": "a\u0000b"})", {"invalid_field", "NUL"}},
+      {R"({"task": "a", "task": "b"})", {"invalid_json", "duplicate key 'task'"}},
+      {R"({"task": "t", "callback_url": "http://u:p@127.0.0.1/h"})", {"invalid_field", "credentials"}}};
+  for (const auto& [payload, expected] : bad)
+    producer->Produce(config.topics().jobs, "k", payload, [](std::string) {});
+  for (const auto& payload : {envelope.dump(), envelope.dump()})
     producer->Produce(config.topics().jobs, "k", payload, [](std::string) {});
   ASSERT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == 1; }, std::chrono::seconds(60)));
   ASSERT_TRUE(t::WaitFor([&] {
     std::lock_guard lock(mutex);
-    return letters.size() == 3;
+    return letters.size() == bad.size();
   }, std::chrono::seconds(60)));
   dlq.Stop();
-  std::set<std::string> reasons;
-  for (const auto& l : letters) reasons.insert(l["reason"].get<std::string>());
-  EXPECT_EQ(reasons, (std::set<std::string>{"invalid_json", "invalid_field", "invalid_utf8"}));
-  for (const auto& l : letters) EXPECT_TRUE(l.contains("payload") || l.contains("payload_base64"));
+  for (const auto& l : letters) {
+    const auto payload = l.contains("payload") ? l["payload"].get<std::string>()
+                                               : notify::Base64Decode(l["payload_base64"].get<std::string>())
+                                                     .value_or("(not base64)");
+    ASSERT_TRUE(bad.contains(payload)) << l.dump();
+    EXPECT_EQ(l["reason"], bad.at(payload).first) << l.dump();
+    EXPECT_NE(l["message"].get<std::string>().find(bad.at(payload).second), std::string::npos)
+        << l.dump();
+  }
   // The same envelope twice is one job (its idempotency key), completed once.
   pqxx::connection conn(schema.dsn());
   pqxx::work tx(conn);
@@ -179,6 +193,10 @@ TEST_F(Pipeline_, BadInputGetsAClearErrorAndNothingIsLost) {
       {R"({"task": "t", "priority": 1})", 400, "unknown_field"},
       {R"({"task": ")" + std::string(300 * 1024, 'x') + R"("})", 413, "too_large"},
       {"[1, 2]", 400, "not_an_object"},
+      {R"({"task": "a\u0000b"})", 400, "invalid_field"},
+      {R"({"task": "t", "metadata": {"note": "\u0000"}})", 400, "invalid_field"},
+      {R"({"task": "a", "task": "b"})", 400, "invalid_json"},
+      {R"({"task": "t", "callback_url": "http://user:pass@example.test/h"})", 400, "invalid_field"},
   };
   for (const auto& c : cases) {
     const auto res = Post(c.body);
@@ -206,12 +224,30 @@ TEST_F(Pipeline_, BadInputGetsAClearErrorAndNothingIsLost) {
 }
 
 TEST_F(Pipeline_, AnotherTenantCannotReadAJob) {
-  const auto id = Submit("What is 2 + 3?", "easy", "5");
-  http::ClientRequest r;
-  r.method = "GET";
-  r.url = Api("/v1/jobs/" + id);
-  r.headers = {{"x-tenant", "intruder"}};
-  EXPECT_EQ(t::Call(io, r).status, 404);
+  const auto GetAs = [&](const std::string& id, const std::string& tenant) {
+    http::ClientRequest r;
+    r.method = "GET";
+    r.url = Api("/v1/jobs/" + id);
+    r.headers = {{"x-tenant", tenant}};
+    return t::Call(io, r);
+  };
+  json body = {{"task", "What is 2 + 3? (acme's)"}};
+  const auto posted = Post(body.dump(), {{"content-type", "application/json"}, {"x-tenant", "acme"}});
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  const auto id = json::parse(posted.body)["id"].get<std::string>();
+  // Its own tenant reads it ...
+  const auto own = GetAs(id, "acme");
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(json::parse(own.body)["id"], id);
+  EXPECT_EQ(json::parse(own.body)["tenant"], "acme");
+  // ... and no other does, the default tenant included, and the answer says nothing of it.
+  for (const auto* other : {"intruder", "default", "ACME"}) {
+    const auto res = GetAs(id, other);
+    EXPECT_EQ(res.status, 404) << other;
+    EXPECT_EQ(res.body.find("acme's"), std::string::npos) << res.body;
+    EXPECT_EQ(res.body, GetAs("01234567-89ab-7def-8123-456789abcdef", other).body)
+        << "a missing job and another tenant's job must look alike";
+  }
 }
 
 TEST_F(Pipeline_, AFailingWebhookIsRetriedWithTheSameId) {
@@ -244,6 +280,40 @@ TEST_F(Pipeline_, AFailingWebhookIsRetriedWithTheSameId) {
                                  " AND NOT webhook_dead")[0][0].as<int>() == 1;
   }, std::chrono::seconds(10)));
   flaky.Stop();
+}
+
+TEST(PipelineWithoutDatabase, AnswersUnavailableWithRetryAfterNotAnInternalError) {
+  t::FreshSchema schema;
+  auto config = t::TestConfig(schema);
+  // Nothing listens on port 1: every connection is refused, as during an outage.
+  config.postgres.dsn = "host=127.0.0.1 port=1 user=triage dbname=triage connect_timeout=2";
+  EnsurePipelineTopics(config);
+  boost::asio::io_context io;
+  store::Db db(config.postgres);
+  queue::Producer producer(config.kafka);
+  Pipeline pipeline(io, config, db, producer, classify::ClassifyHeuristic);
+  pipeline.Start(Roles{true, false, false, false});
+  t::IoThreads threads(io);
+  const auto api = "http://127.0.0.1:" + std::to_string(pipeline.ApiPort());
+  http::ClientRequest post;
+  post.url = api + "/v1/jobs";
+  post.headers = {{"content-type", "application/json"}};
+  post.body = R"({"task": "What is 2 + 2?"})";
+  http::ClientRequest get;
+  get.method = "GET";
+  get.url = api + "/v1/jobs/01234567-89ab-7def-8123-456789abcdef";
+  for (const auto& request : {post, get}) {
+    const auto res = t::Call(io, request);
+    EXPECT_EQ(res.status, 503) << request.method << " " << res.body;
+    EXPECT_EQ(res.retry_after, "2");
+    const auto error = json::parse(res.body, nullptr, false);
+    ASSERT_TRUE(error.is_object()) << res.body;
+    EXPECT_EQ(error["error"]["code"], "unavailable");
+  }
+  http::ClientRequest ready = get;
+  ready.url = api + "/readyz";
+  EXPECT_EQ(t::Call(io, ready).status, 503);
+  pipeline.Stop();
 }
 
 // A classifier that says "easy" but is unsure of it.

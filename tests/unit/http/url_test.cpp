@@ -28,6 +28,13 @@ TEST(ParseUrl, RejectsWhatItCannotConnectTo) {
   EXPECT_FALSE(ParseUrl("http://host:99999999/").has_value());
   EXPECT_FALSE(ParseUrl("http://host:8a/").has_value());
   EXPECT_FALSE(ParseUrl("http://[::1/").has_value());
+  EXPECT_FALSE(ParseUrl("http://host:0/").has_value());
+  EXPECT_FALSE(ParseUrl("http://host:65536/").has_value());
+  EXPECT_FALSE(ParseUrl("http://host/a b").has_value());
+  EXPECT_FALSE(ParseUrl("http://host/#top").has_value());
+  std::string why;
+  EXPECT_FALSE(ParseUrl("https://u:p@host/", &why).has_value());
+  EXPECT_NE(why.find("credentials"), std::string::npos) << why;
 }
 
 }  // namespace triage::http

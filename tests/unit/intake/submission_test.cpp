@@ -118,6 +118,67 @@ TEST(Submission, EnvelopeCarriesIdAndTenantButHttpMayNot) {
             "invalid_field");
 }
 
+Error ErrorOf(const std::variant<Submission, Error>& r) {
+  return std::holds_alternative<Error>(r) ? std::get<Error>(r) : Error{"ok", "", ""};
+}
+
+TEST(Submission, RefusesANulCharacterInsteadOfCuttingTheTaskShort) {
+  // PostgreSQL text cannot hold U+0000: storing "a\u0000b" kept only "a".
+  for (const auto source : {Source::kHttp, Source::kEnvelope}) {
+    const auto e = ErrorOf(ParseSubmission(R"({"task": "a\u0000b"})", {}, kNow, source));
+    EXPECT_EQ(e.code, "invalid_field");
+    EXPECT_EQ(e.field, "task");
+    EXPECT_NE(e.message.find("NUL"), std::string::npos) << e.message;
+  }
+  auto e = ErrorOf(Http(R"({"task": "t", "metadata": {"notes": ["ok", "x\u0000y"]}})"));
+  EXPECT_EQ(e.code, "invalid_field");
+  EXPECT_EQ(e.field, "metadata");
+  EXPECT_NE(e.message.find("'metadata.notes[]'"), std::string::npos) << e.message;
+  e = ErrorOf(Http(R"({"task": "t", "metadata": {"k\u0000": 1}})"));
+  EXPECT_EQ(e.code, "invalid_field");
+  EXPECT_EQ(e.field, "metadata");
+  EXPECT_EQ(ErrorOf(Http(R"({"task": "t", "idempotency_key": "\u0000"})")).field,
+            "idempotency_key");
+  // Other control characters are stored as they are, so they are accepted unchanged.
+  const auto ok = Http(R"({"task": "a\u0001b\tc"})");
+  ASSERT_EQ(CodeOf(ok), "ok");
+  EXPECT_EQ(std::get<Submission>(ok).task, "a\x01" "b\tc");
+}
+
+TEST(Submission, RefusesRepeatedKeysNamingTheKey) {
+  for (const auto source : {Source::kHttp, Source::kEnvelope}) {
+    const auto e = ErrorOf(ParseSubmission(R"({"task": "a", "task": "b"})", {}, kNow, source));
+    EXPECT_EQ(e.code, "invalid_json");
+    EXPECT_EQ(e.field, "task");
+    EXPECT_NE(e.message.find("duplicate key 'task'"), std::string::npos) << e.message;
+  }
+  const auto e = ErrorOf(Http(R"({"task": "t", "metadata": {"a": {"b": 1, "b": 2}}})"));
+  EXPECT_EQ(e.code, "invalid_json");
+  EXPECT_EQ(e.field, "metadata");
+  EXPECT_NE(e.message.find("'metadata.a.b'"), std::string::npos) << e.message;
+  // The same key in sibling objects is not a repeat.
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "metadata": {"x": [{"a": 1}, {"a": 2}], "a": 3}})")),
+            "ok");
+}
+
+TEST(Submission, RefusesCallbackUrlsWithCredentialsAndSaysWhy) {
+  const auto e = ErrorOf(Http(R"({"task": "t", "callback_url": "http://user:pass@example.test/h"})"));
+  EXPECT_EQ(e.code, "invalid_field");
+  EXPECT_EQ(e.field, "callback_url");
+  EXPECT_NE(e.message.find("credentials"), std::string::npos) << e.message;
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "callback_url": "https://user@example.test/h"})")),
+            "invalid_field");
+  // An @ in the path or query is not userinfo.
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "callback_url": "https://example.test/h?to=a@b"})")),
+            "ok");
+  for (const auto* bad : {"ftp://example.test/h", "http:///h", "https://example.test:0/h",
+                          "https://example.test:70000/h", "https://example.test/h#frag",
+                          "https://exa mple.test/h"})
+    EXPECT_EQ(CodeOf(Http(R"({"task": "t", "callback_url": ")" + std::string(bad) + R"("})")),
+              "invalid_field")
+        << bad;
+}
+
 TEST(Submission, SurvivesHostileNesting) {
   std::string deep(100000, '[');
   deep += std::string(100000, ']');
