@@ -377,11 +377,33 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
     return deadline;
   }
 
-  // Takes a lease with `take(connection, seconds)` (a store::LeaseFor... call).
+  // Runs `fn` on the database, retrying while it is unreachable until `until` (backoff from
+  // 200 ms to 5 s); other errors, and an outage that outlasts `until`, are thrown.
+  template <class F>
+  auto RetryWhileUnavailable(const std::string& id, std::chrono::steady_clock::time_point until,
+                             F fn) -> net::awaitable<std::invoke_result_t<F&, pqxx::connection&>> {
+    for (int attempt = 1;; ++attempt) {
+      const auto backoff = std::chrono::milliseconds(std::min(5000, 100 << std::min(attempt, 6)));
+      try {
+        co_return co_await db.Run(fn);
+      } catch (const std::exception& e) {
+        if (!store::IsUnavailable(e) || std::chrono::steady_clock::now() + backoff >= until) throw;
+        log->warn("job_id={} database unavailable, retrying as lease holder (attempt {}): {}", id,
+                  attempt, e.what());
+      }
+      co_await Sleep(backoff);
+    }
+  }
+
+  // Takes a lease with `take(connection, seconds, token)` (a store::LeaseFor... call) under a
+  // token chosen here, so a retry after an in-doubt commit finds the lease it took.
   template <class Take>
-  net::awaitable<std::optional<Lease>> TakeLease(int seconds, Take take) {
+  net::awaitable<std::optional<Lease>> TakeLease(const std::string& id, int seconds, Take take) {
     const auto expires = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    auto token = co_await db.Run([seconds, take](pqxx::connection& c) { return take(c, seconds); });
+    auto token = co_await RetryWhileUnavailable(
+        id, expires, [seconds, take, token = core::NewUuidV7()](pqxx::connection& c) {
+          return take(c, seconds, token);
+        });
     if (!token) co_return std::nullopt;
     co_return Lease{std::move(*token), expires};
   }
@@ -392,18 +414,7 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
   // commit that did land (in doubt) changes nothing and returns false.
   template <class F>
   net::awaitable<bool> AsHolder(const std::string& id, const Lease& lease, F change) {
-    for (int attempt = 1;; ++attempt) {
-      const auto backoff = std::chrono::milliseconds(std::min(5000, 100 << std::min(attempt, 6)));
-      try {
-        co_return co_await db.Run(change);
-      } catch (const std::exception& e) {
-        if (!store::IsUnavailable(e) || std::chrono::steady_clock::now() + backoff >= lease.expires)
-          throw;
-        log->warn("job_id={} database unavailable, retrying as lease holder (attempt {}): {}", id,
-                  attempt, e.what());
-      }
-      co_await Sleep(backoff);
-    }
+    co_return co_await RetryWhileUnavailable(id, lease.expires, std::move(change));
   }
 
   net::awaitable<void> Finish(const store::JobRecord& job, const Lease& lease,
@@ -475,9 +486,10 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
       co_return;
     }
     const auto lease = co_await TakeLease(
-        config.InlineLeaseSeconds(),
-        [id, tier, reasons = classification.reasons](pqxx::connection& c, int seconds) {
-          return store::LeaseForInline(c, id, tier, reasons, seconds);
+        id, config.InlineLeaseSeconds(),
+        [id, tier, reasons = classification.reasons](pqxx::connection& c, int seconds,
+                                                     const std::string& token) {
+          return store::LeaseForInline(c, id, tier, reasons, seconds, token);
         });
     if (!lease) co_return;  // someone else holds it
     if (co_await ExpireIfLate(*job, *lease)) co_return;
@@ -526,9 +538,10 @@ struct Pipeline::State : std::enable_shared_from_this<State> {
       co_return;
     }
     const auto id = doc["id"].get<std::string>();
-    const auto lease =
-        co_await TakeLease(config.ReasoningLeaseSeconds(), [id](pqxx::connection& c, int seconds) {
-          return store::LeaseForReasoning(c, id, seconds);
+    const auto lease = co_await TakeLease(
+        id, config.ReasoningLeaseSeconds(),
+        [id](pqxx::connection& c, int seconds, const std::string& token) {
+          return store::LeaseForReasoning(c, id, seconds, token);
         });
     if (!lease) co_return;  // finished, or held by another worker
     auto job = co_await db.Run([id](pqxx::connection& c) { return store::GetJob(c, id, true); });

@@ -136,16 +136,18 @@ std::optional<JobRecord> GetJob(pqxx::connection_base& conn, const std::string& 
 std::optional<std::string> LeaseForInline(pqxx::connection_base& conn, const std::string& id,
                                           const std::string& tier,
                                           const std::vector<std::string>& reasons,
-                                          int lease_seconds) {
+                                          int lease_seconds,
+                                          const std::optional<std::string>& token) {
   pqxx::work tx(conn);
   auto rows = tx.exec_params(
       "UPDATE jobs SET state = 'running', tier = $2, tier_reasons = $3::text[], route = 'inline',"
-      " lease_token = gen_random_uuid(), lease_until = now() + make_interval(secs => $4),"
-      " updated_at = now()"
+      " lease_token = coalesce($5::uuid, gen_random_uuid()),"
+      " lease_until = now() + make_interval(secs => $4), updated_at = now()"
       " WHERE id = $1::uuid AND (state = 'queued' OR (state = 'running' AND route = 'inline'"
-      "                                               AND lease_until < now()))"
+      "                                               AND lease_until < now())"
+      "                          OR (state = 'running' AND lease_token = $5::uuid))"
       " RETURNING lease_token::text",
-      id, tier, ToPgArray(reasons), lease_seconds);
+      id, tier, ToPgArray(reasons), lease_seconds, OrNull(token));
   tx.commit();
   if (rows.empty()) return std::nullopt;
   return rows[0][0].as<std::string>();
@@ -164,15 +166,17 @@ bool MarkReasoningQueued(pqxx::connection_base& conn, const std::string& id,
 }
 
 std::optional<std::string> LeaseForReasoning(pqxx::connection_base& conn, const std::string& id,
-                                             int lease_seconds) {
+                                             int lease_seconds,
+                                             const std::optional<std::string>& token) {
   pqxx::work tx(conn);
   auto rows = tx.exec_params(
-      "UPDATE jobs SET state = 'running', lease_token = gen_random_uuid(),"
+      "UPDATE jobs SET state = 'running', lease_token = coalesce($3::uuid, gen_random_uuid()),"
       " lease_until = now() + make_interval(secs => $2), updated_at = now()"
       " WHERE id = $1::uuid AND route = 'reasoning' AND (state = 'reasoning_queued'"
-      " OR (state = 'running' AND lease_until < now()))"
+      " OR (state = 'running' AND lease_until < now())"
+      " OR (state = 'running' AND lease_token = $3::uuid))"
       " RETURNING lease_token::text",
-      id, lease_seconds);
+      id, lease_seconds, OrNull(token));
   tx.commit();
   if (rows.empty()) return std::nullopt;
   return rows[0][0].as<std::string>();

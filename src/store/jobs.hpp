@@ -73,18 +73,23 @@ InsertResult InsertJob(pqxx::connection_base& conn, const NewJob& job);
 std::optional<JobRecord> GetJob(pqxx::connection_base& conn, const std::string& id,
                                 bool with_attempts);
 
-// queued (or running with an expired lease) -> running under a fresh lease token; records the
+// queued (or running with an expired lease) -> running under a lease token; records the
 // routing decision. Returns the token, or nothing when another holder or a final state won.
+// With `token` (a UUID the caller chose) taking the lease is idempotent: a retry after a commit
+// whose outcome was unknown finds the lease it took instead of losing it; without, one is drawn.
 std::optional<std::string> LeaseForInline(pqxx::connection_base& conn, const std::string& id,
                                           const std::string& tier,
                                           const std::vector<std::string>& reasons,
-                                          int lease_seconds);
+                                          int lease_seconds,
+                                          const std::optional<std::string>& token = {});
 // queued -> reasoning_queued with the routing decision. False when the job was not queued.
 bool MarkReasoningQueued(pqxx::connection_base& conn, const std::string& id,
                          const std::string& tier, const std::vector<std::string>& reasons);
-// reasoning_queued (or running with an expired lease) -> running under a fresh lease token.
+// reasoning_queued (or running with an expired lease) -> running under a lease token (`token`
+// as for LeaseForInline).
 std::optional<std::string> LeaseForReasoning(pqxx::connection_base& conn, const std::string& id,
-                                             int lease_seconds);
+                                             int lease_seconds,
+                                             const std::optional<std::string>& token = {});
 
 struct Completion {
   core::JobState state = core::JobState::kCompleted;  // completed | failed | expired

@@ -81,6 +81,27 @@ TEST_F(StorePg, IdempotencyKeyReturnsTheFirstJobPerTenant) {
   EXPECT_FALSE(InsertJob(conn, same_id).inserted);  // a redelivered Kafka envelope
 }
 
+TEST_F(StorePg, TakingALeaseAgainWithItsOwnTokenFindsItAndAnyOtherTokenDoesNot) {
+  // What a holder does after its lease's commit was in doubt: ask again with the same token.
+  const auto job = Job();
+  InsertJob(conn, job);
+  const auto mine = core::NewUuidV7();
+  EXPECT_EQ(LeaseForInline(conn, job.id, "easy", {}, 60, mine), mine);
+  EXPECT_EQ(LeaseForInline(conn, job.id, "easy", {}, 60, mine), mine);
+  EXPECT_FALSE(LeaseForInline(conn, job.id, "easy", {}, 60, core::NewUuidV7()).has_value());
+  EXPECT_FALSE(LeaseForInline(conn, job.id, "easy", {}, 60).has_value());
+  EXPECT_TRUE(CompleteJob(conn, job.id, mine, Done("4")));
+  EXPECT_FALSE(LeaseForInline(conn, job.id, "easy", {}, 60, mine).has_value());  // final now
+
+  auto hard = Job();
+  InsertJob(conn, hard);
+  ASSERT_TRUE(MarkReasoningQueued(conn, hard.id, "hard", {}));
+  const auto worker = core::NewUuidV7();
+  EXPECT_EQ(LeaseForReasoning(conn, hard.id, 60, worker), worker);
+  EXPECT_EQ(LeaseForReasoning(conn, hard.id, 60, worker), worker);
+  EXPECT_FALSE(LeaseForReasoning(conn, hard.id, 60, core::NewUuidV7()).has_value());
+}
+
 TEST_F(StorePg, OnlyOneHolderLeasesAndOnlyItCompletes) {
   const auto job = Job();
   InsertJob(conn, job);
