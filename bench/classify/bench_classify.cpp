@@ -123,6 +123,14 @@ void BM_TrainedClassify10MB(benchmark::State& state) {
 }
 BENCHMARK(BM_TrainedClassify10MB);
 
+// The same for the seed heuristic, whose cap is 64 KiB (tests check that nothing past it is read;
+// the time is measured here, not asserted there).
+void BM_HeuristicClassify10MB(benchmark::State& state) {
+  const std::string huge(10 * 1024 * 1024, 'x');
+  for (auto _ : state) benchmark::DoNotOptimize(triage::classify::ClassifyHeuristic(huge));
+}
+BENCHMARK(BM_HeuristicClassify10MB);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <toml++/toml.h>
 #include <vector>
@@ -33,12 +34,26 @@ std::vector<std::string> SplitList(const std::string& text) {
 }
 
 // Reads each key from the environment first, then the TOML file, else leaves the default.
+// Remembers every key asked for, so that a key in the file nobody asks for (a misspelling, a
+// key of another version) is reported instead of being silently ignored.
 class Reader {
  public:
   explicit Reader(const toml::table& root) : root_(root) {}
 
+  // The file's node for `key`, which counts as known from now on.
+  toml::node_view<const toml::node> Node(std::string_view key) {
+    known_.emplace(key);
+    return root_.at_path(key);
+  }
+  // Every key under `prefix` is known: a table passed through as is.
+  void KnowAllUnder(std::string_view prefix) { free_tables_.emplace(prefix); }
+
+  // Throws ConfigError naming the first value in the file that no Get/Node asked for.
+  void RejectUnknownKeys(const std::string& path) const { RejectUnknown(root_, "", path); }
+
   template <class T>
   void Get(std::string_view key, T& out, std::string_view env_alias = {}) {
+    known_.emplace(key);
     const char* env = env_alias.empty() ? nullptr : std::getenv(std::string(env_alias).c_str());
     const std::string env_name = env ? std::string(env_alias) : EnvName(key);
     if (!env) env = std::getenv(env_name.c_str());
@@ -51,6 +66,21 @@ class Reader {
   }
 
  private:
+  void RejectUnknown(const toml::table& table, const std::string& prefix,
+                     const std::string& path) const {
+    for (const auto& [k, node] : table) {
+      const std::string key = prefix + std::string(k.str());
+      if (free_tables_.contains(key)) continue;
+      if (const auto* sub = node.as_table()) {
+        RejectUnknown(*sub, key + ".", path);
+      } else if (!known_.contains(key)) {
+        throw ConfigError("config file " + path + ": unknown key `" + key + "` at line " +
+                          std::to_string(node.source().begin.line) +
+                          ". Hint: config/triage.toml documents every key; check the spelling " +
+                          "(and, for per-domain keys, that the domain is in policy.domains)");
+      }
+    }
+  }
   [[noreturn]] static void Bad(std::string_view key, std::string_view what) {
     throw ConfigError("config key `" + std::string(key) + "`: " + std::string(what));
   }
@@ -97,6 +127,7 @@ class Reader {
     }
   }
   const toml::table& root_;
+  std::set<std::string, std::less<>> known_, free_tables_;
 };
 
 template <class T>
@@ -272,7 +303,8 @@ Config LoadConfig(const std::string& path) {
   r.Get("kafka.session_timeout_ms", c.session_timeout_ms);
   Require(c.jobs_partitions >= 1, "kafka.jobs_partitions", "must be >= 1");
   Require(c.reasoning_partitions >= 1, "kafka.reasoning_partitions", "must be >= 1");
-  if (const auto* props = root["kafka"]["properties"].as_table()) {
+  r.KnowAllUnder("kafka.properties");
+  if (const auto* props = r.Node("kafka.properties").as_table()) {
     for (const auto& [k, v] : *props) {
       Require(v.is_string(), "kafka.properties", "values must be strings");
       c.kafka.properties[std::string(k.str())] = *v.value<std::string>();
@@ -297,7 +329,7 @@ Config LoadConfig(const std::string& path) {
   for (const auto& d : c.limits.domains) {
     const std::string key = "policy.domain." + d + ".inline_tiers";
     std::vector<std::string> names;
-    bool present = std::getenv(EnvName(key).c_str()) || root.at_path(key);
+    bool present = std::getenv(EnvName(key).c_str()) || r.Node(key);
     if (!present) continue;
     r.Get(key, names);
     c.policy.inline_tiers_by_domain[d] = ParseTiers(key, names);
@@ -345,7 +377,7 @@ Config LoadConfig(const std::string& path) {
     std::string text;
     if (const char* env = std::getenv(EnvName(key).c_str())) {
       text = env;
-    } else if (auto node = root.at_path(key)) {
+    } else if (auto node = r.Node(key)) {
       if (auto s = node.value<std::string>()) text = *s;
       else if (auto i = node.value<std::int64_t>()) text = std::to_string(*i);
       else Require(false, key, "must be seconds or \"forever\"");
@@ -400,6 +432,7 @@ Config LoadConfig(const std::string& path) {
   r.Get("reaper.grace_seconds", c.reaper_grace_seconds);
   Require(c.reaper_interval_seconds >= 1, "reaper.interval_seconds", "must be >= 1");
   Require(c.reaper_grace_seconds >= 1, "reaper.grace_seconds", "must be >= 1");
+  if (!path.empty()) r.RejectUnknownKeys(path);
   return c;
 }
 

@@ -1,6 +1,7 @@
 // The service's configuration: embedded defaults, then an optional TOML file (config/triage.toml
 // documents every key), then TRIAGE_* environment variables (key `a.b_c` -> TRIAGE_A_B_C; lists
-// comma-separated). Invalid values fail at start with a ConfigError naming the key.
+// comma-separated). Invalid values, and keys in the file that no part reads (a misspelling), fail
+// at start with a ConfigError naming the key (and for unknown keys the file and line).
 #pragma once
 #include <cstdint>
 #include <map>

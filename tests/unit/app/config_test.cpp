@@ -44,10 +44,7 @@ TEST(Config, EmbeddedDefaultsFollowTheSeed) {
   EXPECT_EQ(c.topics().dlq, "triage.jobs.dlq");
 }
 
-TEST(Config, TheDocumentedFileLoadsAsIs) {
-  const auto c = LoadConfig(std::string(TRIAGE_SOURCE_DIR) + "/config/triage.toml");
-  EXPECT_EQ(c.api.port, 8080);
-}
+// config/triage.toml itself, key by key: config_file_test.cpp.
 
 TEST(Config, FileThenEnvironmentOverride) {
   const auto path = WriteFile("cfg1.toml", "[api]\nlisten = \"127.0.0.1:9001\"\n[sim]\ntime_scale = 0.5\n");

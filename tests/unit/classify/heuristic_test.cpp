@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -141,21 +140,29 @@ TEST(Heuristic, MatchesTheSeedOnTheHeldOutDataGolden) {
   EXPECT_EQ(checked, expected.size());
 }
 
-TEST(Heuristic, BadInputStillGetsATierFast) {
+TEST(Heuristic, BadInputStillGetsATier) {
   const std::string huge(10 * 1024 * 1024, 'a');
   std::string invalid_utf8 = "and \xff\xfe or \xc3 if \xe2\x82 when";
-  // Best of three, so a busy machine does not fail the test; reading all 10 MB (instead of the
-  // 64 KiB cap) would take several times the bound.
-  auto best = std::chrono::steady_clock::duration::max();
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    const auto start = std::chrono::steady_clock::now();
-    EXPECT_EQ(ClassifyHeuristic(huge).tier, Tier::kEasy);
-    best = std::min(best, std::chrono::steady_clock::now() - start);
-  }
-  EXPECT_LT(best, std::chrono::milliseconds(10));
+  EXPECT_EQ(ClassifyHeuristic(huge).tier, Tier::kEasy);
   EXPECT_EQ(AnalyzeHeuristic(invalid_utf8).conditions, 4);  // invalid bytes separate words
   EXPECT_EQ(ClassifyHeuristic("\U0001F600\U0001F680\U0001F389").tier, Tier::kEasy);
   EXPECT_EQ(ClassifyHeuristic("$$\\int_0^1 \\frac{x^2}{\\sqrt{1-x}}\\,dx$$").tier, Tier::kEasy);
+}
+
+// How long a 10 MB task takes is bench/classify's business; what a test can pin down is the
+// reason it is fast: nothing past the cap is read, however much follows.
+TEST(Heuristic, ATenMegabyteTaskIsReadOnlyToTheCap) {
+  std::string text;
+  while (text.size() < kHeuristicInputCap) text += "and ";  // 4 bytes: exactly cap / 4 words
+  ASSERT_EQ(text.size(), kHeuristicInputCap);
+  while (text.size() < 10 * 1024 * 1024) text += "find all steps, then prove it; ";
+  const auto s = AnalyzeHeuristic(text);
+  EXPECT_EQ(s.conditions, static_cast<int>(kHeuristicInputCap / 4));
+  EXPECT_EQ(s.steps, 0);
+  EXPECT_EQ(s.competition_indicator, -1);  // "find all" is only past the cap
+  EXPECT_EQ(s.formal_term, -1);            // so is "prove"
+  EXPECT_EQ(s.tier, Tier::kHard);          // four or more condition words
+  EXPECT_EQ(ClassifyHeuristic(text).tier, Tier::kHard);
 }
 
 TEST(Heuristic, ReadsOnlyUpToTheCap) {

@@ -1,15 +1,15 @@
-// The shipped trained classifier on bad input (always a tier, fast), its explanations, and
-// concurrent use.
+// The shipped trained classifier on bad input (always a tier, read only to the cap), its
+// explanations, and concurrent use.
 #include "classify/trained_classifier.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <numeric>
 #include <thread>
 
+#include "classify/features.hpp"
 #include "test_data.hpp"
 
 namespace triage::classify {
@@ -30,26 +30,38 @@ void ExpectWellFormed(const Classification& c) {
   EXPECT_EQ(static_cast<int>(c.tier), std::max_element(p.begin(), p.end()) - p.begin());
 }
 
-TEST(TrainedClassifier, BadInputStillGetsATierFast) {
+TEST(TrainedClassifier, BadInputStillGetsATier) {
   const std::string emoji = "\U0001F600\U0001F680\U0001F389\U0001F914";
   const std::string only_latex = "$$\\int_0^\\infty \\frac{\\sin x}{x}\\,dx = \\frac{\\pi}{2}$$";
   const std::string invalid_utf8 = "Find \xff\xfe x \xc3 such that \xe2\x82 x^2 = 4 \xf0\x9f";
   const std::string huge(10 * 1024 * 1024, 'q');
   const std::string nul_bytes("a\0b\0c", 5);
-  const auto& model = Shipped();  // load outside the timed part
   for (const auto* text : {&emoji, &only_latex, &invalid_utf8, &huge, &nul_bytes}) {
-    // Best of three, so a busy machine does not fail the test; reading all 10 MB would still
-    // take far longer than the bound.
-    auto best = std::chrono::steady_clock::duration::max();
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      const auto start = std::chrono::steady_clock::now();
-      ExpectWellFormed(model.Classify(*text));
-      best = std::min(best, std::chrono::steady_clock::now() - start);
-    }
-    EXPECT_LT(best, std::chrono::milliseconds(5)) << text->size() << " bytes";
+    SCOPED_TRACE(std::to_string(text->size()) + " bytes");
+    ExpectWellFormed(Shipped().Classify(*text));
   }
   ExpectWellFormed(Shipped().Classify(""));
   ExpectWellFormed(Shipped().Classify("", 0));
+}
+
+// How long a 10 MB task takes is bench/classify's business (BM_TrainedClassify10MB); what a test
+// can pin down is the reason it is fast: nothing past the cap is read, however much follows.
+TEST(TrainedClassifier, ATenMegabyteTaskIsJudgedOnItsFirstCapBytesOnly) {
+  std::string head;
+  while (head.size() < kTrainedInputCap) head += "Natalia sold 48 clips in April. ";
+  head.resize(kTrainedInputCap);
+  std::string tail;
+  while (tail.size() < 10 * 1024 * 1024)
+    tail += "Prove that $p^2 - 1$ is divisible by $24$ for every prime $p > 3$. ";
+  const auto huge = Shipped().Classify(head + tail, 0);
+  const auto just_over = Shipped().Classify(head + "?", 0);  // truncated too, by one byte
+  ExpectWellFormed(huge);
+  EXPECT_EQ(huge.tier, just_over.tier);
+  EXPECT_EQ(*huge.probabilities, *just_over.probabilities);
+  // The tail's text would move the verdict were it read: inside the cap, it does.
+  const auto half = Shipped().Classify(
+      head.substr(0, kTrainedInputCap / 2) + tail.substr(0, kTrainedInputCap / 2) + "?", 0);
+  EXPECT_NE(*half.probabilities, *just_over.probabilities);
 }
 
 TEST(TrainedClassifier, FastPathAgreesWithExplainedPath) {

@@ -40,10 +40,16 @@ TEST(Ids, UuidV7IsWellFormedUniqueAndTimeOrdered) {
   }
 }
 
-TEST(Ids, NameBasedUuidIsStablePerName) {
-  EXPECT_EQ(UuidFromName("triage.jobs/0/17"), UuidFromName("triage.jobs/0/17"));
-  EXPECT_NE(UuidFromName("triage.jobs/0/17"), UuidFromName("triage.jobs/0/18"));
-  EXPECT_TRUE(IsUuid(UuidFromName("")));
+TEST(Ids, NameBasedUuidIsTheFirst16BytesOfSha256WithVersion8) {
+  // SHA-256("") = e3b0c442 98fc1c14 9afbf4c8 996fb924 27ae...: the published test vector. Byte 6
+  // takes version 8 (1c -> 8c), byte 8 the RFC 9562 variant (9a stays 9a); the rest is the hash.
+  EXPECT_EQ(UuidFromName(""), "e3b0c442-98fc-8c14-9afb-f4c8996fb924");
+  // Hand-computed (sha256sum) for a Kafka coordinate, the name the pipeline uses: these ids are
+  // stored, so the same message must map to the same id across versions.
+  // SHA-256 = 58c14983 66b079bc a758425e 0ba6c996 ...: byte 6 79 -> 89, byte 8 a7 stays.
+  EXPECT_EQ(UuidFromName("triage.jobs/0/17"), "58c14983-66b0-89bc-a758-425e0ba6c996");
+  // SHA-256 = 7dee29ef 3799c490 a4e8783f 79ce1d4f ...: byte 6 c4 -> 84, byte 8 a4 stays.
+  EXPECT_EQ(UuidFromName("triage.jobs/0/18"), "7dee29ef-3799-8490-a4e8-783f79ce1d4f");
 }
 
 TEST(Ids, IsUuidRejectsNearMisses) {

@@ -8,6 +8,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <fstream>
+#include <future>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "fake_server.hpp"
@@ -35,13 +37,13 @@ boost::asio::io_context& Io() {
   return io;
 }
 
-Result Call(HttpModel& model, const ModelRequest& request, std::chrono::milliseconds timeout = 5s) {
-  auto& io = Io();
-  io.restart();
-  auto future =
-      boost::asio::co_spawn(io, model.Complete(request, std::chrono::steady_clock::now() + timeout),
-                            boost::asio::use_future);
-  io.run();
+ModelRequest Simple(std::string prompt = "What is 2 + 2?") {
+  ModelRequest r;
+  r.prompt = std::move(prompt);
+  return r;
+}
+
+Result Collect(std::future<ModelResponse>& future) {
   Result r;
   try {
     r.response = future.get();
@@ -49,6 +51,38 @@ Result Call(HttpModel& model, const ModelRequest& request, std::chrono::millisec
     r.error = e;
   }
   return r;
+}
+
+Result Call(HttpModel& model, const ModelRequest& request, std::chrono::milliseconds timeout = 5s) {
+  auto& io = Io();
+  io.restart();
+  auto future =
+      boost::asio::co_spawn(io, model.Complete(request, std::chrono::steady_clock::now() + timeout),
+                            boost::asio::use_future);
+  io.run();
+  return Collect(future);
+}
+
+// A call to a server that never finishes its answer: only the call's own deadline can end it, so
+// no elapsed time needs asserting. The safety bound, a hundred times the deadlines used here,
+// only keeps a broken deadline from hanging the run: past it the server is shut down, which ends
+// the call with a transport error instead of a timeout.
+constexpr auto kSafetyBound = 30s;
+Result CallUntilItsDeadline(HttpModel& model, std::unique_ptr<FakeServer>& server,
+                            std::chrono::milliseconds timeout) {
+  auto& io = Io();
+  io.restart();
+  auto future = boost::asio::co_spawn(
+      io, model.Complete(Simple(), std::chrono::steady_clock::now() + timeout),
+      boost::asio::use_future);
+  io.run_for(kSafetyBound);
+  if (!io.stopped()) {
+    ADD_FAILURE() << "the call outlived its " << timeout.count() << " ms deadline by "
+                  << kSafetyBound.count() << " s";
+    server.reset();
+    io.run();
+  }
+  return Collect(future);
 }
 
 HttpModelOptions Options(const FakeServer& server, std::string model, std::string path = "/v1") {
@@ -60,11 +94,6 @@ HttpModelOptions Options(const FakeServer& server, std::string model, std::strin
   return o;
 }
 
-ModelRequest Simple(std::string prompt = "What is 2 + 2?") {
-  ModelRequest r;
-  r.prompt = std::move(prompt);
-  return r;
-}
 
 TEST(OpenAi, SendsTheDocumentedRequestAndParsesTheReply) {
   FakeServer server(
@@ -262,35 +291,35 @@ TEST(Anthropic, OverloadedAndErrorObjectsAreRetryableWithTheirMessages) {
 }
 
 TEST(HttpModel, ASilentServerTimesOutAtTheDeadline) {
-  FakeServer server([](const auto&, int) {
+  auto server = std::make_unique<FakeServer>([](const auto&, int) {
     Reply r = Http(200, "{}");
-    r.delay = 3s;  // longer than the call's deadline
+    r.delay = 1h;  // never, as far as this test is concerned
     return r;
   });
-  HttpModel model(Flavor::kOpenAi, Options(server, "gpt-4o-mini"),
+  HttpModel model(Flavor::kOpenAi, Options(*server, "gpt-4o-mini"),
                   std::make_shared<http::ClientPool>());
-  const auto started = std::chrono::steady_clock::now();
-  const auto r = Call(model, Simple(), 200ms);
+  const auto r = CallUntilItsDeadline(model, server, 200ms);
   ASSERT_TRUE(r.error);
-  EXPECT_EQ(r.error->Kind(), ErrorKind::kTimeout);
+  EXPECT_EQ(r.error->Kind(), ErrorKind::kTimeout) << r.error->what();
   EXPECT_TRUE(r.error->Retryable());
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_NE(std::string(r.error->what()).find("deadline exceeded"), std::string::npos)
+      << r.error->what();
 }
 
 TEST(HttpModel, ASlowTrickleCannotHoldTheCallPastItsDeadline) {
-  FakeServer server([](const auto&, int) {
-    Reply r = Http(200, ReadFixture("openai_chat_response.json"));
-    r.trickle_bytes = 1;  // one byte every 20 ms: ~20 s for the whole reply
+  auto server = std::make_unique<FakeServer>([](const auto&, int) {
+    // A valid reply behind 1 MiB of leading whitespace, one byte every 20 ms: hours to finish,
+    // and never idle long enough for a per-read timeout to fire.
+    Reply r = Http(200, std::string(1 << 20, ' ') + ReadFixture("openai_chat_response.json"));
+    r.trickle_bytes = 1;
     r.trickle_every = 20ms;
     return r;
   });
-  HttpModel model(Flavor::kOpenAi, Options(server, "gpt-4o-mini"),
+  HttpModel model(Flavor::kOpenAi, Options(*server, "gpt-4o-mini"),
                   std::make_shared<http::ClientPool>());
-  const auto started = std::chrono::steady_clock::now();
-  const auto r = Call(model, Simple(), 300ms);
-  ASSERT_TRUE(r.error);
-  EXPECT_EQ(r.error->Kind(), ErrorKind::kTimeout);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  const auto r = CallUntilItsDeadline(model, server, 300ms);
+  ASSERT_TRUE(r.error) << "answered: " << r.response->text;
+  EXPECT_EQ(r.error->Kind(), ErrorKind::kTimeout) << r.error->what();
 }
 
 TEST(HttpModel, ReusesOneConnectionForSequentialCalls) {
@@ -317,6 +346,24 @@ TEST(HttpModel, AConnectionTheServerClosedIsReplacedTransparently) {
   EXPECT_EQ(server.Connections(), 3);
 }
 
+// The chain's clock, starting at the real time (the adapter's socket deadlines are real) and
+// advanced by each sleep, which it records instead of waiting.
+class RecordedTime final : public TimeSource {
+ public:
+  Clock::time_point Now() const override { return now_; }
+  boost::asio::awaitable<void> SleepUntil(Clock::time_point when) override {
+    if (when > now_) {
+      sleeps.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(when - now_));
+      now_ = when;
+    }
+    co_return;
+  }
+  std::vector<std::chrono::milliseconds> sleeps;
+
+ private:
+  Clock::time_point now_ = Clock::now();
+};
+
 TEST(HttpModel, TheChainRetriesA429AfterItsRetryAfterOnTheSameConnection) {
   FakeServer server([](const auto&, int i) {
     if (i == 0)
@@ -327,12 +374,12 @@ TEST(HttpModel, TheChainRetriesA429AfterItsRetryAfterOnTheSameConnection) {
   auto model = std::make_shared<HttpModel>(Flavor::kOpenAi, Options(server, "gpt-4o-mini"),
                                            std::make_shared<http::ClientPool>());
   ModelPolicy policy;
-  policy.retry.base_delay = 1ms;
-  ModelChain chain({std::make_shared<GuardedModel>(model, policy)});
+  policy.retry.base_delay = 1ms;  // so the wait before the retry can only come from Retry-After
+  auto time = std::make_shared<RecordedTime>();
+  ModelChain chain({std::make_shared<GuardedModel>(model, policy)}, time);
   auto& io = Io();
   io.restart();
-  const auto started = std::chrono::steady_clock::now();
-  auto f = boost::asio::co_spawn(io, chain.Call(Simple(), std::chrono::steady_clock::now() + 5s),
+  auto f = boost::asio::co_spawn(io, chain.Call(Simple(), time->Now() + 5s),
                                  boost::asio::use_future);
   io.run();
   const auto out = f.get();
@@ -340,7 +387,7 @@ TEST(HttpModel, TheChainRetriesA429AfterItsRetryAfterOnTheSameConnection) {
   ASSERT_EQ(out.attempts.size(), 2u);
   EXPECT_EQ(out.attempts[0].error_kind, ErrorKind::kRateLimited);
   EXPECT_NE(out.attempts[0].error.find("Rate limit reached"), std::string::npos);
-  EXPECT_GE(std::chrono::steady_clock::now() - started, 50ms);  // Retry-After was honoured
+  EXPECT_EQ(time->sleeps, std::vector<std::chrono::milliseconds>{50ms});  // Retry-After: 0.05
   EXPECT_EQ(server.Requests().size(), 2u);
   EXPECT_EQ(server.Connections(), 1);
 }
