@@ -19,7 +19,6 @@ TEST(Gsm8kReplay, AgreesWithUpstreamLabelsExceptWhereTheyAreWrong) {
   std::map<std::string, std::string> gold;
   for (const auto& it : items) gold[it["id"].get<std::string>()] = it["gold"].get<std::string>();
   MathOptions o;
-  o.extract_gold = false;
   struct Tally {
     int rows = 0, agree = 0, ours = 0, theirs = 0, steps_failed_when_correct = 0,
         steps_failed_when_wrong = 0;

@@ -19,7 +19,7 @@ constexpr auto kHangBound = std::chrono::seconds(3);
 // 100 ms default is covered by ExhaustedTimeBudgetIsReported and the hang bound above).
 MathOptions Bare() {
   MathOptions o;
-  o.extract_gold = o.extract_answer = false;
+  o.extract_answer = false;
   o.time_budget = std::chrono::seconds(1);
   return o;
 }

@@ -76,7 +76,7 @@ TEST(MathFuzz, RandomLatexFragmentsAlwaysGetAVerdict) {
   std::uniform_int_distribution<std::size_t> pick(0, pieces.size() - 1);
   std::uniform_int_distribution<int> len(1, 24);
   MathOptions bare;
-  bare.extract_gold = bare.extract_answer = false;
+  bare.extract_answer = false;
   for (int round = 0; round < 3000; ++round) {
     std::string a, b;
     for (int k = len(rng); k > 0; --k) a += pieces[pick(rng)];
