@@ -454,7 +454,8 @@ std::string CanonicalText(std::string_view s) {
       continue;
     out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  for (std::string_view w : {"textbf", "textnormal", "textit", "text", "mbox", "mathrm"})
+  for (std::string_view w :
+       {"textbf", "textnormal", "textit", "text", "mbox", "mathrm", "boxed", "fbox"})
     ReplaceAll(out, w, "");
   return out;
 }
