@@ -55,6 +55,8 @@ std::vector<Case> LoadCases() {
       if (hendrycks) {
         c.options.extract_answer = false;
         c.options.ordered_lists = true;
+      } else {
+        c.options.gold_is_solution = true;  // upstream parses (extracts) the gold as well
       }
       cases.push_back(std::move(c));
     }
