@@ -53,8 +53,10 @@ std::vector<Case> LoadCases() {
       c.options.strict = row.value("strict", true);
       c.options.allow_set_relation_comp = row.value("allow_set_relation_comp", false);
       if (hendrycks) {
-        c.options.extract_gold = c.options.extract_answer = false;
+        c.options.extract_answer = false;
         c.options.ordered_lists = true;
+      } else {
+        c.options.gold_is_solution = true;  // upstream parses (extracts) the gold as well
       }
       cases.push_back(std::move(c));
     }

@@ -41,7 +41,7 @@ void Run(const VerifyFlags& f) {
   if (f.kind == "math") {
     verify::MathOptions options;
     options.precision = f.precision;
-    options.extract_gold = options.extract_answer = !f.no_extract;
+    options.extract_answer = !f.no_extract;
     out = verify::MathCommand(f.gold, answer, f.json, options);
   } else if (f.kind == "code") {
     if (f.tests_file.empty()) {

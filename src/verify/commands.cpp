@@ -4,6 +4,7 @@
 
 #include "verify/steps.hpp"
 #include "verify/structured.hpp"
+#include "verify/verifier.hpp"
 
 namespace triage::verify {
 namespace {
@@ -42,7 +43,13 @@ CommandOutput Render(const std::string& kind, const Verdict& v, bool json,
 
 CommandOutput MathCommand(const std::string& gold, const std::string& answer, bool json,
                           const MathOptions& options) {
-  return Render("math", VerifyMath(gold, answer, options), json);
+  // The router's entry point, so the CLI judges a response exactly as the service does.
+  VerifyRequest request;
+  request.domain = "math";
+  request.response = answer;
+  request.gold = gold;
+  request.math = options;
+  return Render("math", Verify(request), json);
 }
 
 CommandOutput CodeCommand(const std::string& candidate, const std::string& tests,

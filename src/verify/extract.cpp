@@ -200,10 +200,56 @@ Extraction JoinLeft(std::string_view text, const std::vector<Span>& spans, std::
   return e;
 }
 
-// The phrase after an anchor: a following LaTeX env, else the sentence's last number, else the
-// sentence itself (a word answer such as "Evelyn").
-std::optional<Extraction> PhraseAfter(std::string_view text, std::size_t at, bool latex, bool expr,
-                                      ExtractionMethod method) {
+// Only markup ("**5**", "`5`", "$5$.") around text[begin, end)?
+bool OnlyMarkupAround(std::string_view text, std::size_t begin, std::size_t end) {
+  auto markup = [](char c) {
+    return IsSpace(c) || std::string_view("*_`$.:\"'").find(c) != std::string_view::npos;
+  };
+  return std::all_of(text.begin(), text.begin() + begin, markup) &&
+         std::all_of(text.begin() + end, text.end(), markup);
+}
+
+// Is the number at text[begin, end) a piece of a larger expression ("6 - 5i", "2^{10}", "52_8",
+// "4 \times 5", "4-foot")? Then it is not the answer by itself. A unit glued to it ("48g") and
+// markdown emphasis ("**18**") do not count.
+bool PartOfExpression(std::string_view text, std::size_t begin, std::size_t end) {
+  auto is_op = [&](std::size_t at, bool after) {
+    char c = text[at];
+    if (c == '*') {  // "**" is emphasis, "*" multiplication
+      bool doubled =
+          (at + 1 < text.size() && text[at + 1] == '*') || (at > 0 && text[at - 1] == '*');
+      return !doubled;
+    }
+    if (c == '+' || c == '/' || c == '^' || c == '_' || (c == '-' && after)) return true;
+    for (std::string_view cmd : {"\\times", "\\cdot", "\\div", "\\pm"})
+      if (after ? text.substr(at, cmd.size()) == cmd
+                : at + 1 >= cmd.size() && text.substr(at + 1 - cmd.size(), cmd.size()) == cmd)
+        return true;
+    return false;
+  };
+  if (end < text.size()) {
+    char c = text[end];
+    if (c == '_' || c == '^' || c == '(') return true;
+    // "5i" is imaginary; other glued letters are usually units ("48g", "5cm", "3x faster").
+    if (c == 'i' && (end + 1 == text.size() || !IsAlpha(text[end + 1]))) return true;
+  }
+  std::size_t after = end;
+  while (after < text.size() && IsSpace(text[after])) ++after;
+  if (after < text.size() && is_op(after, true)) return true;
+  std::size_t before = begin;
+  if (before > 0 && text[before - 1] == '{') --before;  // "^{10}", "_{8}"
+  while (before > 0 && IsSpace(text[before - 1])) --before;
+  // A minus right before the number is its sign (part of the span); one before a space is binary.
+  if (before > 0 && (is_op(before - 1, false) || (text[before - 1] == '-' && before < begin)))
+    return true;
+  return false;
+}
+
+// The phrase after an anchor: a following LaTeX env; else the phrase whole when it holds no
+// prose ("4, 12, 2", "(2, 4)"), then its first or last number; else the sentence itself (a word
+// answer such as "Evelyn").
+void PhraseAfter(std::string_view text, std::size_t at, bool latex, bool expr,
+                 ExtractionMethod method, std::vector<Extraction>& out) {
   std::size_t i = at;
   while (i < text.size() && (IsSpace(text[i]) || text[i] == ':')) ++i;
   std::size_t end = i;
@@ -218,22 +264,25 @@ std::optional<Extraction> PhraseAfter(std::string_view text, std::size_t at, boo
       auto joined = JoinLeft(sentence, envs, envs.size() - 1, EnvSeparatorJoins, method);
       joined.begin += i;
       joined.end += i;
-      return joined;
+      out.push_back(std::move(joined));
+      return;
     }
   }
+  std::string_view trimmed = Trim(sentence);
   if (expr) {
     auto numbers = FindNumbers(sentence);
     if (!numbers.empty()) {
       // "is 18, not 20": a number right after the anchor is the answer; otherwise the sentence's
       // last number ("Jane started growing Sphere 3 hours ago").
       const NumberSpan& pick = numbers.front().begin <= 2 ? numbers.front() : numbers.back();
-      return Extraction{pick.value, i + pick.begin, i + pick.end, method};
+      if (trimmed != pick.value && !HasProse(trimmed))
+        out.push_back({std::string(trimmed), i, end, method});
+      out.push_back({pick.value, i + pick.begin, i + pick.end, method});
+      return;
     }
   }
-  std::string_view trimmed = Trim(sentence);
   if (!trimmed.empty() && trimmed.size() <= 64)
-    return Extraction{std::string(trimmed), i, end, method};
-  return std::nullopt;
+    out.push_back({std::string(trimmed), i, end, method});
 }
 
 }  // namespace
@@ -254,8 +303,31 @@ std::string_view ToString(ExtractionMethod method) {
       return "last_number";
     case ExtractionMethod::kWhole:
       return "whole";
+    case ExtractionMethod::kBare:
+      return "bare";
   }
   return "unknown";
+}
+
+bool HasProse(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && IsSpace(text[i])) ++i;
+    std::size_t begin = i;
+    while (i < text.size() && !IsSpace(text[i])) ++i;
+    std::string_view word = text.substr(begin, i - begin);
+    // Quotes, brackets and markdown emphasis around a word do not make it less of a word.
+    while (!word.empty() && std::string_view("\"'(*_").find(word.front()) != std::string_view::npos)
+      word.remove_prefix(1);
+    while (!word.empty() &&
+           std::string_view("\"'),.;:!?*_").find(word.back()) != std::string_view::npos)
+      word.remove_suffix(1);
+    // "and" / "or" join the items of a bare list ("x = 2 or x = 3").
+    if (word.size() >= 2 && std::all_of(word.begin(), word.end(), IsAlpha) &&
+        Lower(word) != "and" && Lower(word) != "or")
+      return true;
+  }
+  return false;
 }
 
 std::vector<NumberSpan> FindNumbers(std::string_view text) {
@@ -365,13 +437,11 @@ std::vector<Extraction> ExtractCandidates(std::string_view text, const ExtractOp
            is + 3 < text.size() && !(IsSpace(text[is + 3]) || text[is + 3] == ':'))
       ++is;
     if (is != std::string_view::npos) {
-      auto e =
-          PhraseAfter(text, is + 3, options.latex, options.expr, ExtractionMethod::kFinalAnswer);
-      if (e) (is == after ? tier0 : tier50).push_back(*e);
+      PhraseAfter(text, is + 3, options.latex, options.expr, ExtractionMethod::kFinalAnswer,
+                  is == after ? tier0 : tier50);
     } else if (after < text.size() && text[after] == ':') {
-      auto e =
-          PhraseAfter(text, after + 1, options.latex, options.expr, ExtractionMethod::kFinalAnswer);
-      if (e) tier50.push_back(*e);
+      PhraseAfter(text, after + 1, options.latex, options.expr, ExtractionMethod::kFinalAnswer,
+                  tier50);
     }
   }
   if (options.expr) {
@@ -380,9 +450,8 @@ std::vector<Extraction> ExtractCandidates(std::string_view text, const ExtractOp
            at = FindNoCase(text, anchor, at + 1)) {
         if (at >= 6 && FindNoCase(text.substr(at - 6, 6), "final") != std::string_view::npos)
           continue;
-        auto e = PhraseAfter(text, at + anchor.size(), options.latex, options.expr,
-                             ExtractionMethod::kAnswerIs);
-        if (e) tier50.push_back(*e);
+        PhraseAfter(text, at + anchor.size(), options.latex, options.expr,
+                    ExtractionMethod::kAnswerIs, tier50);
       }
     }
   }
@@ -402,8 +471,16 @@ std::vector<Extraction> ExtractCandidates(std::string_view text, const ExtractOp
     tier100.push_back({std::string(Trim(text)), 0, text.size() + 1, ExtractionMethod::kWhole});
   }
   if (options.expr) {
-    for (auto& number : FindNumbers(text))
-      tier100.push_back({number.value, number.begin, number.end, ExtractionMethod::kLastNumber});
+    // The last number is a last resort for prose, and only a number standing on its own: a
+    // formula's numbers are parts of it ("so z = 6 - 5i" does not say 5).
+    bool prose = HasProse(text);
+    auto numbers = FindNumbers(text);
+    for (auto& number : numbers) {
+      bool usable = prose ? !PartOfExpression(text, number.begin, number.end)
+                          : numbers.size() == 1 && OnlyMarkupAround(text, number.begin, number.end);
+      if (usable)
+        tier100.push_back({number.value, number.begin, number.end, ExtractionMethod::kLastNumber});
+    }
   }
   auto rightmost_first = [](const Extraction& a, const Extraction& b) {
     return a.end != b.end ? a.end > b.end : a.begin < b.begin;

@@ -15,8 +15,9 @@ enum class ExtractionMethod {
   kFinalAnswer,  // "final answer is $...$" / "Final Answer: ..."
   kAnswerIs,     // "the answer is ..." / "Answer: ..."
   kLatexEnv,     // the last $...$, $$...$$, \(...\), \[...\]
-  kLastNumber,   // the last number in the text
+  kLastNumber,   // the last number in prose (never in a bare formula: "(x-2)(x+2)" is not "2")
   kWhole,        // the whole (short) text
+  kBare,         // the whole text, a bare answer with no prose around it (set by the verifier)
 };
 std::string_view ToString(ExtractionMethod method);
 
@@ -35,11 +36,20 @@ struct Extraction {
 
 // Every candidate, most trusted first (anchors before bare LaTeX/numbers; within a tier the
 // rightmost first). A verifier tries them in order and keeps the first it can parse.
+// The phrase after "the answer is" is offered whole before its first number when it holds no
+// prose ("the answer is 4, 12, 2" is the list, not 4). Plain numbers are offered only when the
+// text is prose, or when the number is all the text holds besides markup ("**5**"): a bare
+// formula is never cut down to one of its numbers.
 std::vector<Extraction> ExtractCandidates(std::string_view text,
                                           const ExtractOptions& options = {});
 
 // The first candidate, if any.
 std::optional<Extraction> ExtractAnswer(std::string_view text, const ExtractOptions& options = {});
+
+// Does `text` hold prose: a word of two or more letters standing on its own ("so", "answer:"),
+// not a LaTeX command (\frac), a product of letters glued to symbols ("2xy") or the list
+// separators "and" / "or"?
+bool HasProse(std::string_view text);
 
 // Plain numbers in `text` as normalised decimal strings ("1,000.5" -> "1000.5"), in order.
 struct NumberSpan {

@@ -454,7 +454,8 @@ std::string CanonicalText(std::string_view s) {
       continue;
     out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  for (std::string_view w : {"textbf", "textnormal", "textit", "text", "mbox", "mathrm"})
+  for (std::string_view w :
+       {"textbf", "textnormal", "textit", "text", "mbox", "mathrm", "boxed", "fbox"})
     ReplaceAll(out, w, "");
   return out;
 }
@@ -487,18 +488,30 @@ class Parser {
       : toks_(std::move(tokens)), symbols_(symbols), budget_(budget) {}
 
   Value ParseAnswer() {
+    StripOuterBraces();  // before the units go: "\boxed{5 cm}" ends in its unit
     // Units and prose around a quantity ("35 cm", "\\text{ meters}") carry no value: drop word
     // tokens unless the answer is nothing but words ("\\text{Evelyn}").
     bool all_text = std::all_of(toks_.begin(), toks_.end(),
                                 [](const Token& t) { return t.kind == Tok::kText; });
     if (!all_text) {
       std::vector<Token> kept;
-      for (auto& t : toks_) {
+      for (std::size_t i = 0; i < toks_.size(); ++i) {
+        Token& t = toks_[i];
         if (t.kind == Tok::kText && !IsSeparatorWord(t)) {
           std::string c = CanonicalText(t.text);
           bool wordy =
               c.size() >= 2 && std::all_of(c.begin(), c.end(), [](char ch) { return IsAlpha(ch); });
-          if (wordy || c.empty()) continue;
+          if (wordy || c.empty()) {
+            // A unit's own power goes with it: "15\text{ cm}^2" is 15, not 15 squared.
+            if (wordy && i + 2 < toks_.size() && IsSym(toks_[i + 1], "^") &&
+                toks_[i + 2].kind == Tok::kNum)
+              i += 2;
+            else if (wordy && i + 4 < toks_.size() && IsSym(toks_[i + 1], "^") &&
+                     IsSym(toks_[i + 2], "{") && toks_[i + 3].kind == Tok::kNum &&
+                     IsSym(toks_[i + 4], "}"))
+              i += 4;
+            continue;
+          }
         }
         kept.push_back(std::move(t));
       }
@@ -509,12 +522,7 @@ class Parser {
       if (kept.empty()) throw ParseError("only units");
       toks_ = std::move(kept);
     }
-    // Braces around the whole answer (a nested \boxed) group nothing.
-    while (toks_.size() >= 2 && IsSym(toks_.front(), "{") && IsSym(toks_.back(), "}") &&
-           MatchClose(0, toks_.size()) == toks_.size() - 1) {
-      toks_.pop_back();
-      toks_.erase(toks_.begin());
-    }
+    StripOuterBraces();
     if (!toks_.empty() && std::all_of(toks_.begin(), toks_.end(),
                                       [](const Token& t) { return t.kind == Tok::kText; })) {
       std::string joined;
@@ -531,6 +539,15 @@ class Parser {
   }
 
  private:
+  // Braces around the whole answer (a nested \boxed) group nothing.
+  void StripOuterBraces() {
+    while (toks_.size() >= 2 && IsSym(toks_.front(), "{") && IsSym(toks_.back(), "}") &&
+           MatchClose(0, toks_.size()) == toks_.size() - 1) {
+      toks_.pop_back();
+      toks_.erase(toks_.begin());
+    }
+  }
+
   // --- structure ------------------------------------------------------------------------------
   bool IsOpen(const Token& t) const {
     return IsSym(t, "(") || IsSym(t, "[") || IsSym(t, "{") || t.kind == Tok::kLSet ||
@@ -901,8 +918,28 @@ class Parser {
     }
   }
 
+  // Is [begin, pos_) a bare whole number, optionally negated ("2", "-2")?
+  bool JustAnInteger(std::size_t begin) const {
+    if (begin < pos_ && IsSym(toks_[begin], "-")) ++begin;
+    return pos_ == begin + 1 && toks_[begin].kind == Tok::kNum &&
+           toks_[begin].text.find('.') == std::string::npos;
+  }
+
   ex ParseProduct() {
+    std::size_t begin = pos_;
     ex acc = ParseUnary();
+    // "2\frac{1}{2}" is the mixed number 5/2 (how MATH writes them), not 2 times 1/2.
+    if (pos_ < end_ && IsCmd(Peek(), "frac") && JustAnInteger(begin)) {
+      std::size_t at = pos_;
+      ex f = ParsePower();
+      bool proper = is_a<GiNaC::numeric>(f) && ex_to<GiNaC::numeric>(f).is_rational() &&
+                    ex_to<GiNaC::numeric>(f).is_positive() && ex_to<GiNaC::numeric>(f) < 1;
+      if (proper) {
+        acc = ex_to<GiNaC::numeric>(acc).is_negative() ? acc - f : acc + f;
+      } else {
+        pos_ = at;  // not a proper fraction: an ordinary product, parsed below
+      }
+    }
     while (pos_ < end_) {
       budget_.Check();
       const Token& t = Peek();
@@ -1750,8 +1787,8 @@ struct Comparer {
   std::vector<Value> Distinct(const std::vector<Value>& in) const {
     std::vector<Value> out;
     for (const auto& v : in) {
-      bool seen = std::any_of(out.begin(), out.end(),
-                              [&](const Value& o) { return Compare(o, v).equal; });
+      bool seen =
+          std::any_of(out.begin(), out.end(), [&](const Value& o) { return Compare(o, v).equal; });
       if (!seen) out.push_back(v);
     }
     return out;
@@ -1875,6 +1912,12 @@ std::optional<Value> ParseBare(std::string_view raw, SymbolTable& symbols, const
     why = "empty answer";
     return std::nullopt;
   }
+  // A lone number with space thousands groups ("1 000") is that number, not 1 times 000. A
+  // decimal comma ("1,22") is not read here: bare, it is the list 1, 22.
+  if (auto numbers = FindNumbers(norm);
+      numbers.size() == 1 && numbers[0].begin == 0 && numbers[0].end == norm.size() &&
+      (numbers[0].value.find('.') == std::string::npos) == (norm.find('.') == std::string::npos))
+    norm = numbers[0].value;
   try {
     Parser parser(Lex(norm, options.max_answer_chars), symbols, budget);
     Value v = parser.ParseAnswer();
@@ -1901,28 +1944,52 @@ std::optional<Value> ParseBare(std::string_view raw, SymbolTable& symbols, const
 struct Side {
   std::optional<Value> value;
   std::string answer;
+  ExtractionMethod method = ExtractionMethod::kBare;
   std::string why;
 };
 
+// Parses `raw` whole; on failure the symbol renames it made are undone, so a later reading
+// numbers its variables as if it were the first (non-strict mode).
+std::optional<Value> TryParse(std::string_view raw, SymbolTable& symbols, const Budget& budget,
+                              const MathOptions& options, std::string& why) {
+  auto renames = symbols.renames;
+  int next = symbols.next;
+  auto v = ParseBare(raw, symbols, budget, options, why);
+  if (!v) symbols.renames = std::move(renames), symbols.next = next;
+  return v;
+}
+
+// One side of a comparison. A reference answer, or any text when extraction is off, is read
+// whole. A response (or a gold that is a worked solution) is read whole when it is a bare answer
+// (no prose, and it parses as mathematics: "4, 12, 2", "(x-2)(x+2)", "6 - 5i"); otherwise its
+// extraction candidates are tried in order (see ExtractCandidates: the last number only in prose).
 Side ParseSide(std::string_view text, bool extract, SymbolTable& symbols, const Budget& budget,
                const MathOptions& options) {
   Side side;
-  if (!extract) {
+  std::string whole_why;
+  // A box or "####" says which part is the answer ("$y=12$ and $x=\boxed{6}$"): not bare.
+  bool marked = text.find("\\boxed") != std::string_view::npos ||
+                text.find("\\fbox") != std::string_view::npos ||
+                text.find("####") != std::string_view::npos;
+  if (!extract || (!marked && !HasProse(text))) {
     side.answer = std::string(text);
-    side.value = ParseBare(text, symbols, budget, options, side.why);
-    return side;
+    side.value = TryParse(text, symbols, budget, options, side.why);
+    if (!extract) return side;
+    if (side.value && side.value->kind != Value::Kind::kText) return side;
+    whole_why = std::move(side.why);
+    side = Side{};
   }
   auto candidates = ExtractCandidates(text, options.extract);
   if (candidates.empty()) {
-    side.why = "no answer found";
+    side.why = whole_why.empty() ? "no answer found" : whole_why;
     return side;
   }
   std::optional<Value> text_fallback;
-  std::string text_answer;
+  const Extraction* text_from = nullptr;
   for (const auto& c : candidates) {
     budget.Check();
     std::string why;
-    auto v = ParseBare(c.answer, symbols, budget, options, why);
+    auto v = TryParse(c.answer, symbols, budget, options, why);
     if (!v) {
       if (side.why.empty()) side.why = why;
       continue;
@@ -1931,28 +1998,30 @@ Side ParseSide(std::string_view text, bool extract, SymbolTable& symbols, const 
     // unless it came from an anchor (boxed, final answer) that states the answer outright.
     if (v->kind == Value::Kind::kText && c.method != ExtractionMethod::kBoxed &&
         c.method != ExtractionMethod::kFinalAnswer && c.method != ExtractionMethod::kLatexEnv) {
-      if (!text_fallback) text_fallback = std::move(v), text_answer = c.answer;
+      if (!text_fallback) text_fallback = std::move(v), text_from = &c;
       continue;
     }
     side.value = std::move(v);
     side.answer = c.answer;
+    side.method = c.method;
     return side;
   }
   if (text_fallback) {
     side.value = std::move(text_fallback);
-    side.answer = text_answer;
+    side.answer = text_from->answer;
+    side.method = text_from->method;
   }
   return side;
 }
 
-Verdict Run(std::string_view gold, std::string_view pred, bool extract_gold, bool extract_pred,
+Verdict Run(std::string_view gold, std::string_view pred, bool extract_pred,
             const MathOptions& options) {
   std::lock_guard<std::mutex> lock(GinacMutex());
   Budget budget{Clock::now() + options.time_budget};
   try {
     SymbolTable symbols;
     symbols.canonical = !options.strict;
-    Side g = ParseSide(gold, extract_gold, symbols, budget, options);
+    Side g = ParseSide(gold, options.gold_is_solution, symbols, budget, options);
     if (!g.value) return Unparseable("gold: " + g.why);
     if (!options.strict) symbols.renames.clear(), symbols.next = 0;
     Side p = ParseSide(pred, extract_pred, symbols, budget, options);
@@ -1980,13 +2049,30 @@ Verdict VerifyMath(std::string_view gold, std::string_view answer, const MathOpt
   if (has_unicode(gold) || has_unicode(answer)) {
     std::string g = has_unicode(gold) ? NormalizeUnicode(gold) : std::string(gold);
     std::string a = has_unicode(answer) ? NormalizeUnicode(answer) : std::string(answer);
-    return Run(g, a, options.extract_gold, options.extract_answer, options);
+    return Run(g, a, options.extract_answer, options);
   }
-  return Run(gold, answer, options.extract_gold, options.extract_answer, options);
+  return Run(gold, answer, options.extract_answer, options);
 }
 
 Verdict CompareMathAnswers(std::string_view a, std::string_view b, const MathOptions& options) {
-  return Run(a, b, false, false, options);
+  return Run(a, b, false, options);
+}
+
+std::optional<MathReading> ReadMathAnswer(std::string_view response, const MathOptions& options) {
+  std::string text = std::string(response);
+  if (std::any_of(text.begin(), text.end(),
+                  [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+    text = NormalizeUnicode(text);
+  std::lock_guard<std::mutex> lock(GinacMutex());
+  Budget budget{Clock::now() + options.time_budget};
+  try {
+    SymbolTable symbols;
+    Side side = ParseSide(text, options.extract_answer, symbols, budget, options);
+    if (!side.value) return std::nullopt;
+    return MathReading{side.answer, side.method, side.value->kind == Value::Kind::kText};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 std::string CanonicalMathAnswer(std::string_view answer, const MathOptions& options) {

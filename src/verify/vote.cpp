@@ -7,20 +7,15 @@ namespace triage::verify {
 VoteResult MajorityVote(const std::vector<std::string>& responses, const MathOptions& options) {
   VoteResult result;
   MathOptions bare = options;
-  bare.extract_gold = bare.extract_answer = false;
+  bare.extract_answer = false;
   for (std::size_t i = 0; i < responses.size(); ++i) {
-    // The first extraction candidate that the comparator can read.
+    // Read as the verifier reads a response, so a vote and a verdict never disagree.
     std::string answer;
-    for (const auto& candidate : ExtractCandidates(responses[i], options.extract)) {
-      // A whole response of prose ("I am not sure") is no vote.
-      if (candidate.method == ExtractionMethod::kWhole &&
-          std::count(candidate.answer.begin(), candidate.answer.end(), ' ') >= 2)
-        continue;
-      if (!CanonicalMathAnswer(candidate.answer, bare).empty()) {
-        answer = candidate.answer;
-        break;
-      }
-    }
+    auto reading = ReadMathAnswer(responses[i], options);
+    // A whole response of prose ("I am not sure") is no vote.
+    if (reading && !(reading->method == ExtractionMethod::kWhole &&
+                     std::count(reading->answer.begin(), reading->answer.end(), ' ') >= 2))
+      answer = reading->answer;
     if (answer.empty()) {
       ++result.unreadable;
       continue;

@@ -64,9 +64,30 @@ TEST(Extract, FallsBackToLastLatexThenLastNumber) {
   EXPECT_FALSE(ExtractAnswer(prose));
 }
 
+TEST(Extract, NeverCutsABareFormulaToOneOfItsNumbers) {
+  for (const char* bare : {"4, 12, 2", "(x-2)(x+2)", "6 - 5i", "52_8", "2^{10}"}) {
+    for (const auto& c : ExtractCandidates(bare))
+      EXPECT_NE(c.method, ExtractionMethod::kLastNumber) << bare << " gave " << c.answer;
+  }
+  // In prose, a number that is part of an expression is not the answer either.
+  for (const char* prose : {"so z = 6 - 5i", "thus it is 52_8", "so it is 2^{10}"}) {
+    for (const auto& c : ExtractCandidates(prose))
+      EXPECT_NE(c.method, ExtractionMethod::kLastNumber) << prose << " gave " << c.answer;
+  }
+  auto lone = ExtractAnswer("**5**");
+  ASSERT_TRUE(lone);
+  EXPECT_EQ(lone->answer, "5");
+  auto list = ExtractAnswer("The answer is 4, 12, 2.");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->answer, "4, 12, 2");
+  EXPECT_TRUE(HasProse("so it is 5"));
+  EXPECT_FALSE(HasProse("x = 2 or x = 3"));
+  EXPECT_FALSE(HasProse("\\frac{1}{2} \\text{cm}"));
+}
+
 MathOptions Bare() {
   MathOptions o;
-  o.extract_gold = o.extract_answer = false;
+  o.extract_answer = false;
   return o;
 }
 
