@@ -1,5 +1,6 @@
 # The two entry commands. Each installs what is missing (Debian packages, the Kafka broker jars),
 # starts the local PostgreSQL and Kafka (or uses TRIAGE_PG_DSN / TRIAGE_KAFKA_BROKERS), builds and runs.
+# Each set-up phase prints one line; the full logs are under .local/logs/.
 BUILD_DIR ?= build
 SERVICES := deploy/local/services
 TRIAGE := $(BUILD_DIR)/src/app/triage
@@ -13,8 +14,12 @@ deps:
 	@deploy/local/install-deps
 
 # clang: GCC 12 destroys temporaries in co_await expressions twice (GCC bug 99576).
+# The configure output goes to a log, shown only when it fails; ninja reports its own progress.
 build: deps
-	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_CXX_COMPILER=clang++-16 >/dev/null
+	@echo "build: cmake and ninja in $(BUILD_DIR)/"
+	@mkdir -p .local/logs
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_CXX_COMPILER=clang++-16 >.local/logs/cmake.log 2>&1 || \
+	  { tail -n 30 .local/logs/cmake.log; echo "build: cmake failed; full log: .local/logs/cmake.log"; exit 1; }
 	@cmake --build $(BUILD_DIR)
 
 services: deps
