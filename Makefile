@@ -31,6 +31,7 @@ services-down:
 test: build services
 	@eval "$$($(SERVICES) env)" && \
 	  TRIAGE_TEST_PG_DSN="$$TRIAGE_PG_DSN" TRIAGE_TEST_KAFKA_BROKERS="$$TRIAGE_KAFKA_BROKERS" \
+	  TRIAGE_TEST_PG_RESTART="$${TRIAGE_TEST_PG_RESTART:-$(CURDIR)/$(SERVICES) restart-postgres}" \
 	  ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(CTEST_JOBS) --timeout 600
 
 demo: build services
