@@ -1,0 +1,349 @@
+// The engine with a fake checker and scripted models: no clock, no I/O.
+#include "route/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+
+namespace triage::route {
+namespace {
+
+using core::JobState;
+using core::VerificationStatus;
+using verify::Outcome;
+
+// Answers are the text after the last "ANSWER "; `truth` says which answers verify, `wrong`
+// which fail; anything else has nothing to check. Equivalence folds "0.5" into "1/2".
+class FakeChecker : public Checker {
+ public:
+  std::set<std::string> truth, wrong;
+  static std::string AnswerOf(const std::string& text) {
+    const auto at = text.rfind("ANSWER ");
+    return at == std::string::npos ? "" : text.substr(at + 7);
+  }
+  static std::string Canonical(std::string a) { return a == "0.5" ? "1/2" : a; }
+  Checked Check(const std::string& response) const override {
+    const auto answer = AnswerOf(response);
+    if (answer.empty()) return {"", verify::Unparseable("no answer")};
+    if (truth.contains(Canonical(answer))) return {answer, verify::Pass("matches gold")};
+    if (wrong.contains(Canonical(answer))) return {answer, verify::Fail("differs from gold")};
+    return {answer, {Outcome::kNoClaims, "nothing to check"}};
+  }
+  verify::VoteResult Vote(const std::vector<std::string>& responses) const override {
+    verify::VoteResult out;
+    for (std::size_t i = 0; i < responses.size(); ++i) {
+      const auto key = Canonical(AnswerOf(responses[i]));
+      if (key.empty()) {
+        ++out.unreadable;
+        continue;
+      }
+      auto it = std::find_if(out.classes.begin(), out.classes.end(),
+                             [&](const auto& c) { return Canonical(c.representative) == key; });
+      if (it == out.classes.end()) out.classes.push_back({AnswerOf(responses[i]), {i}});
+      else it->members.push_back(i);
+    }
+    std::stable_sort(out.classes.begin(), out.classes.end(),
+                     [](auto& a, auto& b) { return a.members.size() > b.members.size(); });
+    if (!out.classes.empty()) {
+      out.has_winner = true;
+      out.winner_index = out.classes[0].members[0];
+      out.share = double(out.classes[0].members.size()) / double(responses.size());
+    }
+    return out;
+  }
+};
+
+Ladder TestLadder() {
+  return {{{"small", "m-small", false, 100, std::chrono::milliseconds(200)},
+           {"standard", "m-standard", false, 1'000, std::chrono::milliseconds(1'000)},
+           {"reasoning", "m-reasoning", true, 50'000, std::chrono::milliseconds(60'000)}}};
+}
+
+Plan PlanOf(std::string_view spec) { return std::get<Plan>(ParsePlan(spec)); }
+
+CallResult Says(std::string text, core::Micros cost = 10) {
+  return {"m", std::move(text), "", cost, std::chrono::milliseconds(5), std::nullopt};
+}
+CallResult Fails(std::string why) { return {"m", std::nullopt, std::move(why), 0, {}, {}}; }
+
+// Runs the engine as a driver would: each CallModels takes the next scripted results of its
+// rung; stops at HandOff or Finish. `calls` records what was asked.
+struct Driver {
+  const Engine& engine;
+  std::map<std::string, std::deque<CallResult>> scripts;
+  std::vector<CallModels> calls;
+  Budget budget;
+  std::int64_t now_ms = 0;
+  std::int64_t per_call_ms = 0;  // virtual time each call takes
+
+  Action Run(Progress& p, Executor executor) {
+    for (int guard = 0; guard < 100; ++guard) {
+      auto action = engine.Next(p, executor, budget, now_ms);
+      const auto* call = std::get_if<CallModels>(&action);
+      if (!call) return action;
+      calls.push_back(*call);
+      std::vector<CallResult> results;
+      for (int i = 0; i < call->count; ++i) {
+        auto& q = scripts[call->rung];
+        EXPECT_FALSE(q.empty()) << "unscripted call to " << call->rung;
+        results.push_back(q.empty() ? Fails("unscripted") : q.front());
+        if (!q.empty()) q.pop_front();
+      }
+      now_ms += per_call_ms;
+      engine.Observe(p, *call, std::move(results));
+    }
+    ADD_FAILURE() << "the engine did not stop";
+    return Finish{};
+  }
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  Engine Make(std::string_view spec, Thresholds t = {0.8, 0.6, 0.5}) {
+    return Engine(PlanOf(spec), TestLadder(), t, checker);
+  }
+  FakeChecker checker;
+};
+
+TEST_F(EngineTest, CascadeKeepsAVerifiedConfidentAnswer) {
+  checker.truth = {"42"};
+  const auto engine = Make("cascade(standard) -> escalate(reasoning)");
+  Driver d{engine, {{"standard", {Says("6 * 7\nANSWER 42\nCONFIDENCE: 90")}}}};
+  Progress p;
+  const auto finish = std::get<Finish>(d.Run(p, Executor::kRouter));
+  EXPECT_EQ(finish.state, JobState::kCompleted);
+  EXPECT_EQ(finish.answer, "42");
+  EXPECT_EQ(finish.verification, VerificationStatus::kVerified);
+  EXPECT_FALSE(finish.degraded);
+  ASSERT_EQ(p.trail.size(), 1u);
+  EXPECT_EQ(p.trail[0].outcome, "accepted");
+  EXPECT_EQ(p.trail[0].confidence, 0.9);
+  EXPECT_EQ(p.spent, 10);
+}
+
+TEST_F(EngineTest, CascadeEscalatesBelowTheConfidenceThresholdAndTheWorkerResumes) {
+  checker.truth = {"42"};
+  const auto engine = Make("cascade(standard) -> escalate(reasoning)");
+  Driver router{engine, {{"standard", {Says("ANSWER 42\nCONFIDENCE: 60")}}}};
+  Progress p;
+  const auto handoff = std::get<HandOff>(router.Run(p, Executor::kRouter));
+  EXPECT_EQ(handoff.rung, "reasoning");
+  EXPECT_EQ(handoff.stage, 1);
+  ASSERT_EQ(p.trail.size(), 1u);
+  EXPECT_EQ(p.trail[0].outcome, "next");
+  EXPECT_EQ(p.trail[0].reason, "confidence 0.60 below 0.80");
+  // The worker gets the recorded progress (a copy, as if read back from the database).
+  Progress resumed = p;
+  Driver worker{engine, {{"reasoning", {Says("long thought\nANSWER 42")}}}};
+  const auto finish = std::get<Finish>(worker.Run(resumed, Executor::kWorker));
+  EXPECT_EQ(finish.answer, "42");
+  EXPECT_EQ(finish.sample, 1);
+  EXPECT_EQ(resumed.samples.size(), 2u);  // the whole trail: the cheap attempt and the reasoning
+  EXPECT_EQ(resumed.trail.size(), 2u);
+  EXPECT_EQ(worker.calls.at(0).model, "m-reasoning");
+}
+
+TEST_F(EngineTest, AConfidentWrongAnswerIsNotKept) {
+  checker.wrong = {"41"};
+  const auto engine = Make("cascade(standard) -> direct(small)");
+  checker.truth = {"42"};
+  Driver d{engine, {{"standard", {Says("ANSWER 41\nCONFIDENCE: 99")}},
+                    {"small", {Says("ANSWER 42")}}}};
+  Progress p;
+  const auto finish = std::get<Finish>(d.Run(p, Executor::kRouter));
+  EXPECT_EQ(finish.answer, "42");
+  EXPECT_EQ(p.trail[0].reason, "failed: differs from gold");
+}
+
+TEST_F(EngineTest, MissingConfidenceTakesTheConfiguredDefaultAndLogProbsWin) {
+  const auto engine = Make("cascade(standard) -> direct(small)", {0.8, 0.6, 0.85});
+  Driver d{engine, {{"standard", {Says("ANSWER 7\nCONFIDENCE: unsure")}}}};
+  Progress p;
+  EXPECT_EQ(std::get<Finish>(d.Run(p, Executor::kRouter)).answer, "7");  // default 0.85 >= 0.8
+  EXPECT_EQ(p.samples[0].confidence, 0.85);
+
+  auto logprobs = Says("ANSWER 7\nCONFIDENCE: 99");
+  logprobs.confidence = 0.3;  // the token log-probabilities say otherwise: they are believed
+  Driver d2{engine, {{"standard", {logprobs}}, {"small", {Says("ANSWER 8")}}}};
+  Progress p2;
+  EXPECT_EQ(std::get<Finish>(d2.Run(p2, Executor::kRouter)).answer, "8");
+  EXPECT_EQ(p2.trail[0].reason, "confidence 0.30 below 0.80");
+}
+
+TEST_F(EngineTest, AStageMayOverrideTheDomainThreshold) {
+  const auto engine = Make("cascade(standard, confidence=0.5) -> direct(small)");
+  Driver d{engine, {{"standard", {Says("ANSWER 7\nCONFIDENCE: 60")}}}};
+  Progress p;
+  EXPECT_EQ(std::get<Finish>(d.Run(p, Executor::kRouter)).answer, "7");
+}
+
+TEST_F(EngineTest, BestOfNCallsInParallelAndTheFirstVerifiedSampleWins) {
+  checker.truth = {"5"};
+  checker.wrong = {"4", "6"};
+  const auto engine = Make("best_of_n(standard, n=4) -> escalate(reasoning)");
+  Driver d{engine,
+           {{"standard", {Says("ANSWER 4"), Says("ANSWER 5"), Says("ANSWER 6"), Says("ANSWER 5")}}}};
+  Progress p;
+  const auto finish = std::get<Finish>(d.Run(p, Executor::kRouter));
+  ASSERT_EQ(d.calls.size(), 1u);
+  EXPECT_EQ(d.calls[0].count, 4);
+  EXPECT_TRUE(d.calls[0].sampled);
+  EXPECT_EQ(finish.sample, 1);
+  EXPECT_EQ(finish.verification, VerificationStatus::kVerified);
+  EXPECT_EQ(p.spent, 40);  // every sample is paid for
+}
+
+TEST_F(EngineTest, SequentialBestOfNStopsAtTheFirstVerifiedSample) {
+  checker.truth = {"5"};
+  const auto engine = Make("best_of_n(standard, n=4, parallel=false) -> escalate(reasoning)");
+  Driver d{engine, {{"standard", {Says("ANSWER 4"), Says("ANSWER 5"), Says("ANSWER 5")}}}};
+  Progress p;
+  EXPECT_EQ(std::get<Finish>(d.Run(p, Executor::kRouter)).sample, 1);
+  EXPECT_EQ(d.calls.size(), 2u);
+  EXPECT_EQ(d.calls[1].first_sample, 1);
+  EXPECT_EQ(p.spent, 20);
+}
+
+TEST_F(EngineTest, BestOfNWithNothingVerifiedMovesOn) {
+  checker.wrong = {"4"};
+  const auto engine = Make("best_of_n(standard, n=2) -> escalate(reasoning)");
+  Driver d{engine, {{"standard", {Says("ANSWER 4"), Says("no answer at all")}}}};
+  Progress p;
+  EXPECT_TRUE(std::holds_alternative<HandOff>(d.Run(p, Executor::kRouter)));
+  EXPECT_EQ(p.trail.back().reason, "none of 2 samples verified");
+}
+
+TEST_F(EngineTest, SelfConsistencyGroupsByEquivalenceNotByText) {
+  const auto engine = Make("self_consistency(standard, n=5) -> escalate(reasoning)");
+  Driver d{engine, {{"standard", {Says("ANSWER 0.5"), Says("ANSWER 3"), Says("ANSWER 1/2"),
+                                  Says("ANSWER 0.5"), Says("ANSWER 3")}}}};
+  Progress p;
+  const auto finish = std::get<Finish>(d.Run(p, Executor::kRouter));
+  EXPECT_EQ(finish.answer, "0.5");  // three of five agree: 0.5, 1/2, 0.5
+  EXPECT_EQ(finish.verification, VerificationStatus::kUnverified);  // a majority proves nothing
+  EXPECT_EQ(p.trail[0].confidence, 0.6);
+  EXPECT_EQ(p.trail[0].reason, "majority of 5 (share 0.60); unverified: nothing to check");
+}
+
+TEST_F(EngineTest, SelfConsistencyBelowTheShareMovesOnAndFailedCallsCountAgainst) {
+  const auto engine = Make("self_consistency(standard, n=5) -> escalate(reasoning)");
+  Driver d{engine, {{"standard", {Says("ANSWER 2"), Fails("timeout"), Says("ANSWER 2"),
+                                  Says("ANSWER 7"), Fails("timeout")}}}};
+  Progress p;
+  EXPECT_TRUE(std::holds_alternative<HandOff>(d.Run(p, Executor::kRouter)));
+  EXPECT_EQ(p.trail[0].reason, "vote share 0.40 below 0.60");
+}
+
+TEST_F(EngineTest, AMajorityThatFailsVerificationIsNotKept) {
+  checker.wrong = {"2"};
+  const auto engine = Make("self_consistency(standard, n=3) -> escalate(reasoning)");
+  Driver d{engine, {{"standard", {Says("ANSWER 2"), Says("ANSWER 2"), Says("ANSWER 3")}}}};
+  Progress p;
+  EXPECT_TRUE(std::holds_alternative<HandOff>(d.Run(p, Executor::kRouter)));
+  EXPECT_EQ(p.trail[0].reason, "the majority answer fails: differs from gold");
+}
+
+TEST_F(EngineTest, TheSeedsEasyMathChainRunsEveryStageInTurn) {
+  checker.truth = {"12"};
+  const auto engine = Make(
+      "cascade(standard) -> self_consistency(standard, n=3) -> escalate(reasoning)");
+  Driver router{engine, {{"standard", {Says("ANSWER 11\nCONFIDENCE: 40"), Says("ANSWER 11"),
+                                       Says("ANSWER 12"), Says("ANSWER 13")}}}};
+  Progress p;
+  ASSERT_TRUE(std::holds_alternative<HandOff>(router.Run(p, Executor::kRouter)));
+  Driver worker{engine, {{"reasoning", {Says("ANSWER 12")}}}};
+  const auto finish = std::get<Finish>(worker.Run(p, Executor::kWorker));
+  EXPECT_EQ(finish.answer, "12");
+  EXPECT_EQ(finish.verification, VerificationStatus::kVerified);
+  ASSERT_EQ(p.trail.size(), 3u);
+  EXPECT_EQ(p.trail[0].reason, "confidence 0.40 below 0.80");
+  EXPECT_EQ(p.trail[1].reason, "vote share 0.33 below 0.60");
+  EXPECT_EQ(p.trail[2].outcome, "accepted");
+  EXPECT_EQ(p.trail[1].samples, (std::vector<int>{1, 2, 3}));
+}
+
+TEST_F(EngineTest, AStageThatCannotMeetTheDeadlineIsNotStartedAndTheBestAnswerReturns) {
+  const auto engine = Make("cascade(standard) -> escalate(reasoning)");
+  Driver router{engine, {{"standard", {Says("ANSWER 9\nCONFIDENCE: 30")}}}};
+  Progress p;
+  ASSERT_TRUE(std::holds_alternative<HandOff>(router.Run(p, Executor::kRouter)));
+  // The worker picks it up with 20 s left; the reasoning rung expects 60 s.
+  const Budget budget{100'000, std::nullopt};
+  const auto finish = std::get<Finish>(engine.Next(p, Executor::kWorker, budget, 80'000));
+  EXPECT_EQ(finish.state, JobState::kCompleted);
+  EXPECT_TRUE(finish.degraded);
+  EXPECT_EQ(finish.answer, "9");
+  EXPECT_EQ(finish.reason, "deadline: stage 2 (escalate on reasoning) expects 60.0 s, 20.0 s left");
+}
+
+TEST_F(EngineTest, WithNoAnswerYetAnUnmeetableDeadlineExpiresTheJob) {
+  const auto engine = Make("cascade(standard)");
+  const auto finish = std::get<Finish>(engine.Next({}, Executor::kRouter, {500, std::nullopt}, 0));
+  EXPECT_EQ(finish.state, JobState::kExpired);
+  EXPECT_FALSE(finish.sample.has_value());
+  EXPECT_EQ(finish.reason,
+            "deadline: stage 1 (cascade on standard) expects 1.0 s, 0.5 s left; no model was called");
+}
+
+TEST_F(EngineTest, AStageThatWouldBreakTheCostCapIsNotStarted) {
+  const auto engine = Make("self_consistency(small, n=5) -> escalate(reasoning)");
+  Driver d{engine, {{"small", {Says("ANSWER 1"), Says("ANSWER 2"), Says("ANSWER 3"),
+                               Says("ANSWER 4"), Says("ANSWER 5")}}}};
+  d.budget.max_cost = 20'000;  // $0.02: five small calls fit, the reasoning call does not
+  Progress p;
+  const auto finish = std::get<Finish>(d.Run(p, Executor::kWorker));
+  EXPECT_TRUE(finish.degraded);
+  EXPECT_EQ(finish.reason,
+            "budget: stage 2 (escalate on reasoning) expects $0.050000, $0.019950 left of the "
+            "job's max_cost_usd");
+  EXPECT_EQ(d.calls.size(), 1u);
+}
+
+TEST_F(EngineTest, WhenEveryStageDeclinesTheBestAnswerIsReturnedVerifiedFirst) {
+  checker.truth = {"3"};
+  checker.wrong = {"5"};
+  const auto engine = Make("cascade(small) -> best_of_n(standard, n=2) -> cascade(standard)");
+  Driver d{engine, {{"small", {Says("ANSWER 3\nCONFIDENCE: 10")}},
+                    {"standard", {Says("ANSWER 5"), Says("ANSWER 5"), Says("ANSWER 5")}}}};
+  Progress p;
+  const auto finish = std::get<Finish>(d.Run(p, Executor::kWorker));
+  EXPECT_EQ(finish.answer, "3");  // verified (if unsure) beats confident and wrong
+  EXPECT_EQ(finish.sample, 0);
+  EXPECT_FALSE(finish.degraded);
+  EXPECT_EQ(finish.reason, "no stage accepted an answer; the best one is returned");
+}
+
+TEST_F(EngineTest, FailedCallsMoveOnAndNothingAnsweredFailsTheJob) {
+  const auto engine = Make("direct(small) -> direct(standard)");
+  Driver d{engine, {{"small", {Fails("HTTP 503")}}, {"standard", {Fails("timeout")}}}};
+  Progress p;
+  const auto finish = std::get<Finish>(d.Run(p, Executor::kWorker));
+  EXPECT_EQ(finish.state, JobState::kFailed);
+  EXPECT_EQ(p.trail[0].reason, "the call failed: HTTP 503");
+  EXPECT_EQ(p.trail[1].reason, "the call failed: timeout");
+}
+
+TEST_F(EngineTest, TheDriverCanStopEarlyWithTheBestAnswerSoFar) {
+  const auto engine = Make("cascade(standard) -> escalate(reasoning)");
+  Driver router{engine, {{"standard", {Says("ANSWER 9\nCONFIDENCE: 30")}}}};
+  Progress p;
+  router.Run(p, Executor::kRouter);
+  const auto finish = engine.Degrade(p, "deadline: the reasoning call ran out of time");
+  EXPECT_TRUE(finish.degraded);
+  EXPECT_EQ(finish.answer, "9");
+  EXPECT_EQ(finish.reason, "deadline: the reasoning call ran out of time");
+}
+
+TEST(ValidatePlan, NamesAMissingRungAndAnEscalationToAnUnqueuedRung) {
+  EXPECT_EQ(ValidatePlan(PlanOf("cascade(huge)"), TestLadder()),
+            "stage 1 (cascade on huge): no rung named 'huge' on the ladder");
+  EXPECT_EQ(ValidatePlan(PlanOf("direct(small) -> escalate(standard)"), TestLadder()),
+            "stage 2 (escalate on standard): escalate() needs a rung served by the reasoning queue "
+            "(queued = true)");
+  EXPECT_EQ(ValidatePlan(PlanOf("direct(small) -> escalate(reasoning)"), TestLadder()),
+            std::nullopt);
+}
+
+}  // namespace
+}  // namespace triage::route
