@@ -19,7 +19,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <random>
 #include <sstream>
 
@@ -99,50 +98,109 @@ std::string Tail(const std::filesystem::path& path, std::size_t max_bytes) {
   return out;
 }
 
-// Every mount point but the pseudo file systems, read once from /proc/self/mountinfo: the child
-// remounts them read-only (it may not allocate, so the list is prepared here).
-const std::vector<std::string>& WritableCandidates() {
-  static std::once_flag once;
-  static std::vector<std::string> mounts;
-  std::call_once(once, [] {
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string id, parent, devno, root, point;
-      if (!(fields >> id >> parent >> devno >> root >> point)) continue;
-      // Octal escapes (\040 for a space) as the kernel writes them.
-      std::string decoded;
-      for (std::size_t i = 0; i < point.size(); ++i) {
-        if (point[i] == '\\' && i + 3 < point.size()) {
-          decoded += static_cast<char>(std::stoi(point.substr(i + 1, 3), nullptr, 8));
-          i += 3;
-        } else {
-          decoded += point[i];
-        }
+// A mount the child remounts read-only, with the per-mount flags it already has: inside a user
+// namespace a remount may not drop them (EPERM), so they are passed again.
+struct MountPoint {
+  std::string path;
+  unsigned long keep_flags = 0;
+};
+
+// Every mount point but the pseudo file systems, "/" first, read from /proc/self/mountinfo on
+// each run (a file system mounted since the last run is protected too): the child remounts them
+// read-only (it may not allocate, so the list is prepared here).
+std::vector<MountPoint> MountsToProtect() {
+  std::vector<MountPoint> mounts;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, root, point, options;
+    if (!(fields >> id >> parent >> devno >> root >> point >> options)) continue;
+    // Octal escapes (\040 for a space) as the kernel writes them.
+    std::string decoded;
+    for (std::size_t i = 0; i < point.size(); ++i) {
+      if (point[i] == '\\' && i + 3 < point.size()) {
+        decoded += static_cast<char>(std::stoi(point.substr(i + 1, 3), nullptr, 8));
+        i += 3;
+      } else {
+        decoded += point[i];
       }
-      if (decoded == "/" || decoded.rfind("/proc", 0) == 0 || decoded.rfind("/sys", 0) == 0 ||
-          decoded == "/dev" || decoded.rfind("/dev/pts", 0) == 0 || decoded == "/dev/shm")
-        continue;
-      mounts.push_back(decoded);
     }
-  });
+    // Pseudo file systems (a path such as /proc2 or /system is not one of them).
+    auto under = [&decoded](std::string_view top) {
+      return decoded == top || decoded.rfind(std::string(top) + "/", 0) == 0;
+    };
+    if (under("/proc") || under("/sys") || decoded == "/dev" || under("/dev/pts") ||
+        decoded == "/dev/shm")
+      continue;
+    MountPoint m{decoded, 0};
+    std::istringstream opts(options);
+    for (std::string opt; std::getline(opts, opt, ',');) {
+      if (opt == "nosuid") m.keep_flags |= MS_NOSUID;
+      if (opt == "nodev") m.keep_flags |= MS_NODEV;
+      if (opt == "noexec") m.keep_flags |= MS_NOEXEC;
+    }
+    if (decoded == "/")
+      mounts.insert(mounts.begin(), m);
+    else
+      mounts.push_back(m);
+  }
   return mounts;
 }
 
-// Isolation bits the child reports back before exec.
-enum : unsigned char { kNetNs = 1, kMountNs = 2, kUid = 4, kReadOnlyRoot = 8 };
+// How the child is confined. As root: new network, mount and pid namespaces and a throwaway uid.
+// Otherwise the same namespaces inside a new user namespace that maps only the caller's own uid
+// and gid, so the program gains nothing on the host. Either all of it or the program does not
+// run: there is no partial confinement.
+struct Confinement {
+  bool root;
+  unsigned long clone_flags;
+  const char* isolation;
+};
 
-[[noreturn]] void ChildFail(int status_fd, const char* what) {
+Confinement ChooseConfinement(bool root) {
+  constexpr unsigned long kNamespaces = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID;
+  if (root) return {true, kNamespaces, "rlimits,tempdir,env,netns,mntns,pidns,ro-root,uid"};
+  return {false, kNamespaces | CLONE_NEWUSER,
+          "rlimits,tempdir,env,userns,netns,mntns,pidns,ro-root"};
+}
+
+std::string Unavailable(bool root, int err) {
+  std::string why = std::strerror(err);
+  if (root)
+    return "sandbox unavailable: running as root but cannot create network, mount and pid "
+           "namespaces (clone: " +
+           why + "); the program is not run unconfined";
+  return "sandbox unavailable: cannot create a user namespace with network, mount and pid "
+         "namespaces as an unprivileged user (clone: " +
+         why +
+         "); allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, and "
+         "kernel.unprivileged_userns_clone=1 where it exists) or run as root; the program is "
+         "not run unconfined";
+}
+
+// Reports a failed set-up step (and errno) to the parent; the program never runs.
+[[noreturn]] void ChildFail(int status_fd, const char* what, const char* detail = "") {
   unsigned char buf[2] = {0xFF, static_cast<unsigned char>(errno & 0xFF)};
   (void)!write(status_fd, buf, 2);
   (void)!write(status_fd, what, std::strlen(what));
+  (void)!write(status_fd, detail, std::strlen(detail));
   _exit(127);
+}
+
+// Writes `text` to an existing /proc file; system calls only (runs in the child).
+bool WriteProcFile(const char* path, std::string_view text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  return ok;
 }
 
 CodeResult Run(const std::string& candidate, const std::string& tests,
                const SandboxLimits& limits) {
   CodeResult result;
+  result.isolation = "none";
   auto started = Clock::now();
   char dir_template[] = "/tmp/triage-sandbox-XXXXXX";
   if (!mkdtemp(dir_template)) {
@@ -150,19 +208,19 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
     return result;
   }
   const std::filesystem::path dir = dir_template;
-  const bool root = geteuid() == 0;
-  const unsigned uid = root ? SandboxUid() : getuid();
+  const Confinement confinement = ChooseConfinement(geteuid() == 0);
+  const unsigned uid = confinement.root ? SandboxUid() : geteuid();
   std::string nonce = RandomNonce();
   bool files_ok = WriteFile(dir / "harness.py", kHarness) &&
                   WriteFile(dir / "candidate.py", candidate) && WriteFile(dir / "tests.py", tests);
-  if (root) {
+  if (confinement.root) {
     for (const char* f : {"", "harness.py", "candidate.py", "tests.py"})
       (void)!chown((dir / f).c_str(), uid, uid);
   }
   chmod(dir.c_str(), 0700);
   const std::string out_path = (dir / "output.txt").string();
   int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (root && out_fd >= 0) (void)!fchown(out_fd, uid, uid);
+  if (confinement.root && out_fd >= 0) (void)!fchown(out_fd, uid, uid);
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   int nonce_pipe[2] = {-1, -1}, status_pipe[2] = {-1, -1};
   if (!files_ok || out_fd < 0 || null_fd < 0 || pipe2(nonce_pipe, O_CLOEXEC) != 0 ||
@@ -171,7 +229,7 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
     std::filesystem::remove_all(dir);
     return result;
   }
-  // Everything the child needs is built before fork: after fork only system calls are safe.
+  // Everything the child needs is built before the clone: after it only system calls are safe.
   std::string dir_str = dir.string();
   std::string home = "HOME=" + dir_str;
   std::array<const char*, 6> envp = {
@@ -182,37 +240,74 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
   const rlim_t mem = static_cast<rlim_t>(limits.memory_bytes);
   const rlim_t fsize = static_cast<rlim_t>(limits.file_bytes);
   const rlim_t nproc = static_cast<rlim_t>(std::max(1, limits.max_processes));
-  const std::vector<std::string>& other_mounts = WritableCandidates();
+  const std::vector<MountPoint> mounts = MountsToProtect();
+  const std::string uid_map = std::to_string(geteuid()) + " " + std::to_string(geteuid()) + " 1";
+  const std::string gid_map = std::to_string(getegid()) + " " + std::to_string(getegid()) + " 1";
 
-  pid_t pid = fork();
+  // clone rather than fork + unshare: the child itself must be the first process of the new pid
+  // namespace, so that every process the program starts dies with it.
+  pid_t pid = static_cast<pid_t>(
+      syscall(SYS_clone, confinement.clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (pid < 0) {
-    result.verdict = {Outcome::kCrashed, "sandbox: fork failed"};
+    result.verdict = {Outcome::kCrashed, Unavailable(confinement.root, errno)};
+    close(out_fd);
+    close(null_fd);
+    for (int fd : {nonce_pipe[0], nonce_pipe[1], status_pipe[0], status_pipe[1]}) close(fd);
     std::filesystem::remove_all(dir);
     return result;
   }
   if (pid == 0) {
-    // --- child: system calls only ---
+    // --- child, pid 1 of its pid namespace: system calls only ---
     // Above the descriptors about to be rearranged (0-3), so it survives until exec.
     int status_fd = fcntl(status_pipe[1], F_DUPFD_CLOEXEC, 10);
     if (status_fd < 0) _exit(127);
-    unsigned char bits = 0;
-    setpgid(0, 0);
-    if (root) {
-      if (unshare(CLONE_NEWNET) == 0) bits |= kNetNs;
-      if (unshare(CLONE_NEWNS) == 0) {
-        bits |= kMountNs;
-        // Private mounts; the temp dir stays writable, every other file system becomes
-        // read-only and nosuid, and /dev/shm is a fresh private tmpfs.
-        constexpr unsigned long kReadOnly = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV;
-        if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
-            mount(dir_str.c_str(), dir_str.c_str(), nullptr, MS_BIND | MS_REC, nullptr) == 0 &&
-            mount(nullptr, "/", nullptr, kReadOnly, nullptr) == 0) {
-          bits |= kReadOnlyRoot;
-          for (const auto& point : other_mounts)
-            if (point != dir_str) mount(nullptr, point.c_str(), nullptr, kReadOnly, nullptr);
-          mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777");
-        }
+    // An unprivileged process may map only its own ids, and gid_map only once setgroups is
+    // denied.
+    if (!confinement.root && (!WriteProcFile("/proc/self/uid_map", uid_map) ||
+                              !WriteProcFile("/proc/self/setgroups", "deny") ||
+                              !WriteProcFile("/proc/self/gid_map", gid_map)))
+      ChildFail(status_fd, "user namespace id maps");
+    // Private mounts; the temp dir stays writable, every other file system becomes read-only,
+    // nosuid and nodev, /dev/shm is a fresh private tmpfs, and /proc shows only this namespace's
+    // processes. A path that cannot be reached (ENOENT, or EACCES for the unprivileged user)
+    // cannot be written through either.
+    constexpr unsigned long kReadOnly = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV;
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+      ChildFail(status_fd, "make the mounts private");
+    if (mount(dir_str.c_str(), dir_str.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+      ChildFail(status_fd, "bind-mount the temp dir");
+    for (const auto& m : mounts) {
+      if (mount(nullptr, m.path.c_str(), nullptr, kReadOnly | m.keep_flags, nullptr) != 0 &&
+          errno != ENOENT && errno != EACCES)
+        ChildFail(status_fd, "remount read-only ", m.path.c_str());
+    }
+    if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777") != 0 &&
+        errno != ENOENT)
+      ChildFail(status_fd, "mount a private /dev/shm");
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+      ChildFail(status_fd, "mount a private /proc");
+    // This process stays as the namespace's init: the program runs in a child, so it keeps
+    // ordinary signal semantics (SIGXCPU), and its exit status is relayed through the status
+    // pipe. It is a copy of the caller, holding its memory and environment: the program may not
+    // read them through /proc/1 nor ptrace it (a different uid, or capabilities the program
+    // lacks), and, not relying on that alone, it is not dumpable. A raw clone again, as glibc's
+    // fork may wait on locks another thread of the caller held.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    pid_t program =
+        static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+    if (program < 0) ChildFail(status_fd, "fork the program");
+    if (program > 0) {
+      // Reap everything (orphans are re-parented here) until the program itself ends.
+      int program_status = 0;
+      while (true) {
+        pid_t done = wait4(-1, &program_status, 0, nullptr);
+        if (done == program) break;
+        if (done < 0 && errno != EINTR) ChildFail(status_fd, "wait for the program");
       }
+      unsigned char record[1 + sizeof program_status] = {'W'};
+      std::memcpy(record + 1, &program_status, sizeof program_status);
+      (void)!write(status_fd, record, sizeof record);
+      _exit(0);
     }
     if (chdir(dir_str.c_str()) != 0) ChildFail(status_fd, "chdir");
     // setuid binaries (su, passwd) must not raise the program's privileges.
@@ -228,14 +323,17 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
     setrlimit(RLIMIT_CORE, &rl);
     rl = {64, 64};
     setrlimit(RLIMIT_NOFILE, &rl);
-    if (root) {
-      rl = {nproc, nproc};
-      setrlimit(RLIMIT_NPROC, &rl);
+    // Counted per uid, and inside a user namespace per (namespace, uid), where the init above
+    // counts too: either way only the program's own processes.
+    rl = {nproc + (confinement.root ? 0 : 1), nproc + (confinement.root ? 0 : 1)};
+    setrlimit(RLIMIT_NPROC, &rl);
+    if (confinement.root) {
       if (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setgid, uid) != 0 ||
           syscall(SYS_setuid, uid) != 0)
         ChildFail(status_fd, "setuid");
-      bits |= kUid;
     }
+    // Without root the program keeps the caller's uid inside its user namespace: it is not uid
+    // 0 there, so execve leaves it no capabilities.
     // Any source may already sit on a target number (fd numbers depend on what other threads
     // hold open, and dup2(3, 3) keeps close-on-exec): copy the sources above 10 first.
     int hi_null = fcntl(null_fd, F_DUPFD_CLOEXEC, 10);
@@ -244,10 +342,10 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
     if (hi_null < 0 || hi_out < 0 || hi_nonce < 0 || dup2(hi_null, 0) < 0 || dup2(hi_out, 1) < 0 ||
         dup2(hi_out, 2) < 0 || dup2(hi_nonce, 3) < 0)
       ChildFail(status_fd, "dup2");
-    unsigned char ok[2] = {0, bits};
-    (void)!write(status_fd, ok, 2);
+    unsigned char ok = 0;
+    (void)!write(status_fd, &ok, 1);
     execve(argv[0], const_cast<char* const*>(argv.data()), const_cast<char* const*>(envp.data()));
-    ChildFail(status_fd, "execve");
+    ChildFail(status_fd, "execve ", argv[0]);
   }
   // --- parent ---
   close(out_fd);
@@ -256,30 +354,21 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
   close(status_pipe[1]);
   (void)!write(nonce_pipe[1], nonce.data(), nonce.size());
   close(nonce_pipe[1]);
-  std::string status;
-  char buf[256];
-  ssize_t got;
-  while ((got = read(status_pipe[0], buf, sizeof buf)) > 0)
-    status.append(buf, static_cast<std::size_t>(got));
-  close(status_pipe[0]);
-  unsigned char bits = status.size() >= 2 && static_cast<unsigned char>(status[0]) == 0
-                           ? static_cast<unsigned char>(status[1])
-                           : 0;
-  // Wall clock: poll a pidfd, or fall back to waiting in short slices.
+  // Wall clock: poll a pidfd, or fall back to waiting in short slices. Killing the child, pid 1
+  // of its namespace, kills every process the program started; wait4 returns once they are gone.
   bool timed_out = false;
-  int wstatus = 0;
+  int init_status = 0;
   struct rusage usage {};
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   auto deadline = started + limits.wall_clock;
   while (true) {
-    pid_t done = wait4(pid, &wstatus, WNOHANG, &usage);
+    pid_t done = wait4(pid, &init_status, WNOHANG, &usage);
     if (done == pid) break;
     auto now = Clock::now();
     if (now >= deadline) {
       timed_out = true;
-      kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
-      wait4(pid, &wstatus, 0, &usage);
+      wait4(pid, &init_status, 0, &usage);
       break;
     }
     int remaining =
@@ -295,32 +384,33 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
     }
   }
   if (pidfd >= 0) close(pidfd);
-  // Whatever the program left behind dies with it: its process group, and (as root) every
-  // process of its throwaway uid, including ones that escaped the group.
-  kill(-pid, SIGKILL);
-  if (root) {
-    pid_t killer = fork();
-    if (killer == 0) {
-      if (syscall(SYS_setuid, uid) == 0) kill(-1, SIGKILL);
-      _exit(0);
-    }
-    if (killer > 0) waitpid(killer, nullptr, 0);
-  }
   result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-  std::string isolation = "rlimits,tempdir,env";
-  if (bits & kNetNs) isolation += ",netns";
-  if (bits & kMountNs) isolation += ",mntns";
-  if (bits & kReadOnlyRoot) isolation += ",ro-root";
-  if (bits & kUid) isolation += ",uid";
-  result.isolation = isolation;
   std::string output = Tail(out_path, 16384);
   std::filesystem::remove_all(dir);
   result.output_tail = output.size() > 2048 ? output.substr(output.size() - 2048) : output;
 
-  if (!status.empty() && static_cast<unsigned char>(status[0]) == 0xFF) {
-    result.verdict = {Outcome::kCrashed, "sandbox setup failed: " + status.substr(2)};
+  // Every process that held the status pipe is gone now. It holds: 0 once the program is
+  // about to exec; 0xFF, errno and the step when set-up failed; 'W' and the program's wait
+  // status when it ended.
+  std::string status;
+  char buf[256];
+  ssize_t got;
+  while ((got = read(status_pipe[0], buf, sizeof buf)) > 0)
+    status.append(buf, static_cast<std::size_t>(got));
+  close(status_pipe[0]);
+  const bool started_ok = !status.empty() && status[0] == 0;
+  const std::size_t next = started_ok ? 1 : 0;
+  if (!started_ok || (status.size() > next && static_cast<unsigned char>(status[next]) == 0xFF)) {
+    std::string why =
+        status.size() >= next + 2
+            ? status.substr(next + 2) + ": " +
+                  std::strerror(static_cast<unsigned char>(status[next + 1]))
+            : std::string("no report from the sandbox");
+    result.verdict = {Outcome::kCrashed, "sandbox unavailable: set-up failed: " + why +
+                                             "; the program is not run unconfined"};
     return result;
   }
+  result.isolation = confinement.isolation;
   double cpu_used = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
                     (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   if (timed_out) {
@@ -328,6 +418,12 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
                       "wall-clock limit of " + std::to_string(limits.wall_clock.count()) + " ms"};
     return result;
   }
+  int wstatus = 0;
+  if (status.size() < next + 1 + sizeof wstatus || status[next] != 'W') {
+    result.verdict = {Outcome::kCrashed, "sandbox: its init ended without the program's status"};
+    return result;
+  }
+  std::memcpy(&wstatus, status.data() + next + 1, sizeof wstatus);
   if (WIFSIGNALED(wstatus)) {
     result.signal = WTERMSIG(wstatus);
     if (result.signal == SIGXCPU || (result.signal == SIGKILL && cpu_used >= limits.cpu_seconds)) {

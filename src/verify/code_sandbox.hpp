@@ -1,10 +1,12 @@
 // Python code verification in a sandbox: a candidate program run against tests (HumanEval
 // check(), MBPP asserts) in a separate process with its own temp dir, setrlimit limits (CPU,
-// address space, file size, processes), a wall-clock kill, a scrubbed environment, and -- when
-// the process may (root, as in CI) -- a fresh network namespace, a private read-only root mount
-// and a throwaway uid whose every process is killed afterwards.
-// Thread-safe (each call forks its own child); blocks the caller up to limits.wall_clock.
-// Never throws; a sandbox that cannot be set up is reported as kCrashed with the reason.
+// address space, file size, processes), a wall-clock kill, a scrubbed environment, fresh
+// network, mount and pid namespaces (no network, every file system but the temp dir read-only,
+// every process it starts killed with it) and either a throwaway uid (as root) or a user
+// namespace mapping only the caller's own uid (without root).
+// Thread-safe (each call clones its own child); blocks the caller up to limits.wall_clock.
+// Never throws. When that confinement cannot be had the program is not run: kCrashed with a
+// reason starting "sandbox unavailable: " that names what is missing, and isolation "none".
 #pragma once
 #include <chrono>
 #include <cstddef>
@@ -21,7 +23,7 @@ struct SandboxLimits {
   int cpu_seconds = 5;
   std::size_t memory_bytes = std::size_t{1} << 30;  // address space
   std::size_t file_bytes = std::size_t{16} << 20;   // largest file the program may write
-  int max_processes = 16;                           // per sandbox uid (when run as root)
+  int max_processes = 16;                           // processes the program may have at once
   std::string python = "/usr/bin/python3";
 };
 
@@ -38,7 +40,7 @@ struct CodeResult {
   int exit_code = -1;
   int signal = 0;
   std::chrono::milliseconds elapsed{0};
-  std::string isolation;    // which protections were active, e.g. "netns,mntns,uid,rlimits"
+  std::string isolation;    // protections in force, e.g. "rlimits,...,pidns,ro-root,uid"; "none"
   std::string output_tail;  // last bytes of stdout+stderr, for people
 };
 
