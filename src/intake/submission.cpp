@@ -1,5 +1,6 @@
 #include "intake/submission.hpp"
 
+#include <cmath>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -7,6 +8,7 @@
 #include "core/url.hpp"
 #include "core/utf8.hpp"
 #include "intake/strict_json.hpp"
+#include "verify/spec.hpp"
 
 namespace triage::intake {
 namespace {
@@ -122,6 +124,20 @@ std::variant<Submission, Error> ParseSubmission(std::string_view body, const Lim
       if (s.metadata_json.size() > limits.max_metadata_bytes)
         return Fail("too_large", key,
                     "metadata exceeds " + std::to_string(limits.max_metadata_bytes) + " bytes");
+    } else if (key == "verify") {
+      if (value.is_null()) continue;
+      auto spec = verify::ParseVerifySpec(value, "general");
+      if (auto* error = std::get_if<std::string>(&spec)) return Fail("invalid_field", key, *error);
+      s.verify_json = value.dump();
+      if (s.verify_json->size() > limits.max_task_bytes)
+        return Fail("too_large", key,
+                    "verify exceeds " + std::to_string(limits.max_task_bytes) + " bytes");
+    } else if (key == "max_cost_usd") {
+      if (value.is_null()) continue;
+      const double usd = value.is_number() ? value.get<double>() : -1;
+      if (!(usd >= 0.000001 && usd <= 1000))
+        return Fail("invalid_field", key, "max_cost_usd must be a number from 0.000001 to 1000");
+      s.max_cost_micros = static_cast<std::int64_t>(std::llround(usd * 1e6));
     } else if (source == Source::kEnvelope && key == "id") {
       if (!value.is_string() || !core::IsUuid(value.get<std::string>()))
         return Fail("invalid_field", key, "id must be a UUID string");

@@ -8,6 +8,9 @@
 //   "idempotency_key": "k",               optional, 1..256 bytes
 //   "deadline": "2026-01-01T00:00:00Z",   optional RFC 3339 time, or seconds from now (number)
 //   "metadata": {...},                    optional object, <= max_metadata_bytes serialised
+//   "verify": {"kind": "math", ...},      optional: how the answer is checked (verify/spec.hpp),
+//                                         <= max_task_bytes serialised
+//   "max_cost_usd": 0.05,                 optional cost cap: no stage that would break it starts
 //   envelope only:
 //   "id": "uuid",                         optional; otherwise derived from the idempotency key or
 //                                         the message's Kafka coordinates, so redelivery maps to
@@ -45,6 +48,8 @@ struct Submission {
   std::optional<std::string> idempotency_key;
   std::optional<std::int64_t> deadline_unix_ms;
   std::string metadata_json = "{}";
+  std::optional<std::string> verify_json;       // the verify object, as JSON text
+  std::optional<std::int64_t> max_cost_micros;  // max_cost_usd in micro-dollars
 };
 
 struct Error {

@@ -5,6 +5,10 @@ namespace {
 
 const char* OrNull(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
 
+std::optional<std::string> IntText(std::optional<int> v) {
+  return v ? std::optional(std::to_string(*v)) : std::nullopt;
+}
+
 std::optional<std::string> OptString(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
   return f.as<std::string>();
@@ -44,7 +48,8 @@ constexpr const char* kJobColumns =
     " verification, error, callback_url, metadata::text, idempotency_key,"
     " (extract(epoch FROM deadline_at) * 1000)::bigint, cost_micros,"
     " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-    " to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+    " to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " verify_spec::text, max_cost_micros, strategy_state::text, decision::text, degraded";
 
 JobRecord ReadJob(const pqxx::row& r) {
   JobRecord j;
@@ -68,6 +73,11 @@ JobRecord ReadJob(const pqxx::row& r) {
   j.cost_micros = r[17].as<std::int64_t>();
   j.created_at = r[18].as<std::string>();
   j.completed_at = OptString(r[19]);
+  j.verify_json = OptString(r[20]);
+  if (!r[21].is_null()) j.max_cost_micros = r[21].as<std::int64_t>();
+  j.strategy_state_json = OptString(r[22]);
+  j.decision_json = OptString(r[23]);
+  j.degraded = r[24].as<bool>();
   return j;
 }
 
@@ -77,15 +87,18 @@ InsertResult InsertJob(pqxx::connection_base& conn, const NewJob& job) {
   pqxx::work tx(conn);
   const std::optional<std::string> deadline =
       job.deadline_unix_ms ? std::optional(std::to_string(*job.deadline_unix_ms)) : std::nullopt;
+  const std::optional<std::string> max_cost =
+      job.max_cost_micros ? std::optional(std::to_string(*job.max_cost_micros)) : std::nullopt;
   // ON CONFLICT without a target covers both the id and the (tenant, idempotency_key) index.
   auto inserted = tx.exec_params(
       "INSERT INTO jobs (id, tenant, task, domain, source, state, callback_url, metadata,"
-      " idempotency_key, deadline_at)"
+      " idempotency_key, deadline_at, verify_spec, max_cost_micros)"
       " VALUES ($1::uuid, $2, $3, $4, $5, 'queued', $6, $7::jsonb, $8,"
-      " to_timestamp($9::bigint / 1000.0))"
+      " to_timestamp($9::bigint / 1000.0), $10::jsonb, $11::bigint)"
       " ON CONFLICT DO NOTHING RETURNING id::text",
       job.id, job.tenant, job.task.text, job.task.domain, job.source, OrNull(job.callback_url),
-      job.metadata_json, OrNull(job.idempotency_key), OrNull(deadline));
+      job.metadata_json, OrNull(job.idempotency_key), OrNull(deadline), OrNull(job.verify_json),
+      OrNull(max_cost));
   InsertResult result{job.id, !inserted.empty()};
   if (!result.inserted && job.idempotency_key) {
     auto existing = tx.exec_params(
@@ -108,7 +121,8 @@ std::optional<JobRecord> GetJob(pqxx::connection_base& conn, const std::string& 
     auto attempts = tx.exec_params(
         "SELECT role, model, provider, coalesce(provider_id, ''), tokens_in, tokens_out,"
         " tokens_reasoning, tokens_cached, cost_micros, latency_ms, confidence, verdict,"
-        " cache_hit, simulated, error FROM attempts WHERE job_id = $1::uuid ORDER BY seq",
+        " cache_hit, simulated, error, stage, sample FROM attempts WHERE job_id = $1::uuid"
+        " ORDER BY seq",
         id);
     for (const auto& r : attempts) {
       AttemptRecord a;
@@ -127,6 +141,8 @@ std::optional<JobRecord> GetJob(pqxx::connection_base& conn, const std::string& 
       a.cache_hit = r[12].as<bool>();
       a.simulated = r[13].as<bool>();
       a.error = OptString(r[14]);
+      if (!r[15].is_null()) a.stage = r[15].as<int>();
+      if (!r[16].is_null()) a.sample = r[16].as<int>();
       job.attempts.push_back(std::move(a));
     }
   }
@@ -196,12 +212,13 @@ void InsertAttempts(pqxx::work& tx, const std::string& id,
     tx.exec_params(
         "INSERT INTO attempts (job_id, seq, role, model, provider, provider_id, tokens_in,"
         " tokens_out, tokens_reasoning, tokens_cached, cost_micros, latency_ms, confidence,"
-        " verdict, cache_hit, simulated, error)"
+        " verdict, cache_hit, simulated, error, stage, sample)"
         " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-        " $13::double precision, $14, $15, $16, $17)",
+        " $13::double precision, $14, $15, $16, $17, $18::int, $19::int)",
         id, ++seq, a.role, a.model, a.provider, a.provider_id, a.usage.input, a.usage.output,
         a.usage.reasoning, a.usage.cached_read, a.cost_micros, a.latency_ms, OrNull(confidence),
-        a.verdict, a.cache_hit, a.simulated, OrNull(a.error));
+        a.verdict, a.cache_hit, a.simulated, OrNull(a.error), OrNull(IntText(a.stage)),
+        OrNull(IntText(a.sample)));
   }
   tx.exec_params(
       "UPDATE jobs SET cost_micros = (SELECT coalesce(sum(cost_micros), 0) FROM attempts"
@@ -216,12 +233,13 @@ bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
   pqxx::work tx(conn);
   auto updated = tx.exec_params(
       "UPDATE jobs SET state = $3, answer = $4, result = $5::jsonb, verification = $6,"
-      " error = $7, completed_at = now(), updated_at = now(),"
-      " lease_token = NULL, lease_until = NULL"
+      " error = $7, decision = $8::jsonb, degraded = $9, strategy_state = NULL,"
+      " completed_at = now(), updated_at = now(), lease_token = NULL, lease_until = NULL"
       " WHERE id = $1::uuid AND state = 'running' AND lease_token = $2::uuid"
       " RETURNING callback_url",
       id, lease_token, std::string(core::ToString(c.state)), OrNull(c.answer), c.result_json,
-      std::string(core::ToString(c.verification)), OrNull(c.error));
+      std::string(core::ToString(c.verification)), OrNull(c.error), OrNull(c.decision_json),
+      c.degraded);
   if (updated.empty()) return false;  // the lease was lost: another holder finishes the job
   InsertAttempts(tx, id, c.attempts);
   const auto callback = OptString(updated[0][0]);
@@ -235,17 +253,29 @@ bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
 
 bool EscalateToReasoning(pqxx::connection_base& conn, const std::string& id,
                          const std::string& lease_token,
-                         const std::vector<AttemptRecord>& attempts) {
+                         const std::vector<AttemptRecord>& attempts,
+                         const std::optional<std::string>& strategy_state_json) {
   pqxx::work tx(conn);
   auto updated = tx.exec_params(
       "UPDATE jobs SET state = 'reasoning_queued', route = 'reasoning', lease_token = NULL,"
-      " lease_until = NULL, updated_at = now()"
+      " lease_until = NULL, updated_at = now(), strategy_state = $3::jsonb"
       " WHERE id = $1::uuid AND state = 'running' AND lease_token = $2::uuid RETURNING 1",
-      id, lease_token);
+      id, lease_token, OrNull(strategy_state_json));
   if (updated.empty()) return false;
   InsertAttempts(tx, id, attempts);
   tx.commit();
   return true;
+}
+
+bool RenewLease(pqxx::connection_base& conn, const std::string& id,
+                const std::string& lease_token, int lease_seconds) {
+  pqxx::work tx(conn);
+  auto updated = tx.exec_params(
+      "UPDATE jobs SET lease_until = now() + make_interval(secs => $3)"
+      " WHERE id = $1::uuid AND state = 'running' AND lease_token = $2::uuid RETURNING 1",
+      id, lease_token, lease_seconds);
+  tx.commit();
+  return !updated.empty();
 }
 
 std::vector<StuckJob> ClaimStuckJobs(pqxx::connection_base& conn, int grace_seconds, int limit) {

@@ -24,6 +24,8 @@ struct NewJob {
   std::optional<std::string> idempotency_key;
   std::optional<std::int64_t> deadline_unix_ms;
   std::string metadata_json = "{}";
+  std::optional<std::string> verify_json;  // how the answer is checked (verify/spec.hpp)
+  std::optional<core::Micros> max_cost_micros;
 };
 
 struct InsertResult {
@@ -44,6 +46,8 @@ struct AttemptRecord {
   bool cache_hit = false;
   bool simulated = false;
   std::optional<std::string> error;
+  std::optional<int> stage;   // the plan stage the call served
+  std::optional<int> sample;  // the job's n-th sample
 };
 
 struct JobRecord {
@@ -66,6 +70,11 @@ struct JobRecord {
   core::Micros cost_micros = 0;
   std::string created_at;  // RFC 3339
   std::optional<std::string> completed_at;
+  std::optional<std::string> verify_json;
+  std::optional<core::Micros> max_cost_micros;
+  std::optional<std::string> strategy_state_json;  // the engine's progress, while queued/running
+  std::optional<std::string> decision_json;        // the decision trail, once final
+  bool degraded = false;
   std::vector<AttemptRecord> attempts;  // filled by GetJob(with_attempts = true)
 };
 
@@ -99,6 +108,8 @@ struct Completion {
   std::optional<std::string> error;
   std::vector<AttemptRecord> attempts;
   std::string event_json;  // the completion event; becomes the outbox payload
+  std::optional<std::string> decision_json;  // the decision trail
+  bool degraded = false;
 };
 
 // One transaction: the job's final state and result, its attempts, its outbox row. Applies only
@@ -107,10 +118,17 @@ bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
                  const std::string& lease_token, const Completion& completion);
 
 // running (under `lease_token`) -> reasoning_queued, keeping the inline attempts that led to
-// the escalation. False (nothing written) when the lease was lost.
+// the escalation and the engine's progress for the worker to resume from. False (nothing
+// written) when the lease was lost.
 bool EscalateToReasoning(pqxx::connection_base& conn, const std::string& id,
                          const std::string& lease_token,
-                         const std::vector<AttemptRecord>& attempts);
+                         const std::vector<AttemptRecord>& attempts,
+                         const std::optional<std::string>& strategy_state_json = {});
+
+// Extends a lease its holder still has by `lease_seconds` from now (a long call in progress).
+// False when the lease is gone: lapsed and taken over, or the job finished or was cancelled.
+bool RenewLease(pqxx::connection_base& conn, const std::string& id,
+                const std::string& lease_token, int lease_seconds);
 
 // A job to send through Kafka again: a lost produce, a dead lease holder, a lost handoff.
 struct StuckJob {

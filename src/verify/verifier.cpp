@@ -34,7 +34,7 @@ Verdict Verify(const VerifyRequest& r) {
   if (r.expected) return ExactMatch(*r.expected, r.response);
   if (r.tests) return RunPythonTests(ExtractCode(r.response), *r.tests, r.sandbox).verdict;
   if (r.gold) return VerifyMath(*r.gold, r.response, r.math);
-  if (r.domain == "math") return CheckSteps(r.response).verdict;
+  if (r.domain == "math" || r.steps) return CheckSteps(r.response).verdict;
   return {Outcome::kNoClaims, "no reference to verify against for domain '" + r.domain + "'"};
 }
 

@@ -21,12 +21,14 @@ struct VerifyRequest {
   std::optional<nlohmann::json> schema;  // structured output: JSON Schema
   std::optional<std::string> pattern;    // the whole response must match (ECMAScript regex)
   std::optional<std::string> expected;   // the whole response must equal (trimmed)
+  bool steps = false;                    // check the worked arithmetic in any domain
   MathOptions math;                      // extraction and comparison options
   SandboxLimits sandbox;
 };
 
 // Dispatch: schema, pattern, expected and tests apply in any domain; a gold answer is compared
-// mathematically; a math response without gold gets step checks (a wrong step fails it).
+// mathematically; a math response without gold (or any response when `steps`) gets step checks
+// (a wrong step fails it).
 Verdict Verify(const VerifyRequest& request);
 
 // The program inside a response: the last ```python / ```py / ``` fenced block, else the text.

@@ -179,6 +179,50 @@ TEST(Submission, RefusesCallbackUrlsWithCredentialsAndSaysWhy) {
         << bad;
 }
 
+TEST(Submission, TakesAVerifySpecAndACostCap) {
+  const auto r = Http(R"({"task": "t", "domain": "math", "verify": {"kind": "math", "gold": "3/4"},
+                          "max_cost_usd": 0.05})");
+  ASSERT_EQ(CodeOf(r), "ok");
+  const auto& s = std::get<Submission>(r);
+  EXPECT_EQ(s.verify_json, R"({"gold":"3/4","kind":"math"})");
+  EXPECT_EQ(s.max_cost_micros, 50'000);
+  for (const auto* ok : {R"({"kind": "steps"})", R"({"kind": "math"})",
+                         R"({"kind": "code", "tests": "assert f(1) == 2"})",
+                         R"({"kind": "code", "tests": "def check(c): pass", "entry_point": "f"})",
+                         R"({"kind": "json", "schema": {"type": "object"}})",
+                         R"({"kind": "regex", "pattern": "^[A-D]$"})",
+                         R"({"kind": "exact", "expected": "Paris"})"})
+    EXPECT_EQ(CodeOf(Http(R"({"task": "t", "verify": )" + std::string(ok) + "}")), "ok") << ok;
+}
+
+TEST(Submission, ABadVerifySpecOrCostCapIsRefusedNamingWhatIsWrong) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"("math")", "verify must be an object"},
+      {R"({"gold": "1"})", "verify.kind must be one of"},
+      {R"({"kind": "vibes"})", "verify.kind 'vibes' is not one of"},
+      {R"({"kind": "math", "gold": ""})", "verify.gold must be a non-empty string"},
+      {R"({"kind": "math", "gold": "1", "tests": "x"})", "verify.tests is not a key of kind 'math'"},
+      {R"({"kind": "code"})", "verify.tests is required for kind 'code'"},
+      {R"({"kind": "json", "schema": "x"})", "verify.schema must be a JSON Schema"},
+      {R"({"kind": "regex", "pattern": "(unclosed"})", "not a valid ECMAScript regular expression"},
+  };
+  for (const auto& [spec, words] : cases) {
+    const auto e = ErrorOf(Http(R"({"task": "t", "verify": )" + spec + "}"));
+    EXPECT_EQ(e.code, "invalid_field") << spec;
+    EXPECT_EQ(e.field, "verify") << spec;
+    EXPECT_NE(e.message.find(words), std::string::npos) << spec << " -> " << e.message;
+  }
+  for (const auto* cap : {"0", "-1", "\"5\"", "1e9"}) {
+    const auto e = ErrorOf(Http(R"({"task": "t", "max_cost_usd": )" + std::string(cap) + "}"));
+    EXPECT_EQ(e.field, "max_cost_usd") << cap;
+  }
+  Limits small;
+  small.max_task_bytes = 64;
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "verify": {"kind": "exact", "expected": ")" +
+                        std::string(100, 'x') + R"("}})", small)),
+            "too_large");
+}
+
 TEST(Submission, SurvivesHostileNesting) {
   std::string deep(100000, '[');
   deep += std::string(100000, ']');
