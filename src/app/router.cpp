@@ -37,7 +37,6 @@ void Router::Start() {
   consumer_ = steps_->Consume(
       c.router_group, steps_->topics.jobs, c.router_max_in_flight,
       [self = shared_from_this()](const queue::Message& m) { return self->RouteMessage(m); });
-  consumer_->Start();
 }
 
 void Router::Stop() {

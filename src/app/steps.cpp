@@ -124,13 +124,15 @@ Steps::Steps(net::io_context& io, const Config& config, store::Db& db, queue::Pr
 std::unique_ptr<queue::Consumer> Steps::Consume(const std::string& group, const std::string& topic,
                                                 std::size_t max_in_flight, MessageStep step) {
   auto self = shared_from_this();
-  return std::make_unique<queue::Consumer>(
+  auto consumer = std::make_unique<queue::Consumer>(
       config.kafka,
       queue::ConsumerOptions{group, {topic}, max_in_flight, config.session_timeout_ms},
       [self, step = std::move(step)](queue::Message m, queue::Consumer::Done done) {
         net::co_spawn(self->io, self->Process(std::move(m), step),
                       [done](std::exception_ptr) { done(); });
       });
+  consumer->Start();
+  return consumer;
 }
 
 net::awaitable<void> Steps::Process(queue::Message m, MessageStep step) {

@@ -77,8 +77,8 @@ struct Steps : std::enable_shared_from_this<Steps> {
   std::shared_ptr<spdlog::logger> log;
   std::atomic<bool> running{false};  // the loops (reaper, notifier) run while it is set
 
-  // A consumer of `topic` whose every message runs as its own coroutine through Process(step);
-  // its offset is committed once that coroutine ends. Not started.
+  // A started consumer of `topic` whose every message runs as its own coroutine through
+  // Process(step); its offset is committed once that coroutine ends.
   std::unique_ptr<queue::Consumer> Consume(const std::string& group, const std::string& topic,
                                            std::size_t max_in_flight, MessageStep step);
 

@@ -14,7 +14,6 @@ void Worker::Start() {
   consumer_ = steps_->Consume(
       c.worker_group, steps_->topics.reasoning, c.worker_max_in_flight,
       [self = shared_from_this()](const queue::Message& m) { return self->ReasonMessage(m); });
-  consumer_->Start();
 }
 
 void Worker::Stop() {
