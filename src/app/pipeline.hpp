@@ -1,9 +1,13 @@
-// The roles of `triage serve`, wired to Postgres, Kafka and the models:
-//   api       POST /v1/jobs, GET /v1/jobs/{id}, /healthz, /readyz
+// The roles of `triage serve`, wired to Postgres, Kafka and the models (one file each, over the
+// shared steps in app/steps.hpp):
+//   api       POST /v1/jobs, GET /v1/jobs/{id}, /healthz, /readyz               (app/api.cpp)
 //   router    consumes `<prefix>.jobs`: classify, then answer inline or hand to the worker
-//             (also runs the reaper that re-sends jobs stuck by a crash or a lost message)
+//             (app/router.cpp); also runs the reaper that re-sends jobs stuck by a crash or a
+//             lost message (app/reaper.cpp)
 //   worker    consumes `<prefix>.reasoning`: the reasoning model under a long deadline
+//             (app/worker.cpp)
 //   notifier  drains the outbox: `<prefix>.completed` events and signed webhooks
+//             (app/notifier.cpp)
 // All roles share one io_context; Postgres calls run on the Db's threads and Kafka polls on
 // its own. Start() and Stop() are called from one thread; the io_context must outlive the
 // Pipeline and be stopped before the Pipeline is destroyed.
@@ -16,6 +20,7 @@
 #include <string_view>
 
 #include "app/config.hpp"
+#include "app/router.hpp"  // Classifier
 #include "classify/heuristic.hpp"
 #include "http/http.hpp"
 #include "providers/model_client.hpp"
@@ -29,8 +34,6 @@ struct Roles {
   // "api,router,worker,notifier" or any subset; nothing for an unknown name.
   static std::optional<Roles> Parse(std::string_view csv);
 };
-
-using Classifier = std::function<classify::Classification(std::string_view task)>;
 
 class Pipeline {
  public:

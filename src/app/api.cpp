@@ -1,0 +1,134 @@
+#include "app/api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/beast/http/field.hpp>
+
+#include "app/job_json.hpp"
+#include "core/ids.hpp"
+#include "core/utf8.hpp"
+
+namespace triage::app {
+namespace net = boost::asio;
+
+// What a client is asked to wait before retrying while the database is unreachable.
+constexpr int kRetryAfterSeconds = 2;
+
+Api::Api(std::shared_ptr<Steps> steps) : steps_(std::move(steps)) {}
+
+void Api::Start() {
+  server_ = std::make_unique<http::Server>(
+      steps_->io, steps_->config.api,
+      [self = shared_from_this()](http::Request r) { return self->HandleHttp(std::move(r)); });
+  server_->Start();
+}
+
+void Api::Stop() {
+  if (server_) server_->Stop();
+}
+
+unsigned short Api::Port() const { return server_ ? server_->Port() : 0; }
+
+// Every request: while the database is unreachable the answer is 503 with Retry-After (as
+// /readyz reports), never a 500, so clients and load balancers know to come back.
+net::awaitable<http::Response> Api::HandleHttp(http::Request req) {
+  std::string unavailable;
+  try {
+    co_return co_await Serve(req);
+  } catch (const std::exception& e) {
+    if (!store::IsUnavailable(e)) throw;
+    unavailable = e.what();
+  }
+  steps_->log->warn("{} {}: database unavailable: {}", std::string(req.method_string()),
+                    std::string(req.target()), unavailable);
+  auto res =
+      http::ErrorResponse(req, http::Status::service_unavailable, "unavailable",
+                          "the database is unavailable; retry later (an idempotency_key makes a "
+                          "retried submission safe)");
+  res.set(boost::beast::http::field::retry_after, std::to_string(kRetryAfterSeconds));
+  co_return res;
+}
+
+net::awaitable<http::Response> Api::Serve(const http::Request& req) {
+  const std::string target(req.target());
+  const std::string path = target.substr(0, target.find('?'));
+  const auto method = req.method();
+  using boost::beast::http::verb;
+  if (path == "/healthz") co_return http::JsonResponse(req, http::Status::ok, R"({"status":"ok"})");
+  if (path == "/readyz") {
+    try {
+      co_await steps_->db.Run(
+          [](pqxx::connection& c) { pqxx::nontransaction(c).exec("SELECT 1"); });
+      co_return http::JsonResponse(req, http::Status::ok, R"({"status":"ready"})");
+    } catch (const std::exception& e) {
+      co_return http::ErrorResponse(req, http::Status::service_unavailable, "not_ready",
+                                    "database unavailable");
+    }
+  }
+  std::string tenant = "default";
+  if (auto it = req.find("x-tenant"); it != req.end()) {
+    tenant = std::string(it->value());
+    if (tenant.empty() || tenant.size() > 128 || !core::IsValidUtf8(tenant))
+      co_return http::ErrorResponse(req, http::Status::bad_request, "invalid_header",
+                                    "X-Tenant must be 1..128 bytes of UTF-8");
+  }
+  if (path == "/v1/jobs") {
+    if (method != verb::post)
+      co_return http::ErrorResponse(req, http::Status::method_not_allowed, "method_not_allowed",
+                                    "use POST");
+    co_return co_await Submit(req, tenant);
+  }
+  constexpr std::string_view kJobPrefix = "/v1/jobs/";
+  if (path.starts_with(kJobPrefix)) {
+    if (method != verb::get)
+      co_return http::ErrorResponse(req, http::Status::method_not_allowed, "method_not_allowed",
+                                    "use GET");
+    const auto id = path.substr(kJobPrefix.size());
+    if (!core::IsUuid(id))
+      co_return http::ErrorResponse(req, http::Status::bad_request, "invalid_id",
+                                    "job id must be a UUID");
+    auto job =
+        co_await steps_->db.Run([id](pqxx::connection& c) { return store::GetJob(c, id, true); });
+    if (!job || job->tenant != tenant)
+      co_return http::ErrorResponse(req, http::Status::not_found, "not_found", "no such job");
+    co_return http::JsonResponse(req, http::Status::ok, JobViewJson(*job));
+  }
+  co_return http::ErrorResponse(req, http::Status::not_found, "not_found", "no such endpoint");
+}
+
+// Intake over HTTP: parsed strictly, the row stored, then the envelope produced; the 202 means
+// the job is durable.
+net::awaitable<http::Response> Api::Submit(const http::Request& req, const std::string& tenant) {
+  if (auto it = req.find(boost::beast::http::field::content_type);
+      it != req.end() && !it->value().starts_with("application/json"))
+    co_return http::ErrorResponse(req, http::Status::unsupported_media_type,
+                                  "unsupported_media_type", "send application/json");
+  auto parsed =
+      intake::ParseSubmission(req.body(), steps_->config.limits, NowMs(), intake::Source::kHttp);
+  if (const auto* e = std::get_if<intake::Error>(&parsed)) {
+    const auto status = e->code == "too_large"        ? http::Status::payload_too_large
+                        : e->code == "unknown_domain" ? http::Status::unprocessable_entity
+                                                      : http::Status::bad_request;
+    co_return http::JsonResponse(req, status, ErrorJson(*e));
+  }
+  const auto& s = std::get<intake::Submission>(parsed);
+  auto job = ToNewJob(s, core::NewUuidV7(), "http");
+  job.tenant = tenant;
+  const auto inserted =
+      co_await steps_->db.Run([job](pqxx::connection& c) { return store::InsertJob(c, job); });
+  if (inserted.inserted) {
+    // The row is durable: if this message is lost, the reaper sends the job again.
+    steps_->producer.Produce(
+        steps_->topics.jobs, job.id, EnvelopeFor(job),
+        [id = job.id, log = steps_->log](std::string e) {
+          if (!e.empty())
+            log->warn("job_id={} not yet on Kafka ({}); the reaper will resend it", id, e);
+        });
+  }
+  auto res = http::JsonResponse(req, inserted.inserted ? http::Status::accepted : http::Status::ok,
+                                AcceptedJson(inserted));
+  res.set(boost::beast::http::field::location, "/v1/jobs/" + inserted.id);
+  co_return res;
+}
+
+}  // namespace triage::app

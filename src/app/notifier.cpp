@@ -1,0 +1,97 @@
+#include "app/notifier.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <random>
+
+#include "app/job_json.hpp"
+#include "notify/webhook.hpp"
+
+namespace triage::app {
+namespace net = boost::asio;
+
+Notifier::Notifier(std::shared_ptr<Steps> steps)
+    : steps_(std::move(steps)), strand_(net::make_strand(steps_->io)) {}
+
+void Notifier::Start() { net::co_spawn(strand_, Loop(), net::detached); }
+
+net::awaitable<void> Notifier::Loop() {
+  auto self = shared_from_this();
+  const auto& config = steps_->config;
+  while (steps_->running) {
+    const auto room = config.notify_max_in_flight - in_flight_;
+    std::size_t claimed = 0;
+    if (room > 0) {
+      try {
+        const auto lease = config.webhook_timeout_ms / 1000 + 60;
+        auto items = co_await steps_->db.Run([room, lease](pqxx::connection& c) {
+          return store::ClaimOutbox(c, static_cast<int>(room), lease);
+        });
+        claimed = items.size();
+        for (auto& item : items) {
+          ++in_flight_;
+          net::co_spawn(strand_, Deliver(std::move(item)), [self](std::exception_ptr e) {
+            --self->in_flight_;
+            if (!e) return;
+            try {
+              std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+              self->steps_->log->warn("delivery failed: {}", ex.what());
+            }
+          });
+        }
+      } catch (const std::exception& e) {
+        steps_->log->warn("outbox claim failed: {}", e.what());
+      }
+    }
+    if (claimed == 0 || claimed < room)
+      co_await Sleep(std::chrono::milliseconds(config.notify_poll_ms));
+  }
+}
+
+net::awaitable<void> Notifier::Deliver(store::OutboxItem item) {
+  auto& s = *steps_;
+  if (!item.kafka_published) {
+    const auto error =
+        co_await Produce(s.producer, s.topics.completed, item.job_id, item.payload_json);
+    if (!error.empty()) {
+      s.log->warn("job_id={} completion event not published: {}", item.job_id, error);
+      co_await s.db.Run(
+          [id = item.id](pqxx::connection& c) { store::RetryOutboxLater(c, id, 2000); });
+      co_return;
+    }
+    co_await s.db.Run([id = item.id](pqxx::connection& c) { store::MarkKafkaPublished(c, id); });
+  }
+  if (item.webhook_done || !item.callback_url) co_return;
+  const auto timestamp = NowMs() / 1000;
+  http::ClientRequest request;
+  request.url = *item.callback_url;
+  request.body = item.payload_json;
+  request.timeout = std::chrono::milliseconds(s.config.webhook_timeout_ms);
+  request.headers = WebhookHeaders(item, timestamp, s.config.webhook_key);
+  const auto response = co_await http::Send(std::move(request));
+  if (response.status >= 200 && response.status < 300) {
+    co_await s.db.Run([id = item.id](pqxx::connection& c) { store::MarkWebhookDelivered(c, id); });
+    co_return;
+  }
+  const auto error = response.status ? "HTTP " + std::to_string(response.status) : response.error;
+  thread_local std::mt19937 rng{std::random_device{}()};
+  auto next = notify::NextRetry(s.config.webhook_retry, item.webhook_attempts + 1,
+                                std::uniform_real_distribution<double>(0, 1)(rng));
+  // 410 Gone: the receiver asks us to stop (Standard Webhooks).
+  const bool dead = !next || response.status == 410;
+  if (next && !response.retry_after.empty() &&
+      response.retry_after.find_first_not_of("0123456789") == std::string::npos &&
+      response.retry_after.size() < 7)
+    next = std::max(*next, std::chrono::milliseconds(std::stoll(response.retry_after) * 1000));
+  s.log->info("job_id={} webhook attempt {} failed: {}{}", item.job_id, item.webhook_attempts + 1,
+              error, dead ? " (giving up)" : "");
+  co_await s.db.Run(
+      [id = item.id, error, delay = next ? next->count() : 0, dead](pqxx::connection& c) {
+        store::MarkWebhookFailed(c, id, error, delay, dead);
+      });
+}
+
+}  // namespace triage::app

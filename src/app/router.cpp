@@ -1,0 +1,135 @@
+#include "app/router.hpp"
+
+#include "app/job_json.hpp"
+#include "app/models.hpp"
+#include "classify/commands.hpp"
+#include "core/ids.hpp"
+#include "route/policy.hpp"
+
+namespace triage::app {
+namespace net = boost::asio;
+using core::JobState;
+
+namespace {
+
+// The classifier's tier, one harder when its probability is below `policy.confidence_cut`
+// (the cut is recorded among the reasons).
+classify::Classification Classify(const Classifier& classifier, const std::string& task,
+                                  double confidence_cut) {
+  auto classification = classifier(task);
+  const auto cut_tier = classify::ApplyConfidenceCut(classification, confidence_cut);
+  if (cut_tier != classification.tier) {
+    classification.reasons.push_back(
+        "confidence_cut:" + std::string(core::ToString(classification.tier)) + "->" +
+        std::string(core::ToString(cut_tier)));
+    classification.tier = cut_tier;
+  }
+  return classification;
+}
+
+}  // namespace
+
+Router::Router(std::shared_ptr<Steps> steps, Classifier classifier)
+    : steps_(std::move(steps)), classifier_(std::move(classifier)) {}
+
+void Router::Start() {
+  const auto& c = steps_->config;
+  consumer_ = steps_->Consume(
+      c.router_group, steps_->topics.jobs, c.router_max_in_flight,
+      [self = shared_from_this()](const queue::Message& m) { return self->RouteMessage(m); });
+}
+
+void Router::Stop() {
+  if (consumer_) consumer_->Stop();
+}
+
+// Intake: the envelope parsed, the row stored under an id a redelivery maps to again.
+net::awaitable<void> Router::RouteMessage(const queue::Message& m) {
+  auto parsed =
+      intake::ParseSubmission(m.payload, steps_->config.limits, NowMs(), intake::Source::kEnvelope);
+  if (const auto* error = std::get_if<intake::Error>(&parsed)) {
+    co_await steps_->DeadLetter(m, error->code, error->message);
+    co_return;
+  }
+  const auto& s = std::get<intake::Submission>(parsed);
+  const auto job =
+      ToNewJob(s,
+               s.id.value_or(core::UuidFromName(m.topic + '/' + std::to_string(m.partition) + '/' +
+                                                std::to_string(m.offset))),
+               "kafka");
+  const auto inserted =
+      co_await steps_->db.Run([job](pqxx::connection& c) { return store::InsertJob(c, job); });
+  co_await RouteJob(inserted.id);
+}
+
+// Classify, route, then queue for reasoning or lease and answer inline.
+net::awaitable<void> Router::RouteJob(const std::string& id) {
+  const auto& config = steps_->config;
+  auto job =
+      co_await steps_->db.Run([id](pqxx::connection& c) { return store::GetJob(c, id, false); });
+  if (!job) throw std::runtime_error("job " + id + " is not in the database");
+  if (core::IsFinal(job->state)) co_return;  // a redelivery of finished work
+  if (job->state == JobState::kReasoningQueued) {
+    co_await steps_->SendToReasoning(id);  // the hand-off may not have reached Kafka before a crash
+    co_return;
+  }
+  const auto classification = Classify(classifier_, job->task.text, config.policy.confidence_cut);
+  const auto tier = std::string(core::ToString(classification.tier));
+  const auto route = route::Decide(config.policy, job->task.domain, classification.tier);
+  job->tier = tier;
+  job->tier_reasons = classification.reasons;
+  job->route = std::string(route::ToString(route));
+  const bool late = job->deadline_unix_ms && *job->deadline_unix_ms <= NowMs();
+  if (route == route::Route::kReasoning && !late) {
+    const bool marked =
+        co_await steps_->db.Run([id, tier, reasons = classification.reasons](pqxx::connection& c) {
+          return store::MarkReasoningQueued(c, id, tier, reasons);
+        });
+    if (marked) co_await steps_->SendToReasoning(id);
+    co_return;
+  }
+  const auto lease = co_await steps_->TakeLease(
+      id, config.InlineLeaseSeconds(),
+      [id, tier, reasons = classification.reasons](pqxx::connection& c, int seconds,
+                                                   const std::string& token) {
+        return store::LeaseForInline(c, id, tier, reasons, seconds, token);
+      });
+  if (!lease) co_return;  // someone else holds it
+  if (co_await steps_->ExpireIfLate(*job, *lease)) co_return;
+  co_await AnswerInline(*job, *lease);
+}
+
+net::awaitable<void> Router::AnswerInline(const store::JobRecord& job, const Lease& lease) {
+  const auto& config = steps_->config;
+  const auto outcome = co_await steps_->models->Call(
+      config.standard_model, steps_->RequestFor(job, 0),
+      Steps::CallDeadline(job, config.StandardModel().timeout_seconds), job.task.domain);
+  auto attempts = AttemptRecords("inline", outcome);
+  if (!outcome.response) {  // degrade upward: the reasoning model gets the task
+    co_await Escalate(job, lease, std::move(attempts));
+    co_return;
+  }
+  const auto& response = *outcome.response;
+  if (route::ShouldEscalate(config.policy, response.confidence)) {
+    attempts.back().verdict = "low_confidence";
+    co_await Escalate(job, lease, std::move(attempts));
+    co_return;
+  }
+  store::Completion c;
+  c.answer = ExtractAnswer(response.text);
+  c.result_json = ResultJson(response);
+  c.attempts = std::move(attempts);
+  co_await steps_->Finish(job, lease, std::move(c));
+}
+
+net::awaitable<void> Router::Escalate(const store::JobRecord& job, const Lease& lease,
+                                      std::vector<store::AttemptRecord> attempts) {
+  const bool moved = co_await steps_->AsHolder(
+      job.id, lease,
+      [id = job.id, token = lease.token, attempts = std::move(attempts)](pqxx::connection& c) {
+        return store::EscalateToReasoning(c, id, token, attempts);
+      });
+  if (moved) co_await steps_->SendToReasoning(job.id);
+}
+
+}  // namespace triage::app

@@ -1,0 +1,37 @@
+// The router role: consumes `<prefix>.jobs`. Each message is taken in (parsed by intake, its row
+// stored), classified, routed by the policy, and then answered inline under a lease — escalated
+// to the worker on a failed call or low confidence — or handed straight to the worker.
+// Start() and Stop() from one thread; the router lives while its consumer can deliver.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/steps.hpp"
+#include "classify/heuristic.hpp"
+
+namespace triage::app {
+
+using Classifier = std::function<classify::Classification(std::string_view task)>;
+
+class Router : public std::enable_shared_from_this<Router> {
+ public:
+  Router(std::shared_ptr<Steps> steps, Classifier classifier);
+  void Start();
+  void Stop();  // finished offsets are committed; work in flight stays leased
+
+ private:
+  boost::asio::awaitable<void> RouteMessage(const queue::Message& m);
+  boost::asio::awaitable<void> RouteJob(const std::string& id);
+  boost::asio::awaitable<void> AnswerInline(const store::JobRecord& job, const Lease& lease);
+  boost::asio::awaitable<void> Escalate(const store::JobRecord& job, const Lease& lease,
+                                        std::vector<store::AttemptRecord> attempts);
+
+  std::shared_ptr<Steps> steps_;
+  Classifier classifier_;
+  std::unique_ptr<queue::Consumer> consumer_;
+};
+
+}  // namespace triage::app
