@@ -79,7 +79,8 @@ struct CallResult {
   std::string error;                // why it failed
   core::Micros cost = 0;
   std::chrono::milliseconds latency{0};
-  std::optional<double> confidence;  // computed from token log-probabilities, when the model gave them
+  std::optional<double> confidence;  // from token log-probabilities, when the model gave them
+  bool operator==(const CallResult&) const = default;
 };
 
 struct Sample {

@@ -22,6 +22,7 @@ struct Verdict {
   std::string reason;
 
   bool Passed() const { return outcome == Outcome::kPassed; }
+  bool operator==(const Verdict&) const = default;
   core::VerificationStatus ToStatus() const;
 };
 

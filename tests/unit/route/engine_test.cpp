@@ -1,5 +1,6 @@
 // The engine with a fake checker and scripted models: no clock, no I/O.
 #include "route/engine.hpp"
+#include "route/record.hpp"
 
 #include <gtest/gtest.h>
 
@@ -333,6 +334,32 @@ TEST_F(EngineTest, TheDriverCanStopEarlyWithTheBestAnswerSoFar) {
   EXPECT_TRUE(finish.degraded);
   EXPECT_EQ(finish.answer, "9");
   EXPECT_EQ(finish.reason, "deadline: the reasoning call ran out of time");
+}
+
+TEST_F(EngineTest, ProgressSurvivesTheTripThroughItsJsonAndTheWorkerResumesFromIt) {
+  checker.truth = {"12"};
+  const auto engine = Make("cascade(standard) -> self_consistency(standard, n=2) -> escalate(reasoning)");
+  auto failed = Fails("HTTP 500");
+  Driver router{engine, {{"standard", {Says("ANSWER 11\nCONFIDENCE: 40"), Says("ANSWER 1/2"), failed}}}};
+  Progress p;
+  ASSERT_TRUE(std::holds_alternative<HandOff>(router.Run(p, Executor::kRouter)));
+  const auto text = ProgressToJson(engine.plan(), p);
+  const auto back = ProgressFromJson(text);
+  ASSERT_TRUE(back.has_value()) << text;
+  EXPECT_EQ(back->first, engine.plan());
+  EXPECT_EQ(back->second, p);
+  EXPECT_FALSE(ProgressFromJson("{}").has_value());
+  EXPECT_FALSE(ProgressFromJson("not json").has_value());
+
+  Driver worker{engine, {{"reasoning", {Says("ANSWER 12")}}}};
+  auto resumed = back->second;
+  const auto finish = std::get<Finish>(worker.Run(resumed, Executor::kWorker));
+  const auto decision = DecisionJson(engine.plan(), resumed, finish);
+  EXPECT_EQ(decision["answered_by"]["rung"], "reasoning");
+  EXPECT_EQ(decision["answered_by"]["verdict"], "passed");
+  EXPECT_EQ(decision["steps"].size(), 3u);
+  EXPECT_EQ(decision["steps"][1]["reason"], "vote share 0.50 below 0.60");
+  EXPECT_EQ(decision["degraded"], false);
 }
 
 TEST(ValidatePlan, NamesAMissingRungAndAnEscalationToAnUnqueuedRung) {
