@@ -1,6 +1,7 @@
 #include "app/config.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -253,6 +254,110 @@ void ReadModel(Reader& r, const std::string& prefix, ModelConfig& m) {
           prefix + ".sim.latency_min_seconds", "must be >= 0 and <= latency_max_seconds");
 }
 
+// A call's expected cost before any is measured: 1,000 output tokens at the model's price.
+core::Micros ExpectedCost(const ModelConfig& m) { return m.pricing.output / 1000; }
+
+// Its expected latency: a simulated model's mean (scaled), else 2 s, or 60 s on a queued rung.
+double ExpectedLatencySeconds(const ModelConfig& m, bool queued, double time_scale) {
+  if (m.provider == "sim")
+    return (m.profile.latency_min_s + m.profile.latency_max_s) / 2 * time_scale;
+  return queued ? 60.0 : 2.0;
+}
+
+route::Plan ReadPlan(std::string_view key, const std::string& text) {
+  auto plan = route::ParsePlan(text);
+  if (auto* error = std::get_if<std::string>(&plan)) Require(false, key, *error);
+  return std::get<route::Plan>(plan);
+}
+
+// [ladder.<rung>], [strategy] and [thresholds.<domain>]; without them, the two-rung ladder of
+// router.model and worker.model and plans that follow policy.inline_tiers.
+void ReadRouting(Reader& r, const toml::table& root, Config& c) {
+  auto& routing = c.routing;
+  std::vector<std::pair<std::string, bool>> rungs;  // name, queued by default
+  if (const auto* ladder = root["ladder"].as_table()) {
+    for (const auto& [k, v] : *ladder) rungs.emplace_back(std::string(k.str()), false);
+  } else {
+    rungs = {{"standard", false}, {"reasoning", true}};
+  }
+  for (const auto& [name, queued_by_default] : rungs) {
+    const std::string prefix = "ladder." + name;
+    route::Rung rung;
+    rung.name = name;
+    rung.model = name == "standard" && rungs.size() == 2 && !root["ladder"] ? c.standard_model
+                 : name == "reasoning" && !root["ladder"]                   ? c.reasoning_model
+                                                                            : "";
+    rung.queued = queued_by_default;
+    r.Get(prefix + ".model", rung.model);
+    r.Get(prefix + ".queued", rung.queued);
+    Require(c.models.contains(rung.model), prefix + ".model",
+            "no model '" + rung.model + "' under [models]");
+    const auto& model = c.models.at(rung.model);
+    double cost_usd = static_cast<double>(ExpectedCost(model)) / 1e6;
+    double latency_s = ExpectedLatencySeconds(model, rung.queued, c.sim_time_scale);
+    r.Get(prefix + ".expected_cost_usd", cost_usd);
+    r.Get(prefix + ".expected_latency_seconds", latency_s);
+    Require(cost_usd >= 0 && latency_s >= 0, prefix + ".expected_*", "must be >= 0");
+    rung.expected_cost = static_cast<core::Micros>(std::llround(cost_usd * 1e6));
+    rung.expected_latency = std::chrono::milliseconds(std::llround(latency_s * 1000));
+    routing.ladder.rungs.push_back(std::move(rung));
+  }
+
+  r.Get("strategy.sample_temperature", routing.sample_temperature);
+  Require(routing.sample_temperature >= 0 && routing.sample_temperature <= 2,
+          "strategy.sample_temperature", "must be within [0, 2]");
+  const auto plan_of = [&](const std::string& key, const std::set<core::Tier>& inline_tiers,
+                           core::Tier tier) {
+    std::string text = inline_tiers.contains(tier) ? "cascade(standard) -> escalate(reasoning)"
+                                                   : "escalate(reasoning)";
+    const bool set = std::getenv(EnvName(key).c_str()) || r.Node(key);
+    r.Get(key, text);
+    auto plan = ReadPlan(key, text);
+    if (const auto problem = route::ValidatePlan(plan, routing.ladder))
+      Require(false, key,
+              *problem + (set ? "" : " (the default plan; with a ladder of your own, give every "
+                                     "tier a plan under [strategy])"));
+    return plan;
+  };
+  for (const auto tier : core::kAllTiers) {
+    const std::string name(core::ToString(tier));
+    routing.plans[name] = plan_of("strategy." + name, c.policy.inline_tiers, tier);
+  }
+  for (const auto& d : c.limits.domains) {
+    const auto overridden = c.policy.inline_tiers_by_domain.find(d);
+    for (const auto tier : core::kAllTiers) {
+      const std::string key = "strategy." + d + "." + std::string(core::ToString(tier));
+      const bool set = std::getenv(EnvName(key).c_str()) || r.Node(key);
+      if (!set && overridden == c.policy.inline_tiers_by_domain.end()) continue;
+      routing.plans[d + "." + std::string(core::ToString(tier))] = plan_of(
+          key,
+          overridden == c.policy.inline_tiers_by_domain.end() ? c.policy.inline_tiers
+                                                              : overridden->second,
+          tier);
+    }
+  }
+
+  std::vector<std::string> domains = {"default"};
+  domains.insert(domains.end(), c.limits.domains.begin(), c.limits.domains.end());
+  for (const auto& d : domains) {
+    const std::string prefix = "thresholds." + d;
+    const bool any = root.at_path(prefix).is_table() ||
+                     std::getenv(EnvName(prefix + ".min_confidence").c_str()) ||
+                     std::getenv(EnvName(prefix + ".min_share").c_str()) ||
+                     std::getenv(EnvName(prefix + ".default_confidence").c_str());
+    if (d != "default" && !any) continue;
+    route::Thresholds t = d == "default" ? route::Thresholds{c.policy.escalate_below_confidence,
+                                                             0.5, 0.5}
+                                         : routing.ThresholdsFor("default");
+    r.Get(prefix + ".min_confidence", t.min_confidence);
+    r.Get(prefix + ".min_share", t.min_share);
+    r.Get(prefix + ".default_confidence", t.default_confidence);
+    for (double v : {t.min_confidence, t.min_share, t.default_confidence})
+      Require(v >= 0 && v <= 1, prefix, "thresholds must be within [0, 1]");
+    routing.thresholds[d] = t;
+  }
+}
+
 }  // namespace
 
 Config LoadConfig(const std::string& path) {
@@ -356,6 +461,11 @@ Config LoadConfig(const std::string& path) {
           "no model '" + c.standard_model + "' under [models]");
   Require(c.models.contains(c.reasoning_model), "worker.model",
           "no model '" + c.reasoning_model + "' under [models]");
+  r.Get("sim.seed", c.sim_seed);
+  r.Get("sim.time_scale", c.sim_time_scale);
+  Require(c.sim_time_scale > 0 && c.sim_time_scale <= 100, "sim.time_scale",
+          "must be within (0, 100]");
+  ReadRouting(r, root, c);
   for (const auto& [name, model] : c.models)
     for (const auto& f : model.fallbacks)
       Require(c.models.contains(f) && f != name, "models." + name + ".fallbacks",
@@ -393,11 +503,6 @@ Config LoadConfig(const std::string& path) {
     }
     c.cache.domain_ttl_seconds[d] = seconds;
   }
-
-  r.Get("sim.seed", c.sim_seed);
-  r.Get("sim.time_scale", c.sim_time_scale);
-  Require(c.sim_time_scale > 0 && c.sim_time_scale <= 100, "sim.time_scale",
-          "must be within (0, 100]");
 
   r.Get("notify.max_attempts", c.webhook_retry.max_attempts);
   std::int64_t first_retry_ms = c.webhook_retry.first_delay.count();

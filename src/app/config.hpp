@@ -16,6 +16,7 @@
 #include "providers/sim.hpp"
 #include "queue/kafka.hpp"
 #include "route/policy.hpp"
+#include "route/routing.hpp"
 #include "store/db.hpp"
 
 namespace triage::app {
@@ -78,6 +79,9 @@ struct Config {
   std::size_t worker_max_in_flight = 256;
 
   route::PolicyOptions policy;
+  // The ladder, the plan of every domain x tier and the thresholds ([ladder], [strategy],
+  // [thresholds]); by default built from router.model, worker.model and policy.*.
+  route::RoutingOptions routing;
   std::string standard_model = "sim-standard";
   std::string reasoning_model = "sim-reasoning";
   std::map<std::string, ModelConfig> models;
