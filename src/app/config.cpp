@@ -252,6 +252,24 @@ void ReadModel(Reader& r, const std::string& prefix, ModelConfig& m) {
           prefix + ".sim.reasoning_share", "must be within [0, 1]");
   Require(m.profile.latency_min_s >= 0 && m.profile.latency_min_s <= m.profile.latency_max_s,
           prefix + ".sim.latency_min_seconds", "must be >= 0 and <= latency_max_seconds");
+  // How samples relate and what the model says about itself (docs/providers.md).
+  const std::pair<const char*, double*> shares[] = {
+      {"same_job_correlation", &m.profile.same_job_correlation},
+      {"cross_model_correlation", &m.profile.cross_model_correlation},
+      {"error_correlation", &m.profile.error_correlation},
+      {"slip_share", &m.profile.slip_share},
+      {"slip_when_right", &m.profile.slip_when_right},
+      {"confidence_right", &m.profile.confidence_right},
+      {"confidence_wrong", &m.profile.confidence_wrong},
+      {"confidence_spread", &m.profile.confidence_spread},
+  };
+  for (const auto& [name, value] : shares) {
+    r.Get(prefix + ".sim." + name, *value);
+    Require(*value >= 0 && *value <= 1, prefix + ".sim." + name, "must be within [0, 1]");
+  }
+  Require(m.profile.cross_model_correlation <= m.profile.same_job_correlation,
+          prefix + ".sim.cross_model_correlation",
+          "must be <= same_job_correlation (it is the part of it shared with other models)");
 }
 
 // A call's expected cost before any is measured: 1,000 output tokens at the model's price.

@@ -120,6 +120,8 @@ std::string CanonicalRequest(std::string_view model, std::string_view provider,
     out += "null";
   Key(out, "response_format");
   JsonText(out, r.response_format);
+  Key(out, "sample");  // samples of one job are meant to differ, for real models too
+  out += std::to_string(r.sample);
   Key(out, "seed");
   out += r.seed ? std::to_string(*r.seed) : "null";
   if (simulated) {

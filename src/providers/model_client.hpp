@@ -39,7 +39,11 @@ struct ModelRequest {
   std::optional<std::int64_t> seed;
   std::optional<std::string> tools_json;        // JSON array text, passed through
   std::optional<std::string> extra_json;        // JSON object text merged into the body
-  // Who is asking, for deterministic simulation and for logs.
+  // Which of a job's independent samples this call is (best-of-N, self-consistency: 0..n-1;
+  // 0 for a single call). Part of the cache key, so sample 2 never receives sample 1's answer.
+  int sample = 0;
+  // Who is asking, for deterministic simulation and for logs. `attempt` counts calls, retries
+  // included; a retry of a sample is the same sample.
   std::string job_id;
   int attempt = 0;
   // Hints a simulated model reads (a real provider ignores them): the task's true difficulty

@@ -76,8 +76,26 @@ TEST(Config, InvalidValuesFailNamingTheKey) {
                     "postgres.pool_size");
   ExpectErrorNaming(WriteFile("bad7.toml", "[models.sim-standard.sim]\nhard_accuracy = 1.5\n"),
                     "models.sim-standard.sim.hard_accuracy");
+  ExpectErrorNaming(WriteFile("bad8.toml", "[models.sim-standard.sim]\nerror_correlation = 2\n"),
+                    "models.sim-standard.sim.error_correlation");
+  ExpectErrorNaming(
+      WriteFile(
+          "bad9.toml",
+          "[models.sim-standard.sim]\nsame_job_correlation = 0.2\ncross_model_correlation = 0.3\n"),
+      "models.sim-standard.sim.cross_model_correlation");
   ScopedEnv env("TRIAGE_KAFKA_JOBS_PARTITIONS", "many");
   ExpectErrorNaming("", "kafka.jobs_partitions");
+}
+
+TEST(Config, SimBehaviourKeysReachTheProfile) {
+  const auto path = WriteFile("sim-keys.toml",
+                              "[models.sim-standard.sim]\nerror_correlation = 0.9\n"
+                              "slip_share = 0.4\nconfidence_wrong = 0.6\n");
+  const auto c = LoadConfig(path);
+  EXPECT_DOUBLE_EQ(c.StandardModel().profile.error_correlation, 0.9);
+  EXPECT_DOUBLE_EQ(c.StandardModel().profile.slip_share, 0.4);
+  EXPECT_DOUBLE_EQ(c.StandardModel().profile.confidence_wrong, 0.6);
+  EXPECT_DOUBLE_EQ(c.StandardModel().profile.same_job_correlation, 0.5);  // the default
 }
 
 TEST(Config, SyntaxErrorsNameTheFileAndLine) {

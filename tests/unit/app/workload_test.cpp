@@ -4,6 +4,11 @@
 
 #include <map>
 #include <regex>
+#include <set>
+
+#include "providers/sim.hpp"
+#include "verify/extract.hpp"
+#include "verify/steps.hpp"
 
 namespace triage::app {
 
@@ -48,6 +53,64 @@ TEST(Workload, AnswersAreRight) {
     EXPECT_FALSE(p.answer.empty());
   }
   EXPECT_GT(checked, 100);
+}
+
+std::string Joined(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += line + "\n";
+  return text;
+}
+
+// The worked steps are exact arithmetic (the project's step checker passes them) and the last
+// one yields the answer, for every template.
+TEST(Workload, StepsCheckOutAndTheLastOneYieldsTheAnswer) {
+  std::set<std::string> kinds;
+  for (const auto& p : GenerateWorkload(3000, 5)) {
+    ASSERT_FALSE(p.steps.empty()) << p.text;
+    const auto report = verify::CheckSteps(Joined(p.steps));
+    EXPECT_EQ(report.verdict.outcome, verify::Outcome::kPassed)
+        << p.kind << ": " << report.verdict.reason << "\n"
+        << Joined(p.steps);
+    const std::string& last = p.steps.back();
+    EXPECT_EQ(last.substr(last.rfind(" = ") + 3), p.answer) << last;
+    kinds.insert(p.kind);
+  }
+  EXPECT_EQ(kinds.size(), 11u);  // every template seen
+}
+
+TEST(Workload, SimHintsCarryDifficultyAnswerAndStepsAsThePipelinePassesThem) {
+  const auto p = GenerateWorkload(1, 9).at(0);
+  const auto hints = SimHints(p);
+  EXPECT_EQ(hints.at("difficulty"), p.difficulty);
+  EXPECT_EQ(hints.at("expected_answer"), p.answer);
+  EXPECT_EQ(nlohmann::json::parse(hints.at("steps")).get<std::vector<std::string>>(), p.steps);
+  EXPECT_EQ(SimMetadata(p)["steps"].size(), p.steps.size());
+}
+
+// The sim answers the demo's problems with text the verifiers read: the extracted answer is the
+// one it meant, right exactly when it equals the workload's, and a slip fails the step check.
+TEST(Workload, TheSimAnswersItsProblemsInTextTheVerifiersRead) {
+  const providers::SimOptions standard{"sim-standard", providers::StandardSimProfile(), {}, 42, 1};
+  int slipped = 0, wrong = 0;
+  for (const auto& p : GenerateWorkload(2000, 11)) {
+    providers::ModelRequest r;
+    r.prompt = p.text;
+    r.job_id = p.text;
+    r.sim_hints = SimHints(p);
+    const auto o = providers::Simulate(standard, r);
+    const auto extraction = verify::ExtractAnswer(o.text);
+    ASSERT_TRUE(extraction) << o.text;
+    EXPECT_EQ(extraction->answer, o.answer) << o.text;
+    EXPECT_EQ(o.correct, o.answer == p.answer);
+    const auto steps = verify::CheckSteps(o.text);
+    EXPECT_EQ(steps.verdict.outcome == verify::Outcome::kFailed, o.slipped)
+        << steps.verdict.reason << "\n"
+        << o.text;
+    slipped += o.slipped;
+    wrong += !o.correct;
+  }
+  EXPECT_GT(wrong, 300);
+  EXPECT_GT(slipped, 50);
 }
 
 }  // namespace triage::app

@@ -54,6 +54,7 @@ TEST(CacheKey, ChangingAnyOutputChangingParameterChangesTheKey) {
       {"response format", [](ModelRequest& r) { r.response_format = R"({"type":"json_object"})"; }},
       {"stop", [](ModelRequest& r) { r.stop = {"\n"}; }},
       {"seed", [](ModelRequest& r) { r.seed = 1; }},
+      {"sample", [](ModelRequest& r) { r.sample = 1; }},
       {"tools",
        [](ModelRequest& r) { r.tools_json = R"([{"type":"function","function":{"name":"f"}}])"; }},
       {"provider extras", [](ModelRequest& r) { r.extra_json = R"({"top_p":0.9})"; }},
