@@ -30,6 +30,8 @@ json AttemptJson(const store::AttemptRecord& a) {
               {"cache_hit", a.cache_hit},
               {"simulated", a.simulated}};
   out["confidence"] = a.confidence ? json(*a.confidence) : json(nullptr);
+  out["stage"] = a.stage ? json(*a.stage) : json(nullptr);
+  out["sample"] = a.sample ? json(*a.sample) : json(nullptr);
   if (a.error) out["error"] = *a.error;
   return out;
 }
@@ -45,6 +47,8 @@ std::string Envelope(const Job& j) {
   if (j.callback_url) out["callback_url"] = *j.callback_url;
   if (j.idempotency_key) out["idempotency_key"] = *j.idempotency_key;
   if (j.deadline_unix_ms) out["deadline"] = Rfc3339(*j.deadline_unix_ms);
+  if (j.verify_json) out["verify"] = json::parse(*j.verify_json, nullptr, false);
+  if (j.max_cost_micros) out["max_cost_usd"] = static_cast<double>(*j.max_cost_micros) / 1e6;
   return out.dump();
 }
 
@@ -72,6 +76,8 @@ std::string JobViewJson(const store::JobRecord& j) {
       {"route", j.route ? json(*j.route) : json(nullptr)},
       {"answer", j.answer ? json(*j.answer) : json(nullptr)},
       {"verification", j.verification},
+      {"degraded", j.degraded},
+      {"decision", j.decision_json ? json::parse(*j.decision_json, nullptr, false) : json(nullptr)},
       {"error", j.error ? json(*j.error) : json(nullptr)},
       {"cost_micros", j.cost_micros},
       {"cost_usd", core::FormatUsd(j.cost_micros).substr(1)},
@@ -135,6 +141,13 @@ std::string CompletionEvent(const store::JobRecord& job, const store::Completion
   for (const auto& a : completion.attempts) cost += a.cost_micros;
   const auto last =
       completion.attempts.empty() ? store::AttemptRecord{} : completion.attempts.back();
+  const auto decision = completion.decision_json
+                            ? json::parse(*completion.decision_json, nullptr, false)
+                            : json(nullptr);
+  // The model that gave the answer (a best-of-n winner need not be the last call).
+  const auto model = decision.is_object() && decision["answered_by"].is_object()
+                         ? decision["answered_by"].value("model", last.model)
+                         : last.model;
   json data = {{"id", job.id},
                {"tenant", job.tenant},
                {"state", core::ToString(completion.state)},
@@ -143,8 +156,10 @@ std::string CompletionEvent(const store::JobRecord& job, const store::Completion
                {"route", job.route ? json(*job.route) : json(nullptr)},
                {"answer", completion.answer ? json(*completion.answer) : json(nullptr)},
                {"verification", core::ToString(completion.verification)},
+               {"degraded", completion.degraded},
+               {"decision", decision},
                {"error", completion.error ? json(*completion.error) : json(nullptr)},
-               {"model", last.model},
+               {"model", model},
                {"simulated", last.simulated},
                {"attempts", job.attempts.size() + completion.attempts.size()},
                {"cost_micros", cost},

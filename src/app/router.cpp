@@ -4,7 +4,8 @@
 #include "app/models.hpp"
 #include "classify/commands.hpp"
 #include "core/ids.hpp"
-#include "route/policy.hpp"
+#include "app/plan_run.hpp"
+#include "route/record.hpp"
 
 namespace triage::app {
 namespace net = boost::asio;
@@ -75,12 +76,14 @@ net::awaitable<void> Router::RouteJob(const std::string& id) {
   }
   const auto classification = Classify(classifier_, job->task.text, config.policy.confidence_cut);
   const auto tier = std::string(core::ToString(classification.tier));
-  const auto route = route::Decide(config.policy, job->task.domain, classification.tier);
+  auto [plan, progress] = PlanOf(*steps_, *job, classification.tier);
+  // A plan that starts on a queued rung goes to the worker before any call.
+  const bool starts_queued = config.routing.ladder.Find(plan.stages.front().rung)->queued;
   job->tier = tier;
   job->tier_reasons = classification.reasons;
-  job->route = std::string(route::ToString(route));
+  job->route = starts_queued ? "reasoning" : "inline";
   const bool late = job->deadline_unix_ms && *job->deadline_unix_ms <= NowMs();
-  if (route == route::Route::kReasoning && !late) {
+  if (starts_queued && !late) {
     const bool marked =
         co_await steps_->db.Run([id, tier, reasons = classification.reasons](pqxx::connection& c) {
           return store::MarkReasoningQueued(c, id, tier, reasons);
@@ -88,7 +91,7 @@ net::awaitable<void> Router::RouteJob(const std::string& id) {
     if (marked) co_await steps_->SendToReasoning(id);
     co_return;
   }
-  const auto lease = co_await steps_->TakeLease(
+  auto lease = co_await steps_->TakeLease(
       id, config.InlineLeaseSeconds(),
       [id, tier, reasons = classification.reasons](pqxx::connection& c, int seconds,
                                                    const std::string& token) {
@@ -96,38 +99,24 @@ net::awaitable<void> Router::RouteJob(const std::string& id) {
       });
   if (!lease) co_return;  // someone else holds it
   if (co_await steps_->ExpireIfLate(*job, *lease)) co_return;
-  co_await AnswerInline(*job, *lease);
-}
-
-net::awaitable<void> Router::AnswerInline(const store::JobRecord& job, const Lease& lease) {
-  const auto& config = steps_->config;
-  const auto outcome = co_await steps_->models->Call(
-      config.standard_model, steps_->RequestFor(job, 0),
-      Steps::CallDeadline(job, config.StandardModel().timeout_seconds), job.task.domain);
-  auto attempts = AttemptRecords("inline", outcome);
-  if (!outcome.response) {  // degrade upward: the reasoning model gets the task
-    co_await Escalate(job, lease, std::move(attempts));
+  auto run = co_await RunPlan(steps_, *job, *lease, route::Executor::kRouter, std::move(plan),
+                              std::move(progress), "inline");
+  if (std::holds_alternative<route::HandOff>(run.end)) {
+    co_await Escalate(*job, *lease, std::move(run));
     co_return;
   }
-  const auto& response = *outcome.response;
-  if (route::ShouldEscalate(config.policy, response.confidence)) {
-    attempts.back().verdict = "low_confidence";
-    co_await Escalate(job, lease, std::move(attempts));
-    co_return;
-  }
-  store::Completion c;
-  c.answer = ExtractAnswer(response.text);
-  c.result_json = ResultJson(response);
-  c.attempts = std::move(attempts);
-  co_await steps_->Finish(job, lease, std::move(c));
+  co_await steps_->Finish(*job, *lease, CompletionOf(run));
 }
 
+// The rest of the plan runs on the reasoning queue: the attempts so far and the engine's
+// progress are stored with the hand-off, and a worker resumes from them.
 net::awaitable<void> Router::Escalate(const store::JobRecord& job, const Lease& lease,
-                                      std::vector<store::AttemptRecord> attempts) {
+                                      PlanRun run) {
   const bool moved = co_await steps_->AsHolder(
       job.id, lease,
-      [id = job.id, token = lease.token, attempts = std::move(attempts)](pqxx::connection& c) {
-        return store::EscalateToReasoning(c, id, token, attempts);
+      [id = job.id, token = lease.token, attempts = std::move(run.attempts),
+       state = route::ProgressToJson(run.plan, run.progress)](pqxx::connection& c) {
+        return store::EscalateToReasoning(c, id, token, attempts, state);
       });
   if (moved) co_await steps_->SendToReasoning(job.id);
 }

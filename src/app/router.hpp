@@ -1,6 +1,8 @@
 // The router role: consumes `<prefix>.jobs`. Each message is taken in (parsed by intake, its row
-// stored), classified, routed by the policy, and then answered inline under a lease — escalated
-// to the worker on a failed call or low confidence — or handed straight to the worker.
+// stored) and classified; the plan of its domain x tier then runs inline under a lease until it
+// finishes or reaches a rung served by the reasoning queue, where the job (attempts and the
+// engine's progress) is handed to the worker -- or straight to the worker when the plan starts
+// there.
 // Start() and Stop() from one thread; the router lives while its consumer can deliver.
 #pragma once
 #include <functional>
@@ -9,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/plan_run.hpp"
 #include "app/steps.hpp"
 #include "classify/heuristic.hpp"
 
@@ -25,9 +28,8 @@ class Router : public std::enable_shared_from_this<Router> {
  private:
   boost::asio::awaitable<void> RouteMessage(const queue::Message& m);
   boost::asio::awaitable<void> RouteJob(const std::string& id);
-  boost::asio::awaitable<void> AnswerInline(const store::JobRecord& job, const Lease& lease);
   boost::asio::awaitable<void> Escalate(const store::JobRecord& job, const Lease& lease,
-                                        std::vector<store::AttemptRecord> attempts);
+                                        PlanRun run);
 
   std::shared_ptr<Steps> steps_;
   Classifier classifier_;

@@ -109,6 +109,8 @@ store::NewJob ToNewJob(const intake::Submission& s, std::string id, std::string 
   job.idempotency_key = s.idempotency_key;
   job.deadline_unix_ms = s.deadline_unix_ms;
   job.metadata_json = s.metadata_json;
+  job.verify_json = s.verify_json;
+  job.max_cost_micros = s.max_cost_micros;
   return job;
 }
 
@@ -178,11 +180,11 @@ net::awaitable<void> Steps::SendToReasoning(const std::string& id) {
   co_await MustProduce(topics.reasoning, id, message);
 }
 
-providers::ModelRequest Steps::RequestFor(const store::JobRecord& job, int attempt) const {
+providers::ModelRequest Steps::RequestFor(const store::JobRecord& job, int sample) const {
   providers::ModelRequest r;
   r.prompt = job.task.text;
   r.job_id = job.id;
-  r.attempt = attempt;
+  r.sample = sample;
   r.sim_hints = SimHints(job.metadata_json);
   return r;
 }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -76,6 +77,8 @@ struct Steps : std::enable_shared_from_this<Steps> {
   std::shared_ptr<Models> models;  // every model call goes through its resilient, cached layer
   std::shared_ptr<spdlog::logger> log;
   std::atomic<bool> running{false};  // the loops (reaper, notifier) run while it is set
+  // Answers are checked here, off the io thread: a code check runs the sandbox for seconds.
+  boost::asio::thread_pool verify_pool{2};
 
   // A started consumer of `topic` whose every message runs as its own coroutine through
   // Process(step); its offset is committed once that coroutine ends.
@@ -94,7 +97,8 @@ struct Steps : std::enable_shared_from_this<Steps> {
   // Hands the job to the worker on `<prefix>.reasoning`.
   boost::asio::awaitable<void> SendToReasoning(const std::string& id);
 
-  providers::ModelRequest RequestFor(const store::JobRecord& job, int attempt) const;
+  // The request for the job's n-th sample (a simulated model's draw follows the sample).
+  providers::ModelRequest RequestFor(const store::JobRecord& job, int sample) const;
   // The call's deadline: the model's timeout, cut short by the job's own deadline.
   static providers::Deadline CallDeadline(const store::JobRecord& job, int timeout_seconds);
 

@@ -2,6 +2,7 @@
 
 #include "app/job_json.hpp"
 #include "app/models.hpp"
+#include "app/plan_run.hpp"
 
 namespace triage::app {
 namespace net = boost::asio;
@@ -28,7 +29,7 @@ net::awaitable<void> Worker::ReasonMessage(const queue::Message& m) {
     co_return;
   }
   const auto id = *parsed;
-  const auto lease =
+  auto lease =
       co_await steps_->TakeLease(id, config.ReasoningLeaseSeconds(),
                                  [id](pqxx::connection& c, int seconds, const std::string& token) {
                                    return store::LeaseForReasoning(c, id, seconds, token);
@@ -39,23 +40,12 @@ net::awaitable<void> Worker::ReasonMessage(const queue::Message& m) {
   if (!job) co_return;
   if (co_await steps_->ExpireIfLate(*job, *lease)) co_return;
 
-  store::Completion c;
-  const int prior = static_cast<int>(job->attempts.size());
-  // Retries (with backoff), fallbacks and the cache live in the model layer
-  // (models.<name>.retry_*, fallbacks, [cache]); each call comes back as an attempt.
-  const auto outcome = co_await steps_->models->Call(
-      config.reasoning_model, steps_->RequestFor(*job, prior),
-      Steps::CallDeadline(*job, config.ReasoningModel().timeout_seconds), job->task.domain);
-  c.attempts = AttemptRecords("reasoning", outcome);
-  if (outcome.response) {
-    c.answer = ExtractAnswer(outcome.response->text);
-    c.result_json = ResultJson(*outcome.response);
-  } else {
-    const bool late = job->deadline_unix_ms && *job->deadline_unix_ms <= NowMs();
-    c.state = late ? JobState::kExpired : JobState::kFailed;
-    c.error = outcome.error ? std::string(outcome.error->what()) : "no model answered";
-  }
-  co_await steps_->Finish(*job, *lease, std::move(c));
+  // The plan resumes where the router handed it off (or starts, for a job sent straight here).
+  auto [plan, progress] =
+      PlanOf(*steps_, *job, core::ParseTier(job->tier.value_or("")).value_or(core::Tier::kHard));
+  auto run = co_await RunPlan(steps_, *job, *lease, route::Executor::kWorker, std::move(plan),
+                              std::move(progress), "reasoning");
+  co_await steps_->Finish(*job, *lease, CompletionOf(run));
 }
 
 }  // namespace triage::app

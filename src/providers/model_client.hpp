@@ -58,6 +58,8 @@ struct ModelResponse {
   std::chrono::milliseconds latency{0};
   std::string model;
   std::string provider_id;  // the provider's id for the call
+  // Computed by the provider from token log-probabilities; nothing when it gave none (a
+  // self-reported "CONFIDENCE:" line in the text is read by the router, route/confidence.hpp).
   std::optional<double> confidence;
   bool simulated = false;
 };

@@ -247,7 +247,7 @@ boost::asio::awaitable<ModelResponse> SimModel::Complete(ModelRequest request, D
   response.model = options_.name;
   response.provider_id = "sim-" + request.job_id + "-" + std::to_string(request.sample) + "-" +
                          std::to_string(request.attempt);
-  response.confidence = outcome.confidence;
+
   response.simulated = true;
   co_return response;
 }

@@ -76,8 +76,17 @@ Action Engine::Next(const Progress& progress, Executor executor, const Budget& b
     return Finish{core::JobState::kCompleted, s.index, s.answer, s.verdict.ToStatus(), false,
                   progress.trail.empty() ? "accepted" : progress.trail.back().reason};
   }
-  if (progress.stage >= static_cast<int>(plan_.stages.size()))
+  if (progress.stage >= static_cast<int>(plan_.stages.size())) {
+    // A call cut short by its deadline is the seed's case for "the best answer so far, with a
+    // caveat": the job is degraded, not merely unaccepted.
+    for (auto it = progress.samples.rbegin(); it != progress.samples.rend(); ++it)
+      if (it->call.timed_out)
+        return Best(progress,
+                    "deadline: the call on " + it->rung + " ran out of time; the best answer so "
+                    "far is returned",
+                    true);
     return Best(progress, "no stage accepted an answer; the best one is returned", false);
+  }
   const auto& stage = plan_.stages[static_cast<std::size_t>(progress.stage)];
   const auto& rung = *ladder_.Find(stage.rung);
   if (rung.queued && executor == Executor::kRouter) return HandOff{progress.stage, rung.name};

@@ -77,6 +77,7 @@ struct CallResult {
   std::string model;
   std::optional<std::string> text;  // nothing: the call failed
   std::string error;                // why it failed
+  bool timed_out = false;           // it failed because its deadline passed
   core::Micros cost = 0;
   std::chrono::milliseconds latency{0};
   std::optional<double> confidence;  // from token log-probabilities, when the model gave them

@@ -10,6 +10,7 @@
 #include "app/pipeline.hpp"
 #include "notify/webhook.hpp"
 #include "queue/kafka.hpp"
+#include "route/plan.hpp"
 #include "support.hpp"
 
 namespace triage::app {
@@ -23,6 +24,7 @@ class Pipeline_ : public ::testing::Test {
     config = t::TestConfig(schema);
     config.webhook_key = std::string("test-signing-key");
     config.policy.confidence_cut = confidence_cut;
+    if (adjust) adjust(config);
     EnsurePipelineTopics(config);
     db = std::make_unique<store::Db>(config.postgres);
     producer = std::make_unique<queue::Producer>(config.kafka);
@@ -68,6 +70,7 @@ class Pipeline_ : public ::testing::Test {
 
   Classifier classifier = classify::ClassifyHeuristic;
   double confidence_cut = 0.0;
+  std::function<void(Config&)> adjust;  // a subclass's changes to the test config
   t::FreshSchema schema;
   Config config;
   boost::asio::io_context io;
@@ -314,6 +317,101 @@ TEST(PipelineWithoutDatabase, AnswersUnavailableWithRetryAfterNotAnInternalError
   ready.url = api + "/readyz";
   EXPECT_EQ(t::Call(io, ready).status, 503);
   pipeline.Stop();
+}
+
+// The sim's accuracy set to 0 or 1 per model, so what the engine does is known in advance.
+class Strategies : public Pipeline_ {
+ protected:
+  static void Accuracy(Config& c, const std::string& model, double p) {
+    c.models.at(model).profile.accuracy = {p, p, p};
+  }
+  std::string SubmitChecked(const std::string& task, const std::string& gold,
+                            std::optional<double> max_cost_usd = std::nullopt) {
+    json body = {{"task", task},
+                 {"domain", "math"},
+                 {"callback_url", receiver->url()},
+                 {"verify", {{"kind", "math"}, {"gold", gold}}},
+                 {"metadata", {{"sim", {{"difficulty", "easy"}, {"expected_answer", gold}}}}}};
+    if (max_cost_usd) body["max_cost_usd"] = *max_cost_usd;
+    auto res = Post(body.dump());
+    EXPECT_EQ(res.status, 202) << res.body;
+    return json::parse(res.body).at("id").get<std::string>();
+  }
+  json Done(const std::string& id) {
+    EXPECT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() >= 1; }, std::chrono::seconds(60)));
+    return Job(id);
+  }
+};
+
+class WrongStandardModel : public Strategies {
+ protected:
+  WrongStandardModel() {
+    adjust = [](Config& c) {
+      Accuracy(c, "sim-standard", 0.0);
+      Accuracy(c, "sim-reasoning", 1.0);
+    };
+  }
+};
+
+TEST_F(WrongStandardModel, AnInlineAnswerThatFailsVerificationIsEscalatedAndTheReasoningAnswerVerified) {
+  const auto id = SubmitChecked("What is 17 + 25?", "42");
+  const auto job = Done(id);
+  EXPECT_EQ(job["state"], "completed");
+  EXPECT_EQ(job["answer"], "42");
+  EXPECT_EQ(job["verification"], "verified");
+  EXPECT_EQ(job["degraded"], false);
+  ASSERT_EQ(job["attempts"].size(), 2u) << job.dump(2);
+  EXPECT_EQ(job["attempts"][0]["role"], "inline");
+  EXPECT_EQ(job["attempts"][0]["verdict"], "failed");
+  EXPECT_EQ(job["attempts"][1]["role"], "reasoning");
+  EXPECT_EQ(job["attempts"][1]["verdict"], "passed");
+  EXPECT_EQ(job["attempts"][1]["stage"], 1);
+  const auto& decision = job["decision"];
+  EXPECT_EQ(decision["plan"], "cascade(standard) -> escalate(reasoning)");
+  ASSERT_EQ(decision["steps"].size(), 2u) << decision.dump(2);
+  EXPECT_EQ(decision["steps"][0]["outcome"], "next");
+  EXPECT_TRUE(decision["steps"][0]["reason"].get<std::string>().starts_with("failed:"))
+      << decision["steps"][0]["reason"];
+  EXPECT_EQ(decision["steps"][1]["outcome"], "accepted");
+  EXPECT_EQ(decision["answered_by"]["rung"], "reasoning");
+  // The webhook carries the same trail.
+  const auto event = json::parse(receiver->Received().at(0).body());
+  EXPECT_EQ(event["data"]["decision"]["answered_by"]["rung"], "reasoning");
+  EXPECT_EQ(event["data"]["model"], "sim-reasoning");
+}
+
+TEST_F(WrongStandardModel, ACostCapStopsBeforeTheReasoningRungAndReturnsTheBestAnswerDegraded) {
+  // The reasoning rung expects $0.015 a call; the cap leaves less than that after the first call.
+  const auto id = SubmitChecked("What is 17 + 25?", "42", 0.005);
+  const auto job = Done(id);
+  EXPECT_EQ(job["state"], "completed");
+  EXPECT_EQ(job["degraded"], true);
+  EXPECT_EQ(job["verification"], "failed");  // the only answer is the wrong one, and says so
+  EXPECT_EQ(job["attempts"].size(), 1u);
+  EXPECT_TRUE(job["decision"]["reason"].get<std::string>().starts_with("budget: stage 2"))
+      << job["decision"].dump(2);
+}
+
+class SelfConsistentStandardModel : public Strategies {
+ protected:
+  SelfConsistentStandardModel() {
+    adjust = [](Config& c) {
+      Accuracy(c, "sim-standard", 1.0);
+      c.routing.plans["trivial"] =
+          std::get<route::Plan>(route::ParsePlan("self_consistency(standard, n=3) -> escalate(reasoning)"));
+    };
+  }
+};
+
+TEST_F(SelfConsistentStandardModel, ThreeSamplesAreCalledAsSamplesAndTheMajorityIsKept) {
+  const auto id = SubmitChecked("What is 17 + 25?", "42");
+  const auto job = Done(id);
+  EXPECT_EQ(job["answer"], "42");
+  EXPECT_EQ(job["route"], "inline");
+  ASSERT_EQ(job["attempts"].size(), 3u) << job.dump(2);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(job["attempts"][i]["sample"], i);
+  EXPECT_EQ(job["decision"]["steps"][0]["outcome"], "accepted");
+  EXPECT_EQ(job["decision"]["steps"][0]["confidence"], 1.0);
 }
 
 // A classifier that says "easy" but is unsure of it.

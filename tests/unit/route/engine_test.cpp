@@ -64,9 +64,9 @@ Ladder TestLadder() {
 Plan PlanOf(std::string_view spec) { return std::get<Plan>(ParsePlan(spec)); }
 
 CallResult Says(std::string text, core::Micros cost = 10) {
-  return {"m", std::move(text), "", cost, std::chrono::milliseconds(5), std::nullopt};
+  return {"m", std::move(text), "", false, cost, std::chrono::milliseconds(5), std::nullopt};
 }
-CallResult Fails(std::string why) { return {"m", std::nullopt, std::move(why), 0, {}, {}}; }
+CallResult Fails(std::string why) { return {"m", std::nullopt, std::move(why), false, 0, {}, {}}; }
 
 // Runs the engine as a driver would: each CallModels takes the next scripted results of its
 // rung; stops at HandOff or Finish. `calls` records what was asked.
@@ -360,6 +360,19 @@ TEST_F(EngineTest, ProgressSurvivesTheTripThroughItsJsonAndTheWorkerResumesFromI
   EXPECT_EQ(decision["steps"].size(), 3u);
   EXPECT_EQ(decision["steps"][1]["reason"], "vote share 0.50 below 0.60");
   EXPECT_EQ(decision["degraded"], false);
+}
+
+TEST_F(EngineTest, AReasoningCallThatRunsOutOfTimeReturnsTheBestAnswerDegraded) {
+  const auto engine = Make("cascade(standard) -> escalate(reasoning)");
+  auto late = Fails("deadline passed");
+  late.timed_out = true;
+  Driver d{engine, {{"standard", {Says("ANSWER 9\nCONFIDENCE: 30")}}, {"reasoning", {late}}}};
+  Progress p;
+  const auto finish = std::get<Finish>(d.Run(p, Executor::kWorker));
+  EXPECT_TRUE(finish.degraded);
+  EXPECT_EQ(finish.answer, "9");
+  EXPECT_EQ(finish.reason,
+            "deadline: the call on reasoning ran out of time; the best answer so far is returned");
 }
 
 TEST(ValidatePlan, NamesAMissingRungAndAnEscalationToAnUnqueuedRung) {

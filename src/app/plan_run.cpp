@@ -1,0 +1,200 @@
+#include "app/plan_run.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/models.hpp"
+#include "route/confidence.hpp"
+#include "route/record.hpp"
+#include "route/verify_checker.hpp"
+#include "verify/spec.hpp"
+
+namespace triage::app {
+namespace net = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+// The job's reference for the checker: its verify spec, else its domain's defaults.
+verify::VerifyRequest ReferenceOf(const store::JobRecord& job) {
+  if (job.verify_json) {
+    auto spec = verify::ParseVerifySpec(json::parse(*job.verify_json, nullptr, false),
+                                        job.task.domain);
+    if (auto* request = std::get_if<verify::VerifyRequest>(&spec)) return *request;
+  }
+  verify::VerifyRequest r;
+  r.domain = job.task.domain;
+  return r;
+}
+
+route::CallResult ResultOf(const providers::CallOutcome& outcome, const std::string& model) {
+  route::CallResult r;
+  r.model = outcome.response ? outcome.response->model : model;
+  for (const auto& a : outcome.attempts) {
+    r.cost += a.cost_micros;
+    r.latency += a.latency;
+  }
+  if (outcome.response) {
+    r.text = outcome.response->text;
+    r.confidence = outcome.response->confidence;
+  } else {
+    r.error = outcome.error ? std::string(outcome.error->what()) : "no model answered";
+    r.timed_out = outcome.error && outcome.error->Kind() == providers::ErrorKind::kTimeout;
+  }
+  return r;
+}
+
+// Renews `lease` every third of its length until `done`; sets `lost` when it is gone.
+struct Renewal {
+  bool done = false, lost = false;
+  std::optional<net::steady_timer> timer;
+};
+
+net::awaitable<void> RenewWhileRunning(std::shared_ptr<Steps> steps, std::string id, Lease* lease,
+                                       int seconds, std::shared_ptr<Renewal> renewal) {
+  const auto period = std::chrono::milliseconds(std::max(1000, seconds * 1000 / 3));
+  while (!renewal->done) {
+    renewal->timer->expires_after(period);
+    auto [ec] = co_await renewal->timer->async_wait(net::as_tuple(net::use_awaitable));
+    if (renewal->done) break;
+    try {
+      const auto expires = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+      const bool held = co_await steps->db.Run(
+          [id, token = lease->token, seconds](pqxx::connection& c) {
+            return store::RenewLease(c, id, token, seconds);
+          });
+      if (renewal->done) co_return;  // the run is over: `lease` may be gone with its caller
+      if (!held) {
+        renewal->lost = true;
+        co_return;
+      }
+      lease->expires = expires;
+    } catch (const std::exception& e) {
+      steps->log->warn("job_id={} lease renewal failed (retried next period): {}", id, e.what());
+    }
+  }
+}
+
+}  // namespace
+
+std::pair<route::Plan, route::Progress> PlanOf(const Steps& steps, const store::JobRecord& job,
+                                               core::Tier tier) {
+  if (job.strategy_state_json)
+    if (auto resumed = route::ProgressFromJson(*job.strategy_state_json)) return *resumed;
+  return {steps.config.routing.PlanFor(job.task.domain, tier), {}};
+}
+
+net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord job, Lease& lease,
+                                route::Executor executor, route::Plan plan,
+                                route::Progress progress, std::string role) {
+  const auto& config = steps->config;
+  const route::VerifyChecker checker(ReferenceOf(job));
+  const route::Engine engine(plan, config.routing.ladder,
+                             config.routing.ThresholdsFor(job.task.domain), checker);
+  const route::Budget budget{job.deadline_unix_ms, job.max_cost_micros};
+  const int lease_seconds = executor == route::Executor::kRouter ? config.InlineLeaseSeconds()
+                                                                 : config.ReasoningLeaseSeconds();
+  auto renewal = std::make_shared<Renewal>();
+  renewal->timer.emplace(co_await net::this_coro::executor);
+  net::co_spawn(co_await net::this_coro::executor,
+                RenewWhileRunning(steps, job.id, &lease, lease_seconds, renewal), net::detached);
+  struct StopRenewal {
+    std::shared_ptr<Renewal> r;
+    ~StopRenewal() {
+      r->done = true;
+      r->timer->cancel();
+    }
+  } stop{renewal};
+
+  PlanRun run{plan, std::move(progress), route::Finish{}, {}};
+  for (int steps_taken = 0; steps_taken < 1000; ++steps_taken) {
+    auto action = engine.Next(run.progress, executor, budget, NowMs());
+    if (auto* handoff = std::get_if<route::HandOff>(&action)) {
+      run.end = *handoff;
+      co_return run;
+    }
+    if (auto* finish = std::get_if<route::Finish>(&action)) {
+      run.end = *finish;
+      co_return run;
+    }
+    if (renewal->lost) {
+      run.end = engine.Degrade(run.progress, "the lease was lost (the job was cancelled or taken over)");
+      co_return run;
+    }
+    const auto call = std::get<route::CallModels>(action);
+    const auto& model = config.models.at(call.model);
+    using Op = decltype(net::co_spawn(
+        steps->io, std::declval<net::awaitable<providers::CallOutcome>>(), net::deferred));
+    std::vector<Op> ops;
+    for (int i = 0; i < call.count; ++i) {
+      auto request = steps->RequestFor(job, call.first_sample + i);
+      if (call.sampled) request.temperature = config.routing.sample_temperature;
+      ops.push_back(net::co_spawn(
+          steps->io,
+          steps->models->Call(call.model, std::move(request),
+                              Steps::CallDeadline(job, model.timeout_seconds), job.task.domain),
+          net::deferred));
+    }
+    auto [order, errors, outcomes] =
+        co_await net::experimental::make_parallel_group(std::move(ops))
+            .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
+    std::vector<route::CallResult> results;
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      if (errors[i]) std::rethrow_exception(errors[i]);
+      results.push_back(ResultOf(outcomes[i], call.model));
+    }
+    // Checking may run code in the sandbox for seconds: on the verify pool, then back.
+    const auto before = run.progress.samples.size();
+    const auto io = co_await net::this_coro::executor;
+    co_await net::post(steps->verify_pool, net::use_awaitable);
+    engine.Observe(run.progress, call, std::move(results));
+    co_await net::post(io, net::use_awaitable);
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      auto records = AttemptRecords(role, outcomes[i]);
+      const auto& sample = run.progress.samples.at(before + i);
+      for (auto& r : records) {
+        r.stage = sample.stage;
+        r.sample = sample.index;
+      }
+      if (outcomes[i].response) {
+        records.back().verdict = std::string(verify::ToString(sample.verdict.outcome));
+        records.back().confidence = sample.confidence;
+      }
+      for (auto& r : records) run.attempts.push_back(std::move(r));
+    }
+  }
+  run.end = engine.Degrade(run.progress, "the plan did not end within 1000 steps");
+  co_return run;
+}
+
+store::Completion CompletionOf(const PlanRun& run) {
+  const auto& finish = std::get<route::Finish>(run.end);
+  store::Completion c;
+  c.state = finish.state;
+  c.verification = finish.verification;
+  c.degraded = finish.degraded;
+  c.attempts = run.attempts;
+  c.decision_json = route::DecisionJson(run.plan, run.progress, finish).dump(
+      -1, ' ', false, json::error_handler_t::replace);
+  if (finish.sample) {
+    const auto& s = run.progress.samples.at(static_cast<std::size_t>(*finish.sample));
+    // A response with no readable answer still answers: its text, without the annotation.
+    c.answer = !s.answer.empty() ? s.answer : route::ParseSelfReport(s.call.text.value_or("")).text;
+    c.result_json = json{{"text", s.call.text.value_or("")}, {"model", s.call.model},
+                         {"rung", s.rung}}
+                        .dump(-1, ' ', false, json::error_handler_t::replace);
+  } else {
+    c.error = finish.reason;
+  }
+  return c;
+}
+
+}  // namespace triage::app
