@@ -324,10 +324,12 @@ void ReadRouting(Reader& r, const toml::table& root, Config& c) {
   r.Get("strategy.sample_temperature", routing.sample_temperature);
   Require(routing.sample_temperature >= 0 && routing.sample_temperature <= 2,
           "strategy.sample_temperature", "must be within [0, 2]");
-  const auto plan_of = [&](const std::string& key, const std::set<core::Tier>& inline_tiers,
-                           core::Tier tier) {
-    std::string text = inline_tiers.contains(tier) ? "cascade(standard) -> escalate(reasoning)"
-                                                   : "escalate(reasoning)";
+  // A tier policy.inline_tiers answers inline starts on the standard rung, the rest on the
+  // reasoning rung.
+  const auto plan_of = [&](const std::string& key, std::string_view domain, core::Tier tier) {
+    std::string text = route::Decide(c.policy, domain, tier) == route::Route::kInline
+                           ? "cascade(standard) -> escalate(reasoning)"
+                           : "escalate(reasoning)";
     const bool set = std::getenv(EnvName(key).c_str()) || r.Node(key);
     r.Get(key, text);
     auto plan = ReadPlan(key, text);
@@ -339,7 +341,7 @@ void ReadRouting(Reader& r, const toml::table& root, Config& c) {
   };
   for (const auto tier : core::kAllTiers) {
     const std::string name(core::ToString(tier));
-    routing.plans[name] = plan_of("strategy." + name, c.policy.inline_tiers, tier);
+    routing.plans[name] = plan_of("strategy." + name, "", tier);
   }
   for (const auto& d : c.limits.domains) {
     const auto overridden = c.policy.inline_tiers_by_domain.find(d);
@@ -347,11 +349,7 @@ void ReadRouting(Reader& r, const toml::table& root, Config& c) {
       const std::string key = "strategy." + d + "." + std::string(core::ToString(tier));
       const bool set = std::getenv(EnvName(key).c_str()) || r.Node(key);
       if (!set && overridden == c.policy.inline_tiers_by_domain.end()) continue;
-      routing.plans[d + "." + std::string(core::ToString(tier))] = plan_of(
-          key,
-          overridden == c.policy.inline_tiers_by_domain.end() ? c.policy.inline_tiers
-                                                              : overridden->second,
-          tier);
+      routing.plans[d + "." + std::string(core::ToString(tier))] = plan_of(key, d, tier);
     }
   }
 
@@ -364,8 +362,7 @@ void ReadRouting(Reader& r, const toml::table& root, Config& c) {
                      std::getenv(EnvName(prefix + ".min_share").c_str()) ||
                      std::getenv(EnvName(prefix + ".default_confidence").c_str());
     if (d != "default" && !any) continue;
-    route::Thresholds t = d == "default" ? route::Thresholds{c.policy.escalate_below_confidence,
-                                                             0.5, 0.5}
+    route::Thresholds t = d == "default" ? route::Thresholds{0.0, 0.5, 0.5}
                                          : routing.ThresholdsFor("default");
     r.Get(prefix + ".min_confidence", t.min_confidence);
     r.Get(prefix + ".min_share", t.min_share);
@@ -460,9 +457,6 @@ Config LoadConfig(const std::string& path) {
   r.Get("policy.confidence_cut", c.policy.confidence_cut);
   Require(c.policy.confidence_cut >= 0 && c.policy.confidence_cut <= 1, "policy.confidence_cut",
           "must be within [0, 1]");
-  r.Get("policy.escalate_below_confidence", c.policy.escalate_below_confidence);
-  Require(c.policy.escalate_below_confidence >= 0 && c.policy.escalate_below_confidence <= 1,
-          "policy.escalate_below_confidence", "must be within [0, 1]");
 
   c.models["sim-standard"] = DefaultModel("sim-standard", false);
   c.models["sim-reasoning"] = DefaultModel("sim-reasoning", true);

@@ -13,8 +13,4 @@ Route Decide(const PolicyOptions& policy, std::string_view domain, core::Tier ti
   return inline_tiers.contains(tier) ? Route::kInline : Route::kReasoning;
 }
 
-bool ShouldEscalate(const PolicyOptions& policy, std::optional<double> confidence) {
-  return confidence && *confidence < policy.escalate_below_confidence;
-}
-
 }  // namespace triage::route

@@ -1,5 +1,6 @@
-// Routing policy: which tiers a domain answers inline with a standard model and which go to
-// the reasoning queue, and when an inline answer's confidence is too low to keep. Pure.
+// Routing policy: which tiers a domain answers inline first and which go straight to the
+// reasoning queue (the default plans of config's [strategy] follow it), and when the
+// classifier is too unsure of a tier to trust it. Pure.
 #pragma once
 #include <map>
 #include <optional>
@@ -19,16 +20,11 @@ struct PolicyOptions {
   std::set<core::Tier> inline_tiers = {core::Tier::kTrivial, core::Tier::kEasy};
   // `policy.domain.<name>.inline_tiers`
   std::map<std::string, std::set<core::Tier>, std::less<>> inline_tiers_by_domain;
-  // `policy.escalate_below_confidence`: an inline answer whose self-reported confidence is
-  // below this goes to the reasoning queue; 0 keeps every inline answer.
-  double escalate_below_confidence = 0.0;
   // `policy.confidence_cut`: when the trained classifier's probability for its tier is below
   // this, the task is routed as one tier harder (0 turns it off; the heuristic has none).
   double confidence_cut = 0.0;
 };
 
 Route Decide(const PolicyOptions& policy, std::string_view domain, core::Tier tier);
-// A missing confidence never escalates on its own: the seed warns it is poorly calibrated.
-bool ShouldEscalate(const PolicyOptions& policy, std::optional<double> confidence);
 
 }  // namespace triage::route

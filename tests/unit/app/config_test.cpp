@@ -44,6 +44,91 @@ TEST(Config, EmbeddedDefaultsFollowTheSeed) {
   EXPECT_EQ(c.topics().dlq, "triage.jobs.dlq");
 }
 
+TEST(Config, TheDefaultPlansFollowTheInlineTiersOverTheTwoRungLadder) {
+  const auto c = LoadConfig("");
+  ASSERT_EQ(c.routing.ladder.rungs.size(), 2u);
+  const auto* standard = c.routing.ladder.Find("standard");
+  const auto* reasoning = c.routing.ladder.Find("reasoning");
+  ASSERT_TRUE(standard && reasoning);
+  EXPECT_EQ(standard->model, "sim-standard");
+  EXPECT_FALSE(standard->queued);
+  EXPECT_EQ(standard->expected_cost, 3'000);  // 1,000 output tokens at $3 / 1M
+  EXPECT_EQ(standard->expected_latency, std::chrono::milliseconds(1250));  // (0.5 + 2) / 2 s
+  EXPECT_EQ(reasoning->model, "sim-reasoning");
+  EXPECT_TRUE(reasoning->queued);
+  EXPECT_EQ(route::ToString(c.routing.PlanFor("math", core::Tier::kEasy)),
+            "cascade(standard) -> escalate(reasoning)");
+  EXPECT_EQ(route::ToString(c.routing.PlanFor("math", core::Tier::kHard)), "escalate(reasoning)");
+}
+
+TEST(Config, ALadderPlansAndThresholdsOfYourOwn) {
+  const auto path = WriteFile("routing.toml", R"toml(
+[policy.domain.writing]
+inline_tiers = ["trivial", "easy", "medium", "hard"]
+[ladder.small]
+model = "sim-standard"
+expected_cost_usd = 0.0001
+expected_latency_seconds = 0.2
+[ladder.standard]
+model = "sim-standard"
+[ladder.reasoning]
+model = "sim-reasoning"
+queued = true
+[strategy]
+trivial = "direct(small) -> escalate(reasoning)"
+easy = "cascade(small, confidence=0.7) -> self_consistency(standard, n=5) -> escalate(reasoning)"
+medium = "best_of_n(standard, n=3) -> escalate(reasoning)"
+hard = "escalate(reasoning)"
+requires_reasoning = "escalate(reasoning)"
+[strategy.math]
+easy = "direct(standard) -> escalate(reasoning)"
+[thresholds.math]
+min_confidence = 0.8
+[thresholds.writing]
+min_confidence = 0.4
+min_share = 0.3
+)toml");
+  const auto c = LoadConfig(path);
+  EXPECT_EQ(c.routing.ladder.rungs.size(), 3u);
+  EXPECT_EQ(c.routing.ladder.Find("small")->expected_cost, 100);
+  EXPECT_EQ(c.routing.ladder.Find("small")->expected_latency, std::chrono::milliseconds(200));
+  EXPECT_FALSE(c.routing.ladder.Find("standard")->queued);
+  EXPECT_EQ(route::ToString(c.routing.PlanFor("general", core::Tier::kEasy)),
+            "cascade(small, confidence=0.7) -> self_consistency(standard, n=5) -> "
+            "escalate(reasoning)");
+  EXPECT_EQ(route::ToString(c.routing.PlanFor("math", core::Tier::kEasy)),
+            "direct(standard) -> escalate(reasoning)");
+  EXPECT_EQ(route::ToString(c.routing.PlanFor("math", core::Tier::kMedium)),
+            "best_of_n(standard, n=3) -> escalate(reasoning)");
+  // writing's inline_tiers make its hard tier start inline with the default cascade.
+  EXPECT_EQ(route::ToString(c.routing.PlanFor("writing", core::Tier::kHard)),
+            "cascade(standard) -> escalate(reasoning)");
+  EXPECT_EQ(c.routing.ThresholdsFor("math").min_confidence, 0.8);
+  EXPECT_EQ(c.routing.ThresholdsFor("math").min_share, 0.5);  // from the default
+  EXPECT_EQ(c.routing.ThresholdsFor("writing").min_share, 0.3);
+  EXPECT_EQ(c.routing.ThresholdsFor("code").min_confidence, 0.0);
+}
+
+TEST(Config, ABadPlanOrRungFailsNamingTheKey) {
+  ExpectErrorNaming(WriteFile("plan1.toml", "[strategy]\neasy = \"cascade(standard) -> guess(x)\"\n"),
+                    "strategy.easy");
+  ExpectErrorNaming(WriteFile("plan2.toml", "[strategy]\nhard = \"escalate(standard)\"\n"),
+                    "escalate() needs a rung served by the reasoning queue");
+  ExpectErrorNaming(WriteFile("plan3.toml", "[strategy.math]\neasy = \"direct(huge)\"\n"),
+                    "strategy.math.easy");
+  ExpectErrorNaming(WriteFile("plan4.toml", "[ladder.small]\nmodel = \"gpt-9\"\n"),
+                    "ladder.small.model");
+  // Rungs of other names leave the default plans without their rungs: say so.
+  ExpectErrorNaming(WriteFile("plan5.toml", "[ladder.s]\nmodel = \"sim-standard\"\n"),
+                    "give every tier a plan under [strategy]");
+  ExpectErrorNaming(WriteFile("plan6.toml", "[thresholds.math]\nmin_share = 2\n"),
+                    "thresholds.math");
+  ExpectErrorNaming(WriteFile("plan7.toml", "[strategy]\nsample_temperature = 5\n"),
+                    "strategy.sample_temperature");
+  ExpectErrorNaming(WriteFile("plan8.toml", "[thresholds.math]\nmin_confidense = 0.5\n"),
+                    "thresholds.math.min_confidense");
+}
+
 // config/triage.toml itself, key by key: config_file_test.cpp.
 
 TEST(Config, FileThenEnvironmentOverride) {

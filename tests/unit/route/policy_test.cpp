@@ -21,13 +21,4 @@ TEST(Policy, ADomainOverridesTheDefaultTiers) {
   EXPECT_EQ(Decide(p, "math", Tier::kHard), Route::kReasoning);
 }
 
-TEST(Policy, EscalatesOnlyBelowTheConfiguredConfidence) {
-  PolicyOptions p;
-  EXPECT_FALSE(ShouldEscalate(p, 0.1));  // 0 disables escalation
-  p.escalate_below_confidence = 0.75;
-  EXPECT_TRUE(ShouldEscalate(p, 0.74));
-  EXPECT_FALSE(ShouldEscalate(p, 0.75));
-  EXPECT_FALSE(ShouldEscalate(p, std::nullopt));
-}
-
 }  // namespace triage::route
