@@ -414,6 +414,40 @@ TEST_F(SelfConsistentStandardModel, ThreeSamplesAreCalledAsSamplesAndTheMajority
   EXPECT_EQ(job["decision"]["steps"][0]["confidence"], 1.0);
 }
 
+// Five one-at-a-time samples of 1.2 s each, on an inline lease of 4 s (a 2 s model timeout and a
+// 2 s margin): only renewing the lease keeps the reaper from handing the job to another run.
+class SlowSequentialSamples : public Strategies {
+ protected:
+  SlowSequentialSamples() {
+    adjust = [](Config& c) {
+      Accuracy(c, "sim-standard", 0.0);
+      Accuracy(c, "sim-reasoning", 1.0);
+      auto& standard = c.models.at("sim-standard").profile;
+      standard.latency_min_s = standard.latency_max_s = 120;  // x sim.time_scale 0.01 = 1.2 s
+      c.routing.plans["trivial"] = std::get<route::Plan>(
+          route::ParsePlan("best_of_n(standard, n=5, parallel=false) -> escalate(reasoning)"));
+    };
+  }
+};
+
+TEST_F(SlowSequentialSamples, AnInlineRunLongerThanItsFirstLeaseKeepsItAndIsNotTakenOver) {
+  ASSERT_EQ(config.InlineLeaseSeconds(), 4);
+  const auto id = SubmitChecked("What is 17 + 25?", "42");
+  const auto job = Done(id);
+  EXPECT_EQ(job["state"], "completed");
+  EXPECT_EQ(job["verification"], "verified");
+  ASSERT_EQ(job["attempts"].size(), 6u) << job.dump(2);  // one run: five samples, one escalation
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(job["attempts"][i]["role"], "inline");
+    EXPECT_EQ(job["attempts"][i]["sample"], i);
+    // A second run after a takeover would find the first run's answers in the completion
+    // cache: every call here was made once.
+    EXPECT_EQ(job["attempts"][i]["cache_hit"], false) << "attempt " << i << " came from a rerun";
+  }
+  EXPECT_EQ(job["attempts"][5]["role"], "reasoning");
+  EXPECT_EQ(receiver->Deliveries(), 1);
+}
+
 // A classifier that says "easy" but is unsure of it.
 class UnsureClassifier : public Pipeline_ {
  protected:
