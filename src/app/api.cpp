@@ -80,13 +80,14 @@ net::awaitable<http::Response> Api::Serve(const http::Request& req) {
   }
   constexpr std::string_view kJobPrefix = "/v1/jobs/";
   if (path.starts_with(kJobPrefix)) {
-    if (method != verb::get)
+    if (method != verb::get && method != verb::delete_)
       co_return http::ErrorResponse(req, http::Status::method_not_allowed, "method_not_allowed",
-                                    "use GET");
+                                    "use GET or DELETE");
     const auto id = path.substr(kJobPrefix.size());
     if (!core::IsUuid(id))
       co_return http::ErrorResponse(req, http::Status::bad_request, "invalid_id",
                                     "job id must be a UUID");
+    if (method == verb::delete_) co_return co_await Cancel(req, id, tenant);
     auto job =
         co_await steps_->db.Run([id](pqxx::connection& c) { return store::GetJob(c, id, true); });
     if (!job || job->tenant != tenant)
@@ -94,6 +95,29 @@ net::awaitable<http::Response> Api::Serve(const http::Request& req) {
     co_return http::JsonResponse(req, http::Status::ok, JobViewJson(*job));
   }
   co_return http::ErrorResponse(req, http::Status::not_found, "not_found", "no such endpoint");
+}
+
+// DELETE /v1/jobs/{id}: a job not yet final is cancelled (its job.cancelled event goes out like a
+// completion); a final one answers 409 with its state.
+net::awaitable<http::Response> Api::Cancel(const http::Request& req, const std::string& id,
+                                           const std::string& tenant) {
+  auto job =
+      co_await steps_->db.Run([id](pqxx::connection& c) { return store::GetJob(c, id, true); });
+  if (!job || job->tenant != tenant)
+    co_return http::ErrorResponse(req, http::Status::not_found, "not_found", "no such job");
+  const auto event = CancellationEvent(*job, NowMs());
+  const auto outcome = co_await steps_->db.Run([id, tenant, event](pqxx::connection& c) {
+    return store::CancelJob(c, id, tenant, event);
+  });
+  if (outcome == store::CancelOutcome::kNotFound)
+    co_return http::ErrorResponse(req, http::Status::not_found, "not_found", "no such job");
+  if (outcome == store::CancelOutcome::kAlreadyFinal) {
+    const auto now = co_await steps_->db.Run([id](pqxx::connection& c) { return store::GetJob(c, id, false); });
+    co_return http::ErrorResponse(
+        req, http::Status::conflict, "conflict",
+        "the job is already " + std::string(core::ToString(now ? now->state : job->state)));
+  }
+  co_return http::JsonResponse(req, http::Status::ok, CancelledJson(id));
 }
 
 // Intake over HTTP: parsed strictly, the row stored, then the envelope produced; the 202 means

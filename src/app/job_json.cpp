@@ -98,6 +98,10 @@ std::string AcceptedJson(const store::InsertResult& inserted) {
   return Dump(body);
 }
 
+std::string CancelledJson(const std::string& id) {
+  return Dump({{"id", id}, {"state", "cancelled"}});
+}
+
 std::string ErrorJson(const intake::Error& e) {
   json body = {{"error", {{"code", e.code}, {"message", e.message}}}};
   if (!e.field.empty()) body["error"]["field"] = e.field;
@@ -180,6 +184,13 @@ std::vector<std::pair<std::string, std::string>> WebhookHeaders(
     headers.emplace_back("webhook-signature",
                          notify::Sign(*key, item.webhook_id, timestamp_s, item.payload_json));
   return headers;
+}
+
+std::string CancellationEvent(const store::JobRecord& job, std::int64_t now_ms) {
+  store::Completion c;
+  c.state = core::JobState::kCancelled;
+  c.error = "cancelled by the client";
+  return CompletionEvent(job, c, now_ms);
 }
 
 }  // namespace triage::app

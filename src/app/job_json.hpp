@@ -25,6 +25,8 @@ std::string Rfc3339(std::int64_t unix_ms);
 std::string JobViewJson(const store::JobRecord& job);
 // The 202/200 body of POST /v1/jobs.
 std::string AcceptedJson(const store::InsertResult& inserted);
+// {"id": ..., "state": "cancelled"}: the answer to DELETE /v1/jobs/{id}.
+std::string CancelledJson(const std::string& id);
 // The 4xx body for a refused submission.
 std::string ErrorJson(const intake::Error& e);
 
@@ -47,6 +49,8 @@ std::string ResultJson(const providers::ModelResponse& r);
 // The completion event: the outbox payload, the webhook body and the `completed` message.
 std::string CompletionEvent(const store::JobRecord& job, const store::Completion& completion,
                             std::int64_t now_ms);
+// The job.cancelled event of a job cancelled by its client (the attempts so far counted).
+std::string CancellationEvent(const store::JobRecord& job, std::int64_t now_ms);
 
 // Standard Webhooks headers; signed when a key is configured.
 std::vector<std::pair<std::string, std::string>> WebhookHeaders(

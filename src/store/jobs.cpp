@@ -226,6 +226,14 @@ void InsertAttempts(pqxx::work& tx, const std::string& id,
       id);
 }
 
+// The calls a holder made for a job cancelled under it: paid for, so recorded.
+void RecordPaidAttemptsOfCancelled(pqxx::work& tx, const std::string& id,
+                                   const std::vector<AttemptRecord>& attempts) {
+  const auto state = tx.exec_params("SELECT state FROM jobs WHERE id = $1::uuid", id);
+  if (!state.empty() && state[0][0].as<std::string>() == "cancelled")
+    InsertAttempts(tx, id, attempts);
+}
+
 }  // namespace
 
 bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
@@ -240,7 +248,11 @@ bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
       id, lease_token, std::string(core::ToString(c.state)), OrNull(c.answer), c.result_json,
       std::string(core::ToString(c.verification)), OrNull(c.error), OrNull(c.decision_json),
       c.degraded);
-  if (updated.empty()) return false;  // the lease was lost: another holder finishes the job
+  if (updated.empty()) {  // the lease was lost: another holder finishes the job, or
+    RecordPaidAttemptsOfCancelled(tx, id, c.attempts);  // the client cancelled it
+    tx.commit();
+    return false;
+  }
   InsertAttempts(tx, id, c.attempts);
   const auto callback = OptString(updated[0][0]);
   tx.exec_params(
@@ -261,10 +273,38 @@ bool EscalateToReasoning(pqxx::connection_base& conn, const std::string& id,
       " lease_until = NULL, updated_at = now(), strategy_state = $3::jsonb"
       " WHERE id = $1::uuid AND state = 'running' AND lease_token = $2::uuid RETURNING 1",
       id, lease_token, OrNull(strategy_state_json));
-  if (updated.empty()) return false;
+  if (updated.empty()) {
+    RecordPaidAttemptsOfCancelled(tx, id, attempts);
+    tx.commit();
+    return false;
+  }
   InsertAttempts(tx, id, attempts);
   tx.commit();
   return true;
+}
+
+CancelOutcome CancelJob(pqxx::connection_base& conn, const std::string& id,
+                        const std::string& tenant, const std::string& event_json) {
+  pqxx::work tx(conn);
+  auto updated = tx.exec_params(
+      "UPDATE jobs SET state = 'cancelled', error = 'cancelled by the client',"
+      " completed_at = now(), updated_at = now(), lease_token = NULL, lease_until = NULL,"
+      " strategy_state = NULL"
+      " WHERE id = $1::uuid AND tenant = $2 AND state IN ('queued', 'running', 'reasoning_queued')"
+      " RETURNING callback_url",
+      id, tenant);
+  if (updated.empty()) {
+    const auto found =
+        tx.exec_params("SELECT 1 FROM jobs WHERE id = $1::uuid AND tenant = $2", id, tenant);
+    return found.empty() ? CancelOutcome::kNotFound : CancelOutcome::kAlreadyFinal;
+  }
+  const auto callback = OptString(updated[0][0]);
+  tx.exec_params(
+      "INSERT INTO outbox (job_id, webhook_id, payload, callback_url, webhook_done_at)"
+      " VALUES ($1::uuid, $2, $3::jsonb, $4, CASE WHEN $5 THEN NULL ELSE now() END)",
+      id, "msg_" + id, event_json, OrNull(callback), callback.has_value());
+  tx.commit();
+  return CancelOutcome::kCancelled;
 }
 
 bool RenewLease(pqxx::connection_base& conn, const std::string& id,

@@ -113,9 +113,17 @@ struct Completion {
 };
 
 // One transaction: the job's final state and result, its attempts, its outbox row. Applies only
-// while `lease_token` still holds the job; returns false (and writes nothing) otherwise.
+// while `lease_token` still holds the job; returns false otherwise, writing nothing -- except
+// the attempts when the job was cancelled meanwhile, since those calls were paid for.
 bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
                  const std::string& lease_token, const Completion& completion);
+
+// queued | running | reasoning_queued -> cancelled for the job's own tenant, with its outbox row
+// (`event_json`, a job.cancelled event). A holder still running a call finds its lease gone;
+// the attempts it made are recorded when it tries to complete (their cost was paid).
+enum class CancelOutcome { kCancelled, kAlreadyFinal, kNotFound };
+CancelOutcome CancelJob(pqxx::connection_base& conn, const std::string& id,
+                        const std::string& tenant, const std::string& event_json);
 
 // running (under `lease_token`) -> reasoning_queued, keeping the inline attempts that led to
 // the escalation and the engine's progress for the worker to resume from. False (nothing

@@ -29,7 +29,7 @@ class Pipeline_ : public ::testing::Test {
     db = std::make_unique<store::Db>(config.postgres);
     producer = std::make_unique<queue::Producer>(config.kafka);
     pipeline = std::make_unique<Pipeline>(io, config, *db, *producer, classifier);
-    pipeline->Start(Roles{});
+    pipeline->Start(roles);
     receiver = std::make_unique<t::WebhookReceiver>(io);
     threads = std::make_unique<t::IoThreads>(io);
   }
@@ -71,6 +71,7 @@ class Pipeline_ : public ::testing::Test {
   Classifier classifier = classify::ClassifyHeuristic;
   double confidence_cut = 0.0;
   std::function<void(Config&)> adjust;  // a subclass's changes to the test config
+  Roles roles;                          // the roles the test runs
   t::FreshSchema schema;
   Config config;
   boost::asio::io_context io;
@@ -446,6 +447,64 @@ TEST_F(SlowSequentialSamples, AnInlineRunLongerThanItsFirstLeaseKeepsItAndIsNotT
   }
   EXPECT_EQ(job["attempts"][5]["role"], "reasoning");
   EXPECT_EQ(receiver->Deliveries(), 1);
+}
+
+class NoRouter : public Pipeline_ {
+ protected:
+  NoRouter() { roles = Roles{true, false, true, true}; }
+  http::ClientResponse Delete(const std::string& id, const std::string& tenant = "default") {
+    http::ClientRequest r;
+    r.method = "DELETE";
+    r.url = Api("/v1/jobs/" + id);
+    r.headers = {{"x-tenant", tenant}};
+    return t::Call(io, r);
+  }
+};
+
+TEST_F(NoRouter, AQueuedJobIsCancelledOnceAndItsClientIsTold) {
+  const auto id = Submit("What is 2 + 3?", "easy", "5");  // no router: it stays queued
+  EXPECT_EQ(Delete(id, "intruder").status, 404);
+  const auto res = Delete(id);
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(json::parse(res.body)["state"], "cancelled");
+  const auto again = Delete(id);
+  EXPECT_EQ(again.status, 409);
+  EXPECT_NE(again.body.find("already cancelled"), std::string::npos) << again.body;
+  EXPECT_EQ(Job(id)["state"], "cancelled");
+  ASSERT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == 1; }, std::chrono::seconds(30)));
+  const auto event = json::parse(receiver->Received().at(0).body());
+  EXPECT_EQ(event["type"], "job.cancelled");
+  EXPECT_EQ(event["data"]["state"], "cancelled");
+  EXPECT_EQ(Delete("01234567-89ab-7def-8123-456789abcdef").status, 404);
+}
+
+// A reasoning call of 4 s, cancelled while it runs.
+class SlowReasoning : public Strategies {
+ protected:
+  SlowReasoning() {
+    adjust = [](Config& c) {
+      auto& reasoning = c.models.at("sim-reasoning").profile;
+      reasoning.latency_min_s = reasoning.latency_max_s = 400;  // x sim.time_scale 0.01
+    };
+  }
+};
+
+TEST_F(SlowReasoning, ARunningJobIsCancelledAndItsCallIsStillPaidFor) {
+  const auto id = Submit("How many ways can 6 people sit around a round table?", "hard", "120");
+  ASSERT_TRUE(t::WaitFor([&] { return Job(id)["state"] == "running"; }, std::chrono::seconds(30)));
+  http::ClientRequest r;
+  r.method = "DELETE";
+  r.url = Api("/v1/jobs/" + id);
+  ASSERT_EQ(t::Call(io, r).status, 200);
+  EXPECT_EQ(Job(id)["state"], "cancelled");
+  // The worker's call ends; its attempt is recorded against the cancelled job, which stays so.
+  ASSERT_TRUE(t::WaitFor([&] { return Job(id)["attempts"].size() == 1; }, std::chrono::seconds(30)));
+  const auto job = Job(id);
+  EXPECT_EQ(job["state"], "cancelled");
+  EXPECT_GT(job["cost_micros"].get<long>(), 0);
+  ASSERT_TRUE(t::WaitFor([&] { return receiver->Deliveries() >= 1; }, std::chrono::seconds(30)));
+  EXPECT_EQ(receiver->Deliveries(), 1);
+  EXPECT_EQ(json::parse(receiver->Received().at(0).body())["type"], "job.cancelled");
 }
 
 // A classifier that says "easy" but is unsure of it.
