@@ -141,7 +141,8 @@ std::string ResultJson(const providers::ModelResponse& r) {
 
 std::string CompletionEvent(const store::JobRecord& job, const store::Completion& completion,
                             std::int64_t now_ms) {
-  core::Micros cost = job.cost_micros;  // attempts before an escalation
+  // Attempts before this run (an escalation's), this run's, and any the completion writes.
+  core::Micros cost = job.cost_micros + completion.recorded_cost;
   for (const auto& a : completion.attempts) cost += a.cost_micros;
   const auto last =
       completion.attempts.empty() ? store::AttemptRecord{} : completion.attempts.back();
@@ -165,7 +166,8 @@ std::string CompletionEvent(const store::JobRecord& job, const store::Completion
                {"error", completion.error ? json(*completion.error) : json(nullptr)},
                {"model", model},
                {"simulated", last.simulated},
-               {"attempts", job.attempts.size() + completion.attempts.size()},
+               {"attempts", job.attempts.size() + completion.recorded_attempts +
+                                completion.attempts.size()},
                {"cost_micros", cost},
                {"metadata", json::parse(job.metadata_json, nullptr, false)}};
   return Dump({{"type", "job." + std::string(core::ToString(completion.state))},

@@ -63,7 +63,7 @@ net::awaitable<void> RenewWhileRunning(std::shared_ptr<Steps> steps, std::string
   const auto period = std::chrono::milliseconds(std::max(1000, seconds * 1000 / 3));
   while (!renewal->done) {
     renewal->timer->expires_after(period);
-    auto [ec] = co_await renewal->timer->async_wait(net::as_tuple(net::use_awaitable));
+    co_await renewal->timer->async_wait(net::as_tuple(net::use_awaitable));  // cancelled: done
     if (renewal->done) break;
     try {
       const auto expires = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
@@ -131,6 +131,25 @@ net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord j
     }
     const auto call = std::get<route::CallModels>(action);
     const auto& model = config.models.at(call.model);
+    // Each call gets its attempt row before it starts: a holder that dies mid-call leaves it.
+    std::vector<store::AttemptRecord> starting(static_cast<std::size_t>(call.count));
+    for (int i = 0; i < call.count; ++i) {
+      auto& a = starting[static_cast<std::size_t>(i)];
+      a.role = role;
+      a.model = call.model;
+      a.provider = model.provider;
+      a.verdict = "in_flight";
+      a.stage = call.stage;
+      a.sample = call.first_sample + i;
+    }
+    const auto started = co_await steps->AsHolder(
+        job.id, lease, [id = job.id, token = lease.token, starting](pqxx::connection& c) {
+          return store::StartAttempts(c, id, token, starting);
+        });
+    if (!started) {
+      run.end = engine.Degrade(run.progress, "the lease was lost (the job was cancelled or taken over)");
+      co_return run;
+    }
     using Op = decltype(net::co_spawn(
         steps->io, std::declval<net::awaitable<providers::CallOutcome>>(), net::deferred));
     std::vector<Op> ops;
@@ -157,6 +176,7 @@ net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord j
     co_await net::post(steps->verify_pool, net::use_awaitable);
     engine.Observe(run.progress, call, std::move(results));
     co_await net::post(io, net::use_awaitable);
+    std::vector<store::FinishedCall> finished;
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
       auto records = AttemptRecords(role, outcomes[i]);
       const auto& sample = run.progress.samples.at(before + i);
@@ -168,8 +188,16 @@ net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord j
         records.back().verdict = std::string(verify::ToString(sample.verdict.outcome));
         records.back().confidence = sample.confidence;
       }
-      for (auto& r : records) run.attempts.push_back(std::move(r));
+      for (const auto& r : records) {
+        run.cost += r.cost_micros;
+        ++run.attempts;
+      }
+      finished.push_back({started->at(i), std::move(records)});
     }
+    co_await steps->RetryWhileUnavailable(
+        job.id, lease.expires, [id = job.id, finished = std::move(finished)](pqxx::connection& c) {
+          store::FinishAttempts(c, id, finished);
+        });
   }
   run.end = engine.Degrade(run.progress, "the plan did not end within 1000 steps");
   co_return run;
@@ -181,7 +209,8 @@ store::Completion CompletionOf(const PlanRun& run) {
   c.state = finish.state;
   c.verification = finish.verification;
   c.degraded = finish.degraded;
-  c.attempts = run.attempts;
+  c.recorded_attempts = run.attempts;
+  c.recorded_cost = run.cost;
   c.decision_json = route::DecisionJson(run.plan, run.progress, finish).dump(
       -1, ' ', false, json::error_handler_t::replace);
   if (finish.sample) {

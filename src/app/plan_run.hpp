@@ -1,6 +1,7 @@
 // The routing engine's driver in the service: runs a job's plan as its lease holder. Each
 // CallModels the engine asks for becomes that many calls through the model layer, made at once
-// (the layer's concurrency limits queue what must wait), each call kept as attempt rows; the
+// (the layer's concurrency limits queue what must wait), each call's attempt row written as it
+// starts (a holder that dies mid-call leaves it) and completed as it returns; the
 // answers are checked off the io thread (code runs in the sandbox), and the lease is renewed
 // while the run lasts. The run ends at a hand-off to the reasoning queue or a finish; the role
 // stores what it returns (escalate, or complete).
@@ -22,7 +23,9 @@ struct PlanRun {
   route::Plan plan;
   route::Progress progress;
   std::variant<route::HandOff, route::Finish> end;
-  std::vector<store::AttemptRecord> attempts;  // the calls this run made, in order
+  // The attempts this run wrote as its calls started and returned, and their cost.
+  std::size_t attempts = 0;
+  core::Micros cost = 0;
 };
 
 // The plan a job starts with (its domain and tier), or the one it carries with its progress.

@@ -114,9 +114,9 @@ net::awaitable<void> Router::Escalate(const store::JobRecord& job, const Lease& 
                                       PlanRun run) {
   const bool moved = co_await steps_->AsHolder(
       job.id, lease,
-      [id = job.id, token = lease.token, attempts = std::move(run.attempts),
+      [id = job.id, token = lease.token,
        state = route::ProgressToJson(run.plan, run.progress)](pqxx::connection& c) {
-        return store::EscalateToReasoning(c, id, token, attempts, state);
+        return store::EscalateToReasoning(c, id, token, {}, state);  // attempts are in already
       });
   if (moved) co_await steps_->SendToReasoning(job.id);
 }

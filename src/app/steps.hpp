@@ -139,7 +139,8 @@ struct Steps : std::enable_shared_from_this<Steps> {
   // `running` for the reaper. Each change is conditional on the lease token, so a retry after a
   // commit that did land (in doubt) changes nothing and returns false.
   template <class F>
-  boost::asio::awaitable<bool> AsHolder(const std::string& id, const Lease& lease, F change) {
+  auto AsHolder(const std::string& id, const Lease& lease, F change)
+      -> boost::asio::awaitable<std::invoke_result_t<F&, pqxx::connection&>> {
     co_return co_await RetryWhileUnavailable(id, lease.expires, std::move(change));
   }
 

@@ -83,6 +83,61 @@ JobRecord ReadJob(const pqxx::row& r) {
 
 }  // namespace
 
+namespace {
+
+void SumCost(pqxx::work& tx, const std::string& id) {
+  tx.exec_params(
+      "UPDATE jobs SET cost_micros = (SELECT coalesce(sum(cost_micros), 0) FROM attempts"
+      " WHERE job_id = $1::uuid) WHERE id = $1::uuid",
+      id);
+}
+
+// Appends attempts after any the job already has (an escalated job keeps its inline attempts);
+// returns their row ids.
+std::vector<std::int64_t> InsertAttempts(pqxx::work& tx, const std::string& id,
+                                         const std::vector<AttemptRecord>& attempts) {
+  auto last = tx.exec_params("SELECT coalesce(max(seq), 0) FROM attempts WHERE job_id = $1::uuid",
+                             id);
+  int seq = last[0][0].as<int>();
+  std::vector<std::int64_t> ids;
+  for (const auto& a : attempts) {
+    const std::optional<std::string> confidence =
+        a.confidence ? std::optional(std::to_string(*a.confidence)) : std::nullopt;
+    auto row = tx.exec_params(
+        "INSERT INTO attempts (job_id, seq, role, model, provider, provider_id, tokens_in,"
+        " tokens_out, tokens_reasoning, tokens_cached, cost_micros, latency_ms, confidence,"
+        " verdict, cache_hit, simulated, error, stage, sample)"
+        " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+        " $13::double precision, $14, $15, $16, $17, $18::int, $19::int) RETURNING id",
+        id, ++seq, a.role, a.model, a.provider, a.provider_id, a.usage.input, a.usage.output,
+        a.usage.reasoning, a.usage.cached_read, a.cost_micros, a.latency_ms, OrNull(confidence),
+        a.verdict, a.cache_hit, a.simulated, OrNull(a.error), OrNull(IntText(a.stage)),
+        OrNull(IntText(a.sample)));
+    ids.push_back(row[0][0].as<std::int64_t>());
+  }
+  SumCost(tx, id);
+  return ids;
+}
+
+// A new holder's lease: calls a previous holder started and never saw return are abandoned.
+void AbandonInFlight(pqxx::work& tx, const std::string& id) {
+  tx.exec_params(
+      "UPDATE attempts SET verdict = 'abandoned',"
+      " error = 'its holder stopped before the call returned'"
+      " WHERE job_id = $1::uuid AND verdict = 'in_flight'",
+      id);
+}
+
+// The calls a holder made for a job cancelled under it: paid for, so recorded.
+void RecordPaidAttemptsOfCancelled(pqxx::work& tx, const std::string& id,
+                                   const std::vector<AttemptRecord>& attempts) {
+  const auto state = tx.exec_params("SELECT state FROM jobs WHERE id = $1::uuid", id);
+  if (!state.empty() && state[0][0].as<std::string>() == "cancelled")
+    InsertAttempts(tx, id, attempts);
+}
+
+}  // namespace
+
 InsertResult InsertJob(pqxx::connection_base& conn, const NewJob& job) {
   pqxx::work tx(conn);
   const std::optional<std::string> deadline =
@@ -164,6 +219,7 @@ std::optional<std::string> LeaseForInline(pqxx::connection_base& conn, const std
       "                          OR (state = 'running' AND lease_token = $5::uuid))"
       " RETURNING lease_token::text",
       id, tier, ToPgArray(reasons), lease_seconds, OrNull(token));
+  if (!rows.empty()) AbandonInFlight(tx, id);
   tx.commit();
   if (rows.empty()) return std::nullopt;
   return rows[0][0].as<std::string>();
@@ -193,48 +249,12 @@ std::optional<std::string> LeaseForReasoning(pqxx::connection_base& conn, const 
       " OR (state = 'running' AND lease_token = $3::uuid))"
       " RETURNING lease_token::text",
       id, lease_seconds, OrNull(token));
+  if (!rows.empty()) AbandonInFlight(tx, id);
   tx.commit();
   if (rows.empty()) return std::nullopt;
   return rows[0][0].as<std::string>();
 }
 
-namespace {
-
-// Appends attempts after any the job already has (an escalated job keeps its inline attempts).
-void InsertAttempts(pqxx::work& tx, const std::string& id,
-                    const std::vector<AttemptRecord>& attempts) {
-  auto last = tx.exec_params("SELECT coalesce(max(seq), 0) FROM attempts WHERE job_id = $1::uuid",
-                             id);
-  int seq = last[0][0].as<int>();
-  for (const auto& a : attempts) {
-    const std::optional<std::string> confidence =
-        a.confidence ? std::optional(std::to_string(*a.confidence)) : std::nullopt;
-    tx.exec_params(
-        "INSERT INTO attempts (job_id, seq, role, model, provider, provider_id, tokens_in,"
-        " tokens_out, tokens_reasoning, tokens_cached, cost_micros, latency_ms, confidence,"
-        " verdict, cache_hit, simulated, error, stage, sample)"
-        " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-        " $13::double precision, $14, $15, $16, $17, $18::int, $19::int)",
-        id, ++seq, a.role, a.model, a.provider, a.provider_id, a.usage.input, a.usage.output,
-        a.usage.reasoning, a.usage.cached_read, a.cost_micros, a.latency_ms, OrNull(confidence),
-        a.verdict, a.cache_hit, a.simulated, OrNull(a.error), OrNull(IntText(a.stage)),
-        OrNull(IntText(a.sample)));
-  }
-  tx.exec_params(
-      "UPDATE jobs SET cost_micros = (SELECT coalesce(sum(cost_micros), 0) FROM attempts"
-      " WHERE job_id = $1::uuid) WHERE id = $1::uuid",
-      id);
-}
-
-// The calls a holder made for a job cancelled under it: paid for, so recorded.
-void RecordPaidAttemptsOfCancelled(pqxx::work& tx, const std::string& id,
-                                   const std::vector<AttemptRecord>& attempts) {
-  const auto state = tx.exec_params("SELECT state FROM jobs WHERE id = $1::uuid", id);
-  if (!state.empty() && state[0][0].as<std::string>() == "cancelled")
-    InsertAttempts(tx, id, attempts);
-}
-
-}  // namespace
 
 bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
                  const std::string& lease_token, const Completion& c) {
@@ -305,6 +325,43 @@ CancelOutcome CancelJob(pqxx::connection_base& conn, const std::string& id,
       id, "msg_" + id, event_json, OrNull(callback), callback.has_value());
   tx.commit();
   return CancelOutcome::kCancelled;
+}
+
+std::optional<std::vector<std::int64_t>> StartAttempts(pqxx::connection_base& conn,
+                                                       const std::string& id,
+                                                       const std::string& lease_token,
+                                                       const std::vector<AttemptRecord>& calls) {
+  pqxx::work tx(conn);
+  const auto held = tx.exec_params(
+      "SELECT 1 FROM jobs WHERE id = $1::uuid AND state = 'running' AND lease_token = $2::uuid"
+      " FOR UPDATE",
+      id, lease_token);
+  if (held.empty()) return std::nullopt;
+  auto ids = InsertAttempts(tx, id, calls);
+  tx.commit();
+  return ids;
+}
+
+void FinishAttempts(pqxx::connection_base& conn, const std::string& id,
+                    const std::vector<FinishedCall>& calls) {
+  pqxx::work tx(conn);
+  std::vector<AttemptRecord> more;
+  for (const auto& call : calls) {
+    const auto& a = call.attempts.front();
+    const std::optional<std::string> confidence =
+        a.confidence ? std::optional(std::to_string(*a.confidence)) : std::nullopt;
+    tx.exec_params(
+        "UPDATE attempts SET model = $3, provider = $4, provider_id = $5, tokens_in = $6,"
+        " tokens_out = $7, tokens_reasoning = $8, tokens_cached = $9, cost_micros = $10,"
+        " latency_ms = $11, confidence = $12::double precision, verdict = $13, cache_hit = $14,"
+        " simulated = $15, error = $16 WHERE id = $1 AND job_id = $2::uuid",
+        call.attempt_id, id, a.model, a.provider, a.provider_id, a.usage.input, a.usage.output,
+        a.usage.reasoning, a.usage.cached_read, a.cost_micros, a.latency_ms, OrNull(confidence),
+        a.verdict, a.cache_hit, a.simulated, OrNull(a.error));
+    more.insert(more.end(), call.attempts.begin() + 1, call.attempts.end());
+  }
+  InsertAttempts(tx, id, more);  // also sums the cost
+  tx.commit();
 }
 
 bool RenewLease(pqxx::connection_base& conn, const std::string& id,

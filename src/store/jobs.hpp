@@ -110,6 +110,10 @@ struct Completion {
   std::string event_json;  // the completion event; becomes the outbox payload
   std::optional<std::string> decision_json;  // the decision trail
   bool degraded = false;
+  // Attempts of this run written as they happened (StartAttempts / FinishAttempts), not by
+  // CompleteJob: counted in the completion event.
+  std::size_t recorded_attempts = 0;
+  core::Micros recorded_cost = 0;
 };
 
 // One transaction: the job's final state and result, its attempts, its outbox row. Applies only
@@ -132,6 +136,23 @@ bool EscalateToReasoning(pqxx::connection_base& conn, const std::string& id,
                          const std::string& lease_token,
                          const std::vector<AttemptRecord>& attempts,
                          const std::optional<std::string>& strategy_state_json = {});
+
+// Calls the lease holder is about to make: a row each, verdict "in_flight", so a holder that dies
+// mid-call leaves a record of what it started (the next holder's lease marks such rows
+// "abandoned"). The rows' ids in order, or nothing when the lease is gone: start no call then.
+std::optional<std::vector<std::int64_t>> StartAttempts(pqxx::connection_base& conn,
+                                                       const std::string& id,
+                                                       const std::string& lease_token,
+                                                       const std::vector<AttemptRecord>& calls);
+// What came of started calls: each started row takes its call's first attempt, and the retries
+// and fallbacks after it become rows of their own; the job's cost is summed again. Written
+// whatever became of the lease meanwhile: the calls were made and paid for.
+struct FinishedCall {
+  std::int64_t attempt_id = 0;
+  std::vector<AttemptRecord> attempts;  // never empty
+};
+void FinishAttempts(pqxx::connection_base& conn, const std::string& id,
+                    const std::vector<FinishedCall>& calls);
 
 // Extends a lease its holder still has by `lease_seconds` from now (a long call in progress).
 // False when the lease is gone: lapsed and taken over, or the job finished or was cancelled.
