@@ -282,24 +282,31 @@ std::string FormatStrategyTable(const std::vector<StrategyRow>& rows, double tim
   return out;
 }
 
-std::string FormatGoal(const StrategyRow& triage_default, const StrategyRow& top_for_all,
-                       const StrategyRow& oracle) {
+std::string FormatGoal(const StrategyRow& row, const StrategyRow& low_for_all,
+                       const StrategyRow& top_for_all,
+                       const std::vector<const StrategyRow*>& oracles) {
   const auto accuracy = [](const StrategyRow& r) {
     return static_cast<double>(r.correct) / std::max(1, r.count);
   };
-  const double share_accuracy = accuracy(triage_default) / std::max(1e-9, accuracy(top_for_all));
-  const double share_cost = static_cast<double>(triage_default.cost) /
-                            static_cast<double>(std::max<core::Micros>(1, top_for_all.cost));
-  return fmt::format(
-      "{}: accuracy {:.1f}% of {}'s (goal >= 98%: {}), cost {:.1f}% of its cost (goal <= 50%: "
-      "{}).\n{} vs {}: {:+.1f} points of accuracy, cost {:.2f}x the oracle's ({} vs {}).\n",
-      triage_default.name, 100 * share_accuracy, top_for_all.name,
-      share_accuracy >= 0.98 ? "met" : "missed", 100 * share_cost,
-      share_cost <= 0.50 ? "met" : "missed", triage_default.name, oracle.name,
-      100 * (accuracy(triage_default) - accuracy(oracle)),
-      static_cast<double>(triage_default.cost) /
-          static_cast<double>(std::max<core::Micros>(1, oracle.cost)),
-      core::FormatUsd(triage_default.cost), core::FormatUsd(oracle.cost));
+  const auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+  const double of_accuracy = ratio(accuracy(row), accuracy(top_for_all));
+  const double of_gain =
+      ratio(accuracy(row) - accuracy(low_for_all), accuracy(top_for_all) - accuracy(low_for_all));
+  const double of_cost =
+      ratio(static_cast<double>(row.cost), static_cast<double>(top_for_all.cost));
+  std::string out = fmt::format(
+      "{}: accuracy {:.1f}% = {:.1f}% of {}'s {:.1f}% (goal >= 98%: {}), {:.1f}% of the accuracy "
+      "gain over {}; cost {} = {:.1f}% of {}'s {} (goal <= 50%: {})\n",
+      row.name, 100 * accuracy(row), 100 * of_accuracy, top_for_all.name,
+      100 * accuracy(top_for_all), of_accuracy >= 0.98 ? "met" : "missed", 100 * of_gain,
+      low_for_all.name, core::FormatUsd(row.cost), 100 * of_cost, top_for_all.name,
+      core::FormatUsd(top_for_all.cost), of_cost <= 0.50 ? "met" : "missed");
+  for (const auto* oracle : oracles)
+    out += fmt::format("  vs {} ({:.1f}%, {}): {:+.1f} points of accuracy, {:.2f}x its cost\n",
+                       oracle->name, 100 * accuracy(*oracle), core::FormatUsd(oracle->cost),
+                       100 * (accuracy(row) - accuracy(*oracle)),
+                       ratio(static_cast<double>(row.cost), static_cast<double>(oracle->cost)));
+  return out;
 }
 
 }  // namespace triage::app

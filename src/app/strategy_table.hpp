@@ -101,10 +101,13 @@ std::vector<Strategy> DemoStrategies(const route::RoutingOptions& routing, std::
 // "vote share", "call failed", ...; the text before its first ':' for one not known here.
 std::string ReasonKind(std::string_view reason);
 
-// The table, one line per row, and the reading of the default against reasoning for all and
-// the oracle (the goal: >= 98% of its accuracy at <= 50% of its cost).
+// The table, one line per row, then each row's plans.
 std::string FormatStrategyTable(const std::vector<StrategyRow>& rows, double time_scale);
-std::string FormatGoal(const StrategyRow& triage_default, const StrategyRow& top_for_all,
-                       const StrategyRow& oracle);
+// `row` against the goal (>= 98% of the top rung for all's accuracy at <= 50% of its cost), its
+// share of the accuracy gain from the cheapest rung for all to the top one, and its distance
+// from each oracle.
+std::string FormatGoal(const StrategyRow& row, const StrategyRow& low_for_all,
+                       const StrategyRow& top_for_all,
+                       const std::vector<const StrategyRow*>& oracles);
 
 }  // namespace triage::app

@@ -184,6 +184,30 @@ TEST(ReasonKind, GroupsTheEnginesReasonsByKind) {
   EXPECT_EQ(ReasonKind("something new: detail"), "something new");
 }
 
+StrategyRow Totals(std::string name, int correct, core::Micros cost) {
+  StrategyRow r;
+  r.name = std::move(name);
+  r.count = 100;
+  r.correct = correct;
+  r.cost = cost;
+  return r;
+}
+
+TEST(FormatGoal, JudgesTheRowAgainstTheTopRungForAllAndNamesTheOraclesGap) {
+  const auto low = Totals("low", 60, 100), top = Totals("top", 90, 1000);
+  const auto oracle = Totals("oracle", 95, 200);
+  const auto met = FormatGoal(Totals("row", 89, 400), low, top, {&oracle});
+  EXPECT_NE(met.find("98.9% of top's 90.0% (goal >= 98%: met)"), std::string::npos) << met;
+  EXPECT_NE(met.find("96.7% of the accuracy gain over low"), std::string::npos) << met;
+  EXPECT_NE(met.find("40.0% of top's $0.001000 (goal <= 50%: met)"), std::string::npos) << met;
+  EXPECT_NE(met.find("vs oracle (95.0%, $0.000200): -6.0 points of accuracy, 2.00x its cost"),
+            std::string::npos)
+      << met;
+  const auto missed = FormatGoal(Totals("row", 88, 501), low, top, {});
+  EXPECT_NE(missed.find("(goal >= 98%: missed)"), std::string::npos) << missed;
+  EXPECT_NE(missed.find("(goal <= 50%: missed)"), std::string::npos) << missed;
+}
+
 TEST(Percentile, TakesTheNearestRank) {
   EXPECT_EQ(Percentile({3, 1, 2}, 0.5), 2);
   EXPECT_EQ(Percentile({}, 0.5), 0);
