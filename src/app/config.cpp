@@ -11,6 +11,14 @@
 
 namespace triage::app {
 
+void Config::SetSimTimeScale(double scale) {
+  for (auto& rung : routing.ladder.rungs)
+    if (models.at(rung.model).provider == "sim")
+      rung.expected_latency = std::chrono::milliseconds(std::llround(
+          static_cast<double>(rung.expected_latency.count()) * scale / sim_time_scale));
+  sim_time_scale = scale;
+}
+
 Topics Topics::WithPrefix(const std::string& p) {
   return {p + ".jobs", p + ".reasoning", p + ".completed", p + ".jobs.dlq"};
 }

@@ -90,7 +90,10 @@ struct Config {
   // (an account's limit); more wait in line. Absent or 0: unlimited.
   std::map<std::string, std::size_t> provider_max_concurrency;
   std::uint64_t sim_seed = 42;
-  double sim_time_scale = 1.0;
+  double sim_time_scale = 1.0;  // set after loading through SetSimTimeScale
+  // Changes sim.time_scale after loading, with the expected latencies of the ladder's simulated
+  // rungs (which follow it) scaled alike.
+  void SetSimTimeScale(double scale);
 
   notify::RetryPolicy webhook_retry;
   int webhook_timeout_ms = 10000;

@@ -225,7 +225,7 @@ void PrintStrategies(const std::vector<Problem>& problems, const std::vector<std
 }  // namespace
 
 int RunDemo(Config config, const DemoOptions& options) {
-  config.sim_time_scale = options.time_scale;
+  config.SetSimTimeScale(options.time_scale);
   config.api.port = 0;
   // The demo signs its webhooks with a key of its own and checks every signature it receives.
   std::string key(32, '\0');

@@ -49,7 +49,7 @@ TEST(DatabaseRestart, EveryAcknowledgedJobCompletesExactlyOnceAndTheBacklogDrain
          "(make test sets it to `deploy/local/services restart-postgres`)";
   t::FreshSchema schema;
   auto config = t::TestConfig(schema);
-  config.sim_time_scale = 0.1;  // inline answers in 50–200 ms: many are in flight at the restart
+  config.SetSimTimeScale(0.1);  // inline answers in 50–200 ms: many are in flight at the restart
   config.models.at("sim-reasoning").timeout_seconds = 60;  // reasoning takes up to 12 s here
   // Leases that outlast the test's wait: a job its holder abandoned would stay `running` until
   // long after it, so only the holders' own retries can finish the run in time.

@@ -67,7 +67,7 @@ class RouterProcess {
 TEST(Restart, EveryJobCompletesExactlyOnceWhenTheRouterIsKilledMidRun) {
   t::FreshSchema schema;
   auto config = t::TestConfig(schema);
-  config.sim_time_scale = 0.1;  // inline answers take 50–200 ms: many are in flight at the kill
+  config.SetSimTimeScale(0.1);  // inline answers take 50–200 ms: many are in flight at the kill
   EnsurePipelineTopics(config);
   boost::asio::io_context io;
   store::Db db(config.postgres);

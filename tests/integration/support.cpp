@@ -69,7 +69,7 @@ app::Config TestConfig(const FreshSchema& schema) {
   c.worker_group = c.topic_prefix + "-worker";
   c.session_timeout_ms = 6000;
   c.api.port = 0;
-  c.sim_time_scale = 0.01;  // inline answers in 5–20 ms, reasoning in 0.15–1.2 s
+  c.SetSimTimeScale(0.01);  // inline answers in 5–20 ms, reasoning in 0.15–1.2 s
   c.notify_poll_ms = 20;
   c.webhook_retry.first_delay = std::chrono::milliseconds(50);
   c.reaper_interval_seconds = 1;

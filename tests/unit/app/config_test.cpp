@@ -61,6 +61,15 @@ TEST(Config, TheDefaultPlansFollowTheInlineTiersOverTheTwoRungLadder) {
   EXPECT_EQ(route::ToString(c.routing.PlanFor("math", core::Tier::kHard)), "escalate(reasoning)");
 }
 
+TEST(Config, ChangingTheSimTimeScaleScalesTheSimulatedRungsExpectedLatency) {
+  auto c = LoadConfig("");
+  c.SetSimTimeScale(0.1);
+  EXPECT_EQ(c.sim_time_scale, 0.1);
+  EXPECT_EQ(c.routing.ladder.Find("standard")->expected_latency, std::chrono::milliseconds(125));
+  EXPECT_EQ(c.routing.ladder.Find("reasoning")->expected_latency,
+            std::chrono::milliseconds(6750));  // (15 + 120) / 2 s at 0.1
+}
+
 TEST(Config, ALadderPlansAndThresholdsOfYourOwn) {
   const auto path = WriteFile("routing.toml", R"toml(
 [policy.domain.writing]

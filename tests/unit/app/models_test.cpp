@@ -126,7 +126,7 @@ fallbacks = ["sim-standard"]
 [cache]
 enabled = true
 )"));
-  c.sim_time_scale = 0.001;
+  c.SetSimTimeScale(0.001);
   Models models(c, nullptr);
   providers::ModelRequest request;
   request.prompt = "What is 2 + 2?";
