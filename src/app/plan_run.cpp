@@ -97,7 +97,7 @@ net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord j
                                 route::Progress progress, std::string role) {
   const auto& config = steps->config;
   const route::VerifyChecker checker(ReferenceOf(job));
-  const route::Engine engine(plan, config.routing.ladder,
+  const route::Engine engine(plan, steps->ladder->Current(),
                              config.routing.ThresholdsFor(job.task.domain), checker);
   const route::Budget budget{job.deadline_unix_ms, job.max_cost_micros};
   const int lease_seconds = executor == route::Executor::kRouter ? config.InlineLeaseSeconds()
@@ -169,6 +169,9 @@ net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord j
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
       if (errors[i]) std::rethrow_exception(errors[i]);
       results.push_back(ResultOf(outcomes[i], call.model));
+      // A real answer measures its model (a cache hit would flatter it, a failure is no answer).
+      if (outcomes[i].response && !outcomes[i].attempts.back().cache_hit)
+        steps->ladder->Record(call.model, results.back().cost, results.back().latency);
     }
     // Checking may run code in the sandbox for seconds: on the verify pool, then back.
     const auto before = run.progress.samples.size();

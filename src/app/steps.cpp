@@ -121,6 +121,7 @@ Steps::Steps(net::io_context& io, const Config& config, store::Db& db, queue::Pr
       producer(producer),
       topics(config.topics()),
       models(std::make_shared<Models>(config, &db)),
+      ladder(std::make_shared<route::MeasuredLadder>(config.routing.ladder)),
       log(spdlog::default_logger()) {}
 
 std::unique_ptr<queue::Consumer> Steps::Consume(const std::string& group, const std::string& topic,

@@ -23,6 +23,7 @@
 #include "intake/submission.hpp"
 #include "providers/model_client.hpp"
 #include "queue/kafka.hpp"
+#include "route/measured.hpp"
 #include "store/db.hpp"
 #include "store/jobs.hpp"
 
@@ -75,6 +76,8 @@ struct Steps : std::enable_shared_from_this<Steps> {
   queue::Producer& producer;
   Topics topics;
   std::shared_ptr<Models> models;  // every model call goes through its resilient, cached layer
+  // The ladder with each model's measured cost and latency in place of the configured ones.
+  std::shared_ptr<route::MeasuredLadder> ladder;
   std::shared_ptr<spdlog::logger> log;
   std::atomic<bool> running{false};  // the loops (reaper, notifier) run while it is set
   // Answers are checked here, off the io thread: a code check runs the sandbox for seconds.
