@@ -1,4 +1,5 @@
 #include "providers/replay.hpp"
+#include "providers/sim.hpp"
 
 #include <openssl/sha.h>
 
@@ -13,14 +14,6 @@ namespace triage::providers {
 using nlohmann::json;
 
 namespace {
-
-double Draw(const std::string& key) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
-  std::uint64_t bits;
-  std::memcpy(&bits, digest, sizeof bits);
-  return static_cast<double>(bits >> 11) / static_cast<double>(1ULL << 53);
-}
 
 template <class F>
 void ForEachLine(const std::string& path, F f) {
@@ -93,7 +86,7 @@ boost::asio::awaitable<ModelResponse> ReplayModel::Complete(ModelRequest request
   } else {
     const std::string key = std::to_string(options_.seed) + '\x1f' + id + '\x1f' + options_.model +
                             '\x1f' + std::to_string(request.attempt);
-    const bool correct = Draw(key) < o.p_correct;
+    const bool correct = UniformDraw(key) < o.p_correct;
     const std::string gold = o.gold.empty() ? "42" : o.gold;
     r.text = "The answer is " + (correct ? gold : gold + "1") + ".";
   }

@@ -39,21 +39,13 @@ SimProfile ReasoningSimProfile() {
 
 namespace {
 
-// A uniform number in [0, 1) fixed by `key`.
-double Uniform(const std::string& key) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
-  std::uint64_t bits;
-  std::memcpy(&bits, digest, sizeof bits);
-  return static_cast<double>(bits >> 11) / static_cast<double>(1ULL << 53);
-}
 
 // A standard normal number fixed by `key` (Box–Muller over two uniforms).
 double Normal(const std::string& key) {
-  const double u1 = 1.0 - Uniform(key +
+  const double u1 = 1.0 - UniformDraw(key +
                                   "\x1f"
                                   "1");  // (0, 1]: log is finite
-  const double u2 = Uniform(key +
+  const double u2 = UniformDraw(key +
                             "\x1f"
                             "2");
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
@@ -69,12 +61,12 @@ class Draws {
       : job_(std::to_string(o.seed) + '\x1f' + r.job_id),
         model_(job_ + '\x1f' + o.name),
         sample_(model_ + '\x1f' + std::to_string(r.sample)) {}
-  double Job(std::string_view what) const { return Uniform("job\x1f" + job_ + Tag(what)); }
+  double Job(std::string_view what) const { return UniformDraw("job\x1f" + job_ + Tag(what)); }
   double JobNormal(std::string_view what) const { return Normal("job\x1f" + job_ + Tag(what)); }
   double ModelNormal(std::string_view what) const {
     return Normal("model\x1f" + model_ + Tag(what));
   }
-  double Sample(std::string_view what) const { return Uniform("sample\x1f" + sample_ + Tag(what)); }
+  double Sample(std::string_view what) const { return UniformDraw("sample\x1f" + sample_ + Tag(what)); }
   double SampleNormal(std::string_view what) const {
     return Normal("sample\x1f" + sample_ + Tag(what));
   }
@@ -250,6 +242,14 @@ boost::asio::awaitable<ModelResponse> SimModel::Complete(ModelRequest request, D
 
   response.simulated = true;
   co_return response;
+}
+
+double UniformDraw(std::string_view key) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  std::uint64_t bits;
+  std::memcpy(&bits, digest, sizeof bits);
+  return static_cast<double>(bits >> 11) / static_cast<double>(1ULL << 53);
 }
 
 }  // namespace triage::providers

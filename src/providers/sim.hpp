@@ -15,6 +15,7 @@
 #pragma once
 #include <array>
 #include <string>
+#include <string_view>
 
 #include "providers/model_client.hpp"
 
@@ -65,6 +66,9 @@ struct SimOutcome {
   double confidence = 0;                 // what the text reports, in [0, 1]
 };
 SimOutcome Simulate(const SimOptions& options, const ModelRequest& request);
+
+// A uniform number in [0, 1) fixed by `key` (SHA-256): the simulated and replayed models' draws.
+double UniformDraw(std::string_view key);
 
 class SimModel final : public ModelClient {
  public:

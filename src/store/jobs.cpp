@@ -5,7 +5,9 @@ namespace {
 
 const char* OrNull(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
 
-std::optional<std::string> IntText(std::optional<int> v) {
+// An optional number as a statement parameter's text (nothing: NULL).
+template <class T>
+std::optional<std::string> NumberText(const std::optional<T>& v) {
   return v ? std::optional(std::to_string(*v)) : std::nullopt;
 }
 
@@ -101,8 +103,7 @@ std::vector<std::int64_t> InsertAttempts(pqxx::work& tx, const std::string& id,
   int seq = last[0][0].as<int>();
   std::vector<std::int64_t> ids;
   for (const auto& a : attempts) {
-    const std::optional<std::string> confidence =
-        a.confidence ? std::optional(std::to_string(*a.confidence)) : std::nullopt;
+    const auto confidence = NumberText(a.confidence);
     auto row = tx.exec_params(
         "INSERT INTO attempts (job_id, seq, role, model, provider, provider_id, tokens_in,"
         " tokens_out, tokens_reasoning, tokens_cached, cost_micros, latency_ms, confidence,"
@@ -111,8 +112,8 @@ std::vector<std::int64_t> InsertAttempts(pqxx::work& tx, const std::string& id,
         " $13::double precision, $14, $15, $16, $17, $18::int, $19::int) RETURNING id",
         id, ++seq, a.role, a.model, a.provider, a.provider_id, a.usage.input, a.usage.output,
         a.usage.reasoning, a.usage.cached_read, a.cost_micros, a.latency_ms, OrNull(confidence),
-        a.verdict, a.cache_hit, a.simulated, OrNull(a.error), OrNull(IntText(a.stage)),
-        OrNull(IntText(a.sample)));
+        a.verdict, a.cache_hit, a.simulated, OrNull(a.error), OrNull(NumberText(a.stage)),
+        OrNull(NumberText(a.sample)));
     ids.push_back(row[0][0].as<std::int64_t>());
   }
   SumCost(tx, id);
@@ -140,10 +141,8 @@ void RecordPaidAttemptsOfCancelled(pqxx::work& tx, const std::string& id,
 
 InsertResult InsertJob(pqxx::connection_base& conn, const NewJob& job) {
   pqxx::work tx(conn);
-  const std::optional<std::string> deadline =
-      job.deadline_unix_ms ? std::optional(std::to_string(*job.deadline_unix_ms)) : std::nullopt;
-  const std::optional<std::string> max_cost =
-      job.max_cost_micros ? std::optional(std::to_string(*job.max_cost_micros)) : std::nullopt;
+  const auto deadline = NumberText(job.deadline_unix_ms);
+  const auto max_cost = NumberText(job.max_cost_micros);
   // ON CONFLICT without a target covers both the id and the (tenant, idempotency_key) index.
   auto inserted = tx.exec_params(
       "INSERT INTO jobs (id, tenant, task, domain, source, state, callback_url, metadata,"
@@ -348,8 +347,7 @@ void FinishAttempts(pqxx::connection_base& conn, const std::string& id,
   std::vector<AttemptRecord> more;
   for (const auto& call : calls) {
     const auto& a = call.attempts.front();
-    const std::optional<std::string> confidence =
-        a.confidence ? std::optional(std::to_string(*a.confidence)) : std::nullopt;
+    const auto confidence = NumberText(a.confidence);
     tx.exec_params(
         "UPDATE attempts SET model = $3, provider = $4, provider_id = $5, tokens_in = $6,"
         " tokens_out = $7, tokens_reasoning = $8, tokens_cached = $9, cost_micros = $10,"
