@@ -210,6 +210,7 @@ void ReadModel(Reader& r, const std::string& prefix, ModelConfig& m) {
               m.reasoning_effort == "high",
           prefix + ".reasoning_effort", "must be empty, minimal, low, medium or high");
   r.Get(prefix + ".thinking_budget", m.thinking_budget);
+  r.Get(prefix + ".logprobs", m.logprobs);
   Require(m.thinking_budget == 0 || m.thinking_budget >= 1024, prefix + ".thinking_budget",
           "must be 0 (off) or >= 1024 (Anthropic's minimum)");
   r.Get(prefix + ".fallbacks", m.fallbacks);

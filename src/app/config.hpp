@@ -44,6 +44,7 @@ struct ModelConfig {
   std::optional<double> temperature = 0.0;  // price/temperature: negative in config = unset
   std::string reasoning_effort;             // empty: not sent
   int thinking_budget = 0;                  // 0: no extended thinking
+  bool logprobs = false;                    // ask for token log-probabilities (confidence)
   std::vector<std::string> fallbacks;       // models tried, in order, when this one fails
   providers::ModelPolicy policy;            // retries, breaker, concurrency, rate
   std::string replay_dir, replay_model;     // provider = replay

@@ -62,7 +62,12 @@ Models::Models(const Config& config, store::Db* db)
     // Only the models a role can reach are built: unused entries need no API key.
     guarded_[name] = nullptr;
   }
+  // The ladder's models (router.model and worker.model by default), then their fallbacks.
   std::vector<std::string> needed = {config.standard_model, config.reasoning_model};
+  for (const auto& rung : config.routing.ladder.rungs)
+    if (std::find(needed.begin(), needed.end(), rung.model) == needed.end())
+      needed.push_back(rung.model);
+  const std::vector<std::string> called(needed);
   for (std::size_t i = 0; i < needed.size(); ++i)
     for (const auto& f : config.models.at(needed[i]).fallbacks)
       if (std::find(needed.begin(), needed.end(), f) == needed.end()) needed.push_back(f);
@@ -76,7 +81,7 @@ Models::Models(const Config& config, store::Db* db)
         std::shared_ptr<providers::ModelClient>(BuildClient(m, config, pool_)), m.policy,
         slots == provider_slots.end() ? nullptr : slots->second);
   }
-  for (const auto& name : {config.standard_model, config.reasoning_model}) {
+  for (const auto& name : called) {
     if (chains_.contains(name)) continue;
     std::vector<std::shared_ptr<providers::GuardedModel>> chain = {guarded_.at(name)};
     for (const auto& f : config.models.at(name).fallbacks) chain.push_back(guarded_.at(f));
@@ -89,13 +94,13 @@ Models::Models(const Config& config, store::Db* db)
       std::make_unique<cache::CompletionCache>(CacheOptionsFrom(config.cache), std::move(store));
 }
 
-boost::asio::awaitable<providers::CallOutcome> Models::Call(std::string name,
-                                                            providers::ModelRequest request,
-                                                            providers::Deadline deadline,
-                                                            std::string domain) {
+boost::asio::awaitable<providers::CallOutcome> Models::Call(
+    std::string name, providers::ModelRequest request, providers::Deadline deadline,
+    std::string domain, std::optional<double> sampling_temperature) {
   const auto& m = config_.models.at(name);
   request.max_tokens = m.max_tokens;
-  request.temperature = m.temperature;
+  request.temperature = sampling_temperature ? sampling_temperature : m.temperature;
+  request.logprobs = m.logprobs;
   if (!m.reasoning_effort.empty()) request.reasoning_effort = m.reasoning_effort;
   if (m.thinking_budget > 0) request.thinking_budget = m.thinking_budget;
   co_return co_await cache_->Call(*chains_.at(name), std::move(request), deadline, domain);

@@ -24,11 +24,12 @@ class Models {
  public:
   Models(const Config& config, store::Db* db);
   // `name`'s chain through the cache; the model's configured parameters (max tokens,
-  // temperature, reasoning effort, thinking budget) fill the request. Never throws ModelError.
-  boost::asio::awaitable<providers::CallOutcome> Call(std::string name,
-                                                      providers::ModelRequest request,
-                                                      providers::Deadline deadline,
-                                                      std::string domain);
+  // temperature, reasoning effort, thinking budget, log-probabilities) fill the request;
+  // `sampling_temperature`, when given, replaces the model's temperature (best-of-N and
+  // self-consistency samples must differ). Never throws ModelError.
+  boost::asio::awaitable<providers::CallOutcome> Call(
+      std::string name, providers::ModelRequest request, providers::Deadline deadline,
+      std::string domain, std::optional<double> sampling_temperature = std::nullopt);
   providers::ModelChain& Chain(const std::string& name) { return *chains_.at(name); }
   cache::CompletionCache& Cache() { return *cache_; }
 

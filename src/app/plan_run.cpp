@@ -154,12 +154,12 @@ net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord j
         steps->io, std::declval<net::awaitable<providers::CallOutcome>>(), net::deferred));
     std::vector<Op> ops;
     for (int i = 0; i < call.count; ++i) {
-      auto request = steps->RequestFor(job, call.first_sample + i);
-      if (call.sampled) request.temperature = config.routing.sample_temperature;
       ops.push_back(net::co_spawn(
           steps->io,
-          steps->models->Call(call.model, std::move(request),
-                              Steps::CallDeadline(job, model.timeout_seconds), job.task.domain),
+          steps->models->Call(call.model, steps->RequestFor(job, call.first_sample + i),
+                              Steps::CallDeadline(job, model.timeout_seconds), job.task.domain,
+                              call.sampled ? std::optional(config.routing.sample_temperature)
+                                           : std::nullopt),
           net::deferred));
     }
     auto [order, errors, outcomes] =

@@ -94,6 +94,8 @@ std::string CanonicalRequest(std::string_view model, std::string_view provider,
     Key(out, "job_id");
     Quote(out, r.job_id);
   }
+  Key(out, "logprobs");
+  out += r.logprobs ? "true" : "false";
   Key(out, "max_tokens");
   out += std::to_string(r.max_tokens);
   Key(out, "messages");

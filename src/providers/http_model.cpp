@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 namespace triage::providers {
@@ -100,6 +101,23 @@ std::int64_t IntAt(const json& j, const char* key) {
   return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
 }
 
+// exp(mean token logprob) from an OpenAI-style choice's logprobs.content (OpenAI, vLLM,
+// llama.cpp's server); nothing when absent or unusable.
+std::optional<double> ConfidenceFromLogprobs(const json& choice) {
+  if (!choice.contains("logprobs") || !choice["logprobs"].is_object()) return std::nullopt;
+  const auto& content = choice["logprobs"].value("content", json());
+  if (!content.is_array() || content.empty()) return std::nullopt;
+  double sum = 0;
+  for (const auto& token : content) {
+    if (!token.is_object() || !token.contains("logprob") || !token["logprob"].is_number())
+      return std::nullopt;
+    const double lp = token["logprob"].get<double>();
+    if (!(lp <= 0)) return std::nullopt;  // not a log-probability (or NaN)
+    sum += lp;
+  }
+  return std::exp(sum / static_cast<double>(content.size()));
+}
+
 }  // namespace
 
 std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view v) {
@@ -168,6 +186,7 @@ http::ClientRequest BuildRequest(Flavor flavor, const HttpModelOptions& o, const
       body["response_format"] = ParseJsonText(*r.response_format, "response_format");
     if (!r.stop.empty()) body["stop"] = r.stop;
     if (r.seed) body["seed"] = *r.seed;
+    if (r.logprobs) body["logprobs"] = true;
   }
   if (r.tools_json) body["tools"] = ParseJsonText(*r.tools_json, "tools");
   if (r.extra_json) {
@@ -292,6 +311,7 @@ ModelResponse ParseReply(Flavor flavor, const HttpModelOptions& o,
       out.finish_reason = choice.contains("finish_reason") && choice["finish_reason"].is_string()
                               ? choice["finish_reason"].get<std::string>()
                               : "";
+      out.confidence = ConfidenceFromLogprobs(choice);
       if (doc.contains("usage") && doc["usage"].is_object()) {
         const auto& u = doc["usage"];
         has_usage = u.contains("prompt_tokens") && u.contains("completion_tokens");

@@ -36,6 +36,9 @@ struct ModelRequest {
   std::optional<int> thinking_budget;           // Anthropic extended thinking budget_tokens
   std::optional<std::string> response_format;   // JSON text, e.g. {"type":"json_object"}
   std::vector<std::string> stop;
+  // Ask for token log-probabilities (OpenAI-style `logprobs`); the reply's confidence is then
+  // computed from them (ModelResponse::confidence). Other providers ignore it.
+  bool logprobs = false;
   std::optional<std::int64_t> seed;
   std::optional<std::string> tools_json;        // JSON array text, passed through
   std::optional<std::string> extra_json;        // JSON object text merged into the body
@@ -58,8 +61,9 @@ struct ModelResponse {
   std::chrono::milliseconds latency{0};
   std::string model;
   std::string provider_id;  // the provider's id for the call
-  // Computed by the provider from token log-probabilities; nothing when it gave none (a
-  // self-reported "CONFIDENCE:" line in the text is read by the router, route/confidence.hpp).
+  // From the reply's token log-probabilities when asked for (ModelRequest::logprobs): the
+  // geometric mean of the answer tokens' probabilities, exp(mean logprob). Nothing when the
+  // provider gave none (a self-reported "CONFIDENCE:" line is read by the router instead).
   std::optional<double> confidence;
   bool simulated = false;
 };

@@ -157,6 +157,7 @@ std::vector<Key> ModelKeys(const std::string& name, const std::string& other_mod
        0.7},
       {p + "reasoning_effort", [=](const Config& c) { return Value(m(c).reasoning_effort); },
        "high"},
+      {p + "logprobs", [=](const Config& c) { return Value(m(c).logprobs); }, true},
       {p + "thinking_budget", [=](const Config& c) { return Int(m(c).thinking_budget); },
        Int(2048)},
       {p + "fallbacks", [=](const Config& c) { return Value(m(c).fallbacks); },

@@ -3,6 +3,9 @@
 #include "app/models.hpp"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
 #include <stdlib.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -156,6 +159,66 @@ enabled = true
   EXPECT_TRUE(again.attempts[0].cache_hit);
   EXPECT_EQ(again.attempts[0].cost_micros, 0);
   EXPECT_EQ(calls, 2);
+  server.Stop();
+}
+
+TEST(Models, SamplesGetTheSamplingTemperatureAndLogprobsBecomeTheConfidence) {
+  // An OpenAI-compatible server that records each body and answers with token log-probabilities.
+  boost::asio::io_context io;
+  std::vector<nlohmann::json> bodies;
+  http::ServerOptions options;
+  options.port = 0;
+  http::Server server(io, options,
+                      [&](http::Request req) -> boost::asio::awaitable<http::Response> {
+                        bodies.push_back(nlohmann::json::parse(req.body()));
+                        co_return http::JsonResponse(req, http::Status::ok, R"({
+  "id": "c1", "choices": [{"index": 0, "finish_reason": "stop",
+    "message": {"role": "assistant", "content": "4"},
+    "logprobs": {"content": [{"token": "4", "logprob": -0.1}, {"token": ".", "logprob": -0.3}]}}],
+  "usage": {"prompt_tokens": 5, "completion_tokens": 2}})");
+                      });
+  server.Start();
+  // A rung of its own (not router.model): the models layer serves every rung's model.
+  auto c = LoadConfig(WriteConfig("models_logprobs.toml", R"(
+[ladder.standard]
+model = "sim-standard"
+[ladder.local]
+model = "local"
+[ladder.reasoning]
+model = "sim-reasoning"
+queued = true
+[models.local]
+provider = "openai-compatible"
+base_url = "http://127.0.0.1:)" + std::to_string(server.Port()) +
+                                                          R"(/v1"
+temperature = 0.0
+logprobs = true
+[cache]
+enabled = false
+)"));
+  Models models(c, nullptr);
+  providers::ModelRequest request;
+  request.prompt = "What is 2 + 2?";
+  auto ask = [&](std::optional<double> temperature) {
+    io.restart();
+    auto f = boost::asio::co_spawn(
+        io,
+        models.Call("local", request, std::chrono::steady_clock::now() + 10s, "math", temperature),
+        boost::asio::use_future);
+    const auto limit = std::chrono::steady_clock::now() + 10s;
+    while (f.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < limit)
+      io.run_one_for(100ms);
+    return f.get();
+  };
+  const auto plain = ask(std::nullopt);
+  const auto sampled = ask(0.7);
+  ASSERT_TRUE(plain.response && sampled.response);
+  ASSERT_EQ(bodies.size(), 2u);
+  EXPECT_EQ(bodies[0]["temperature"], 0.0);  // the model's own
+  EXPECT_EQ(bodies[1]["temperature"], 0.7);  // a sample's
+  EXPECT_EQ(bodies[0]["logprobs"], true);
+  ASSERT_TRUE(plain.response->confidence.has_value());
+  EXPECT_NEAR(*plain.response->confidence, std::exp(-0.2), 1e-12);  // exp(mean of -0.1, -0.3)
   server.Stop();
 }
 

@@ -55,6 +55,7 @@ TEST(CacheKey, ChangingAnyOutputChangingParameterChangesTheKey) {
       {"stop", [](ModelRequest& r) { r.stop = {"\n"}; }},
       {"seed", [](ModelRequest& r) { r.seed = 1; }},
       {"sample", [](ModelRequest& r) { r.sample = 1; }},
+      {"logprobs", [](ModelRequest& r) { r.logprobs = true; }},
       {"tools",
        [](ModelRequest& r) { r.tools_json = R"([{"type":"function","function":{"name":"f"}}])"; }},
       {"provider extras", [](ModelRequest& r) { r.extra_json = R"({"top_p":0.9})"; }},

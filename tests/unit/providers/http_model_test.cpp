@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -168,6 +170,37 @@ TEST(OpenAiCompatible, UsesMaxTokensAnyBaseUrlAndNoKey) {
   EXPECT_EQ(json::parse(seen.body), json::parse(ReadFixture("compat_request.json")));
   EXPECT_EQ(r.response->text, "Hi!");
   EXPECT_EQ(model.Provider(), "openai-compatible");
+}
+
+TEST(OpenAiCompatible, LogprobsAreAskedForAndOnlyRealOnesBecomeAConfidence) {
+  const std::vector<std::pair<std::string, std::optional<double>>> cases = {
+      {R"({"content": [{"token": "a", "logprob": -0.5}, {"token": "b", "logprob": -1.5}]})",
+       std::exp(-1.0)},
+      {R"({"content": [{"token": "a", "logprob": 0.5}]})", std::nullopt},  // not a log-probability
+      {R"({"content": []})", std::nullopt},
+      {R"({"content": [{"token": "a"}]})", std::nullopt},
+      {"null", std::nullopt}};
+  for (const auto& [logprobs, expected] : cases) {
+    const std::string reply =
+        R"({"id": "x", "choices": [{"index": 0, "finish_reason": "stop", "logprobs": )" +
+        logprobs + R"(, "message": {"role": "assistant", "content": "ab"}}],
+          "usage": {"prompt_tokens": 3, "completion_tokens": 2}})";
+    FakeServer server([&](const auto&, int) { return Http(200, reply); });
+    auto options = Options(server, "qwen2.5:7b");
+    options.api_key.clear();
+    HttpModel model(Flavor::kOpenAiCompatible, options, std::make_shared<http::ClientPool>());
+    auto request = Simple();
+    request.logprobs = true;
+    const auto r = Call(model, request);
+    ASSERT_TRUE(r.response) << r.error->what();
+    EXPECT_EQ(json::parse(server.Requests().at(0).body)["logprobs"], true);
+    if (expected) {
+      ASSERT_TRUE(r.response->confidence.has_value()) << logprobs;
+      EXPECT_NEAR(*r.response->confidence, *expected, 1e-12);
+    } else {
+      EXPECT_FALSE(r.response->confidence.has_value()) << logprobs;
+    }
+  }
 }
 
 TEST(Anthropic, SendsThinkingAndVersionAndBillsCacheReadsAndWrites) {
