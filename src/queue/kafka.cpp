@@ -58,8 +58,7 @@ Producer::~Producer() {
   producer_->poll(0);
 }
 
-void Producer::Produce(const std::string& topic, const std::string& key,
-                       const std::string& payload,
+void Producer::Produce(const std::string& topic, const std::string& key, const std::string& payload,
                        std::function<void(std::string error)> on_delivered) {
   auto* opaque = new Opaque(std::move(on_delivered));
   for (int attempt = 0;; ++attempt) {
@@ -87,10 +86,17 @@ class Consumer::Rebalancer : public RdKafka::RebalanceCb {
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     spdlog::info("kafka group {}: {} {} partitions", owner_.options_.group,
-                 err == RdKafka::ERR__ASSIGN_PARTITIONS ? "assigned" : "revoked", partitions.size());
+                 err == RdKafka::ERR__ASSIGN_PARTITIONS ? "assigned" : "revoked",
+                 partitions.size());
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       consumer->assign(partitions);
-      if (owner_.paused_) consumer->pause(partitions);
+      // librdkafka keeps a partition's pause through revocation and re-assignment, so one paused
+      // before a rebalance would never be read again once the loop has resumed (it resumes only
+      // what is assigned at the time): give every assigned partition the consumer's state now.
+      if (owner_.paused_)
+        consumer->pause(partitions);
+      else
+        consumer->resume(partitions);
     } else {
       owner_.CommitFinished();  // store what is done before the auto-commit on unassign
       for (auto* tp : partitions) owner_.tracker_.Forget({tp->topic(), tp->partition()});

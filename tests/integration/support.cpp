@@ -1,15 +1,27 @@
 #include "support.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include <librdkafka/rdkafkacpp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/use_future.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <random>
+#include <sstream>
 
 #include "store/migrations.hpp"
+
+extern char** environ;
 
 namespace triage::testing {
 
@@ -140,6 +152,168 @@ bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
 
 http::ClientResponse Call(boost::asio::io_context& io, http::ClientRequest request) {
   return boost::asio::co_spawn(io, http::Send(std::move(request)), boost::asio::use_future).get();
+}
+
+namespace {
+
+std::string Quote(const std::string& text) {
+  std::string out = "\"";
+  for (const char ch : text) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + '"';
+}
+
+// Always with a point or an exponent, so TOML reads a float.
+std::string Float(double value) {
+  std::ostringstream out;
+  out << std::setprecision(17) << value;
+  auto text = out.str();
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
+
+double Usd(core::Micros micros_per_million) {
+  return static_cast<double>(micros_per_million) / 1e6;
+}
+
+}  // namespace
+
+std::string ServeConfigToml(const app::Config& c) {
+  std::ostringstream t;
+  t << "[postgres]\ndsn = " << Quote(c.postgres.dsn) << "\npool_size = " << c.postgres.pool_size
+    << "\n[kafka]\nbrokers = " << Quote(c.kafka.brokers)
+    << "\ntopic_prefix = " << Quote(c.topic_prefix) << "\njobs_partitions = " << c.jobs_partitions
+    << "\nreasoning_partitions = " << c.reasoning_partitions
+    << "\nsession_timeout_ms = " << c.session_timeout_ms << "\n[kafka.properties]\n";
+  for (const auto& [k, v] : c.kafka.properties) t << Quote(k) << " = " << Quote(v) << "\n";
+  t << "[router]\ngroup = " << Quote(c.router_group)
+    << "\nmax_in_flight = " << c.router_max_in_flight << "\nmodel = " << Quote(c.standard_model)
+    << "\n[worker]\ngroup = " << Quote(c.worker_group)
+    << "\nmax_in_flight = " << c.worker_max_in_flight << "\nmodel = " << Quote(c.reasoning_model)
+    << "\n[sim]\nseed = " << c.sim_seed << "\ntime_scale = " << Float(c.sim_time_scale)
+    << "\n[reaper]\nlease_margin_seconds = " << c.lease_margin_seconds
+    << "\ninterval_seconds = " << c.reaper_interval_seconds
+    << "\ngrace_seconds = " << c.reaper_grace_seconds
+    << "\n[notify]\npoll_ms = " << c.notify_poll_ms
+    << "\nfirst_retry_ms = " << c.webhook_retry.first_delay.count() << "\n";
+  for (const auto& [name, m] : c.models) {
+    if (m.provider != "sim") continue;
+    const auto& p = m.profile;
+    t << "[models." << Quote(name)
+      << "]\nprovider = \"sim\"\ntimeout_seconds = " << m.timeout_seconds
+      << "\nprice_input = " << Float(Usd(m.pricing.input))
+      << "\nprice_output = " << Float(Usd(m.pricing.output))
+      << "\nprice_cached_input = " << Float(Usd(m.pricing.cached_input)) << "\n";
+    static const char* kDifficulties[] = {"easy", "medium", "hard"};
+    for (int d = 0; d < 3; ++d)
+      t << "sim." << kDifficulties[d] << "_accuracy = " << Float(p.accuracy[d]) << "\nsim."
+        << kDifficulties[d] << "_tokens = " << p.tokens[d] << "\n";
+    const std::pair<const char*, double> shares[] = {
+        {"reasoning_share", p.reasoning_share},
+        {"latency_min_seconds", p.latency_min_s},
+        {"latency_max_seconds", p.latency_max_s},
+        {"same_job_correlation", p.same_job_correlation},
+        {"cross_model_correlation", p.cross_model_correlation},
+        {"error_correlation", p.error_correlation},
+        {"slip_share", p.slip_share},
+        {"slip_when_right", p.slip_when_right},
+        {"confidence_right", p.confidence_right},
+        {"confidence_wrong", p.confidence_wrong},
+        {"confidence_spread", p.confidence_spread}};
+    for (const auto& [key, value] : shares) t << "sim." << key << " = " << Float(value) << "\n";
+  }
+  return t.str();
+}
+
+ServeProcess::ServeProcess(const app::Config& config, const std::string& roles) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "triage-serve-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot make a temporary directory");
+  dir_ = pattern;
+  const auto config_path = dir_ + "/triage.toml", log_path = dir_ + "/serve.log";
+  std::ofstream(config_path) << ServeConfigToml(config);
+  // The child's config is the file alone: no TRIAGE_* variable of the test's environment but
+  // the log level.
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    const std::string_view var(*e);
+    if (var.rfind("TRIAGE_", 0) != 0 || var.rfind("TRIAGE_LOG_LEVEL=", 0) == 0)
+      env.emplace_back(var);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = {TRIAGE_BINARY, "--config", config_path,
+                                   "serve",       "--roles",  roles};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("cannot fork");
+  if (pid_ == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test
+    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (log >= 0) {
+      dup2(log, STDOUT_FILENO);
+      dup2(log, STDERR_FILENO);
+    }
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+}
+
+ServeProcess::~ServeProcess() {
+  Kill(SIGTERM);
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+void ServeProcess::Kill(int signal) {
+  if (pid_ <= 0) return;
+  kill(pid_, signal);
+  int status = 0;
+  for (int i = 0; i < 200 && waitpid(pid_, &status, WNOHANG) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (waitpid(pid_, &status, WNOHANG) == 0) {  // still running after 10 s
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+  }
+  pid_ = -1;
+}
+
+std::string ServeProcess::Log() const {
+  std::ifstream in(dir_ + "/serve.log");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::int64_t UncommittedMessages(const app::Config& config, const std::string& group,
+                                 const std::string& topic, int partitions) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  conf->set("bootstrap.servers", config.kafka.brokers, err);
+  conf->set("group.id", group, err);  // only to read its offsets: it never subscribes
+  conf->set("enable.auto.commit", "false", err);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!consumer) throw std::runtime_error("kafka consumer: " + err);
+  std::vector<RdKafka::TopicPartition*> tps;
+  for (int p = 0; p < partitions; ++p) tps.push_back(RdKafka::TopicPartition::create(topic, p));
+  const auto code = consumer->committed(tps, 10000);
+  std::int64_t behind = 0;
+  for (auto* tp : tps) {
+    std::int64_t low = 0, high = 0;
+    if (consumer->query_watermark_offsets(topic, tp->partition(), &low, &high, 10000) !=
+        RdKafka::ERR_NO_ERROR)
+      throw std::runtime_error("kafka watermarks of " + topic);
+    behind += high - (tp->offset() >= 0 ? tp->offset() : low);
+  }
+  RdKafka::TopicPartition::destroy(tps);
+  consumer->close();
+  if (code != RdKafka::ERR_NO_ERROR)
+    throw std::runtime_error("kafka committed offsets of " + group + ": " + RdKafka::err2str(code));
+  return behind;
 }
 
 }  // namespace triage::testing

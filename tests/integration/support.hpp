@@ -2,6 +2,8 @@
 // TRIAGE_TEST_KAFKA_BROKERS (set by `make test`), a fresh Postgres schema and fresh Kafka topic
 // names per test, and a receiver for webhooks.
 #pragma once
+#include <sys/types.h>
+
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
@@ -69,5 +71,36 @@ bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit);
 
 // A blocking HTTP call for tests.
 http::ClientResponse Call(boost::asio::io_context& io, http::ClientRequest request);
+
+// The config file ServeProcess gives its child. It carries the keys tests set (endpoints,
+// topics, groups, in-flight caps, Kafka properties, time scale, reaper and notifier timing,
+// router.model, worker.model, and every simulated model's timeout, prices and profile); the
+// rest (routing plans, cache, policy) stays at the child's defaults.
+std::string ServeConfigToml(const app::Config& config);
+
+// A child `triage serve --roles <roles>` on `config` (see ServeConfigToml), its output kept in
+// a log file. It never outlives the test (PR_SET_PDEATHSIG); destruction stops it with SIGTERM,
+// then SIGKILL after 10 s.
+class ServeProcess {
+ public:
+  ServeProcess(const app::Config& config, const std::string& roles);
+  ~ServeProcess();
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+  // Sends `signal` and waits for the process to end.
+  void Kill(int signal);
+  // What it has printed so far (stdout and stderr).
+  std::string Log() const;
+
+ private:
+  std::string dir_;  // the config file and the log
+  pid_t pid_ = -1;
+};
+
+// Messages of `topic` (all its partitions) that consumer group `group` has not committed yet:
+// the sum of high watermark minus committed offset (or minus the low watermark where the group
+// has committed nothing). Zero once every message was consumed and its processing finished.
+std::int64_t UncommittedMessages(const app::Config& config, const std::string& group,
+                                 const std::string& topic, int partitions);
 
 }  // namespace triage::testing
