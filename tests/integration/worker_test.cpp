@@ -145,8 +145,12 @@ TEST_F(Workers, AWorkerKilledHoldingLongCallsIsReplacedAfterItsLeasesLapse) {
   Start();
   auto first = StartWorker(1);
   SubmitMany(true, kJobs);
-  ASSERT_TRUE(t::WaitFor([&] { return Jobs("state = 'running'") == kJobs; }, seconds(60)))
-      << Jobs("state = 'running'") << " of " << kJobs << " running";
+  // Killed once every job's call has started (its attempt row is written as it starts).
+  const auto started = [&] {
+    return Count("SELECT count(*) FROM attempts WHERE verdict = 'in_flight'");
+  };
+  ASSERT_TRUE(t::WaitFor([&] { return started() == kJobs; }, seconds(60)))
+      << started() << " of " << kJobs << " calls started";
   first->Kill(SIGKILL);
   const int completed_at_kill = Jobs("state = 'completed'");
   const auto second = StartWorker(2);
@@ -164,9 +168,13 @@ TEST_F(Workers, AWorkerKilledHoldingLongCallsIsReplacedAfterItsLeasesLapse) {
       "EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = jobs.id AND a.model = 'sim-reasoning-1')"
       " AND EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = jobs.id"
       "             AND a.model = 'sim-reasoning-2')");
-  std::cout << "jobs with attempts from both workers: " << both << " of " << kJobs
-            << "; attempts by the killed worker: "
-            << Count("SELECT count(*) FROM attempts WHERE model = 'sim-reasoning-1'") << "\n";
+  // Both workers' calls are on record: the killed one's as it started them, marked abandoned by
+  // the worker that took the job over.
+  EXPECT_EQ(both, kJobs - completed_at_kill);
+  EXPECT_EQ(Count("SELECT count(*) FROM attempts WHERE model = 'sim-reasoning-1'"
+                  " AND verdict = 'abandoned'"),
+            kJobs - completed_at_kill);
+  EXPECT_EQ(Count("SELECT count(*) FROM attempts WHERE verdict = 'in_flight'"), 0);
 }
 
 TEST_F(Workers, AJobDeliveredTwiceHasOneResultAndARedeliveryAfterItFinishedChangesNothing) {
