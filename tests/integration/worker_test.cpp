@@ -225,11 +225,11 @@ TEST_F(Workers, ASecondWorkerJoiningMidRunSharesTheWorkAndNothingIsLostOrDoneTwi
 }
 
 TEST_F(Workers, AWorkerHoldingCallsLongerThanItsMaxPollIntervalStaysInItsGroup) {
-  constexpr int kJobs = 300;
+  constexpr int kJobs = 1000;
   ReasoningLatency(9, 9.5);
   config.models.at("sim-reasoning").timeout_seconds = 12;
   config.kafka.properties["max.poll.interval.ms"] = "8000";
-  config.worker_max_in_flight = 250;  // paused for a whole call, then resumed for the rest
+  config.worker_max_in_flight = 1000;  // holds every call at once, paused the whole time
   Start();
   const auto worker = StartWorker(1);
   SubmitMany(true, kJobs);
