@@ -228,7 +228,7 @@ bool MarkReasoningQueued(pqxx::connection_base& conn, const std::string& id,
                          const std::string& tier, const std::vector<std::string>& reasons) {
   pqxx::work tx(conn);
   auto rows = tx.exec_params(
-      "UPDATE jobs SET state = 'reasoning_queued', tier = $2, tier_reasons = $3::text[],"
+      "UPDATE jobs SET state = 'reasoning_queued', tier = $2, tier_reasons = $3::text[], resends = 0,"
       " route = 'reasoning', lease_token = NULL, lease_until = NULL, updated_at = now()"
       " WHERE id = $1::uuid AND state = 'queued' RETURNING 1",
       id, tier, ToPgArray(reasons));
@@ -289,7 +289,7 @@ bool EscalateToReasoning(pqxx::connection_base& conn, const std::string& id,
   pqxx::work tx(conn);
   auto updated = tx.exec_params(
       "UPDATE jobs SET state = 'reasoning_queued', route = 'reasoning', lease_token = NULL,"
-      " lease_until = NULL, updated_at = now(), strategy_state = $3::jsonb"
+      " lease_until = NULL, updated_at = now(), strategy_state = $3::jsonb, resends = 0"
       " WHERE id = $1::uuid AND state = 'running' AND lease_token = $2::uuid RETURNING 1",
       id, lease_token, OrNull(strategy_state_json));
   if (updated.empty()) {
@@ -376,16 +376,19 @@ bool RenewLease(pqxx::connection_base& conn, const std::string& id,
 std::vector<StuckJob> ClaimStuckJobs(pqxx::connection_base& conn, int grace_seconds, int limit) {
   pqxx::work tx(conn);
   // A job whose lease ran out goes back to the queue it came from (its holder is presumed dead
-  // and loses the token); stamping updated_at spaces out the re-sends.
+  // and loses the token). A waiting job is sent again after the grace period, then after twice
+  // that, and so on up to 128 times it: a message may have been lost, but most waiting jobs are
+  // simply behind a backlog, which should not be flooded with their copies.
   auto rows = tx.exec_params(
       "UPDATE jobs SET updated_at = now(),"
       " state = CASE WHEN state <> 'running' THEN state"
       "              WHEN route = 'reasoning' THEN 'reasoning_queued' ELSE 'queued' END,"
+      " resends = CASE WHEN state = 'running' THEN 0 ELSE resends + 1 END,"
       " lease_token = CASE WHEN state = 'running' THEN NULL ELSE lease_token END,"
       " lease_until = CASE WHEN state = 'running' THEN NULL ELSE lease_until END"
       " WHERE id IN (SELECT id FROM jobs"
-      "   WHERE (state IN ('queued', 'reasoning_queued')"
-      "          AND updated_at < now() - make_interval(secs => $1))"
+      "   WHERE (state IN ('queued', 'reasoning_queued') AND updated_at < now() -"
+      "          make_interval(secs => $1 * power(2, least(resends, 7))))"
       "      OR (state = 'running' AND lease_until < now())"
       "   ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
       " RETURNING id::text, coalesce(route, 'inline')",

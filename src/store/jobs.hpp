@@ -164,10 +164,10 @@ struct StuckJob {
   std::string id;
   std::string topic_role;  // "jobs" | "reasoning"
 };
-// Finds unfinished jobs that made no progress: queued ones untouched for `grace_seconds`, and
-// running ones whose lease ran out, which go back to their queue (the old holder's token no
-// longer completes them). Stamps them so the next scan skips them for `grace_seconds`. Safe to
-// run from several processes at once.
+// Finds unfinished jobs that made no progress: waiting ones (queued, reasoning_queued) untouched
+// for `grace_seconds` -- twice that after one re-send, four times after two, up to 128 times --
+// and running ones whose lease ran out, which go back to their queue (the old holder's token no
+// longer completes them). Stamps them for the next scan. Safe to run from several processes.
 std::vector<StuckJob> ClaimStuckJobs(pqxx::connection_base& conn, int grace_seconds, int limit);
 
 struct OutboxItem {

@@ -182,7 +182,7 @@ TEST_F(StorePg, OutboxRowsAreClaimedOnceUntilTheirLeaseEnds) {
   EXPECT_TRUE(ClaimOutbox(conn, 10, 60).empty());  // nothing left to do
 }
 
-TEST_F(StorePg, TheReaperFindsLostJobsOncePerGracePeriod) {
+TEST_F(StorePg, TheReaperFindsLostJobsWaitingLongerBetweenEachResend) {
   const auto job = Job();
   InsertJob(conn, job);
   {
@@ -195,6 +195,21 @@ TEST_F(StorePg, TheReaperFindsLostJobsOncePerGracePeriod) {
   EXPECT_EQ(stuck[0].id, job.id);
   EXPECT_EQ(stuck[0].topic_role, "jobs");
   EXPECT_TRUE(ClaimStuckJobs(conn, 30, 100).empty());  // stamped: not again at once
+  // A waiting job is most likely behind a backlog: each re-send waits twice the one before.
+  const auto aged = [&](int seconds) {
+    pqxx::work tx(conn);
+    tx.exec("UPDATE jobs SET updated_at = now() - interval '" + std::to_string(seconds) +
+            " seconds'");
+    tx.commit();
+    return ClaimStuckJobs(conn, 30, 100).size();
+  };
+  EXPECT_EQ(aged(45), 0u);  // one re-send so far: 60 s now
+  EXPECT_EQ(aged(61), 1u);
+  EXPECT_EQ(aged(100), 0u);  // two: 120 s
+  EXPECT_EQ(aged(121), 1u);
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(aged(100 * 3600), 1u);  // eight re-sends now
+  EXPECT_EQ(aged(3839), 0u);  // the wait stops growing at 128 grace periods (64 min)
+  EXPECT_EQ(aged(3841), 1u);
   const auto expired = Job();
   InsertJob(conn, expired);
   const auto dead_holder = LeaseForInline(conn, expired.id, "easy", {}, 0);
