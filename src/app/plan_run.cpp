@@ -92,6 +92,86 @@ std::pair<route::Plan, route::Progress> PlanOf(const Steps& steps, const store::
   return {steps.config.routing.PlanFor(job.task.domain, tier), {}};
 }
 
+namespace {
+
+constexpr const char* kLeaseLost = "the lease was lost (the job was cancelled or taken over)";
+
+// One attempt row per call of `call`, written before any starts: a holder that dies mid-call
+// leaves them. Nothing when the lease is gone.
+net::awaitable<std::optional<std::vector<std::int64_t>>> StartCalls(
+    Steps& steps, const store::JobRecord& job, const Lease& lease, const route::CallModels& call,
+    const std::string& role) {
+  std::vector<store::AttemptRecord> starting(static_cast<std::size_t>(call.count));
+  for (int i = 0; i < call.count; ++i) {
+    auto& a = starting[static_cast<std::size_t>(i)];
+    a.role = role;
+    a.model = call.model;
+    a.provider = steps.config.models.at(call.model).provider;
+    a.verdict = "in_flight";
+    a.stage = call.stage;
+    a.sample = call.first_sample + i;
+  }
+  co_return co_await steps.AsHolder(
+      job.id, lease, [id = job.id, token = lease.token, starting](pqxx::connection& c) {
+        return store::StartAttempts(c, id, token, starting);
+      });
+}
+
+// The calls, all at once (the model layer's limits queue what must wait).
+net::awaitable<std::vector<providers::CallOutcome>> MakeCalls(Steps& steps,
+                                                              const store::JobRecord& job,
+                                                              const route::CallModels& call) {
+  const auto& config = steps.config;
+  const auto timeout = config.models.at(call.model).timeout_seconds;
+  const auto temperature =
+      call.sampled ? std::optional(config.routing.sample_temperature) : std::nullopt;
+  using Op = decltype(net::co_spawn(
+      steps.io, std::declval<net::awaitable<providers::CallOutcome>>(), net::deferred));
+  std::vector<Op> ops;
+  for (int i = 0; i < call.count; ++i)
+    ops.push_back(net::co_spawn(
+        steps.io,
+        steps.models->Call(call.model, steps.RequestFor(job, call.first_sample + i),
+                           Steps::CallDeadline(job, timeout), job.task.domain, temperature),
+        net::deferred));
+  auto [order, errors, outcomes] = co_await net::experimental::make_parallel_group(std::move(ops))
+                                       .async_wait(net::experimental::wait_for_all(),
+                                                   net::use_awaitable);
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  co_return outcomes;
+}
+
+// Completes the started rows with what the calls became (their verdicts from the samples).
+net::awaitable<void> FinishCalls(Steps& steps, const store::JobRecord& job, const Lease& lease,
+                                 const std::vector<providers::CallOutcome>& outcomes,
+                                 const std::vector<std::int64_t>& started,
+                                 const route::Sample* samples, const std::string& role,
+                                 PlanRun& run) {
+  std::vector<store::FinishedCall> finished;
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    auto records = AttemptRecords(role, outcomes[i]);
+    const auto& sample = samples[i];
+    for (auto& r : records) {
+      r.stage = sample.stage;
+      r.sample = sample.index;
+      run.cost += r.cost_micros;
+      ++run.attempts;
+    }
+    if (outcomes[i].response) {
+      records.back().verdict = std::string(verify::ToString(sample.verdict.outcome));
+      records.back().confidence = sample.confidence;
+    }
+    finished.push_back({started.at(i), std::move(records)});
+  }
+  co_await steps.RetryWhileUnavailable(
+      job.id, lease.expires, [id = job.id, finished = std::move(finished)](pqxx::connection& c) {
+        store::FinishAttempts(c, id, finished);
+      });
+}
+
+}  // namespace
+
 net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord job, Lease& lease,
                                 route::Executor executor, route::Plan plan,
                                 route::Progress progress, std::string role) {
@@ -125,52 +205,19 @@ net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord j
       run.end = *finish;
       co_return run;
     }
-    if (renewal->lost) {
-      run.end = engine.Degrade(run.progress, "the lease was lost (the job was cancelled or taken over)");
-      co_return run;
-    }
     const auto call = std::get<route::CallModels>(action);
-    const auto& model = config.models.at(call.model);
-    // Each call gets its attempt row before it starts: a holder that dies mid-call leaves it.
-    std::vector<store::AttemptRecord> starting(static_cast<std::size_t>(call.count));
-    for (int i = 0; i < call.count; ++i) {
-      auto& a = starting[static_cast<std::size_t>(i)];
-      a.role = role;
-      a.model = call.model;
-      a.provider = model.provider;
-      a.verdict = "in_flight";
-      a.stage = call.stage;
-      a.sample = call.first_sample + i;
-    }
-    const auto started = co_await steps->AsHolder(
-        job.id, lease, [id = job.id, token = lease.token, starting](pqxx::connection& c) {
-          return store::StartAttempts(c, id, token, starting);
-        });
+    const auto started =
+        renewal->lost ? std::nullopt : co_await StartCalls(*steps, job, lease, call, role);
     if (!started) {
-      run.end = engine.Degrade(run.progress, "the lease was lost (the job was cancelled or taken over)");
+      run.end = engine.Degrade(run.progress, kLeaseLost);
       co_return run;
     }
-    using Op = decltype(net::co_spawn(
-        steps->io, std::declval<net::awaitable<providers::CallOutcome>>(), net::deferred));
-    std::vector<Op> ops;
-    for (int i = 0; i < call.count; ++i) {
-      ops.push_back(net::co_spawn(
-          steps->io,
-          steps->models->Call(call.model, steps->RequestFor(job, call.first_sample + i),
-                              Steps::CallDeadline(job, model.timeout_seconds), job.task.domain,
-                              call.sampled ? std::optional(config.routing.sample_temperature)
-                                           : std::nullopt),
-          net::deferred));
-    }
-    auto [order, errors, outcomes] =
-        co_await net::experimental::make_parallel_group(std::move(ops))
-            .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
+    const auto outcomes = co_await MakeCalls(*steps, job, call);
     std::vector<route::CallResult> results;
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
-      if (errors[i]) std::rethrow_exception(errors[i]);
-      results.push_back(ResultOf(outcomes[i], call.model));
+    for (const auto& outcome : outcomes) {
+      results.push_back(ResultOf(outcome, call.model));
       // A real answer measures its model (a cache hit would flatter it, a failure is no answer).
-      if (outcomes[i].response && !outcomes[i].attempts.back().cache_hit)
+      if (outcome.response && !outcome.attempts.back().cache_hit)
         steps->ladder->Record(call.model, results.back().cost, results.back().latency);
     }
     // Checking may run code in the sandbox for seconds: on the verify pool, then back.
@@ -179,28 +226,8 @@ net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord j
     co_await net::post(steps->verify_pool, net::use_awaitable);
     engine.Observe(run.progress, call, std::move(results));
     co_await net::post(io, net::use_awaitable);
-    std::vector<store::FinishedCall> finished;
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
-      auto records = AttemptRecords(role, outcomes[i]);
-      const auto& sample = run.progress.samples.at(before + i);
-      for (auto& r : records) {
-        r.stage = sample.stage;
-        r.sample = sample.index;
-      }
-      if (outcomes[i].response) {
-        records.back().verdict = std::string(verify::ToString(sample.verdict.outcome));
-        records.back().confidence = sample.confidence;
-      }
-      for (const auto& r : records) {
-        run.cost += r.cost_micros;
-        ++run.attempts;
-      }
-      finished.push_back({started->at(i), std::move(records)});
-    }
-    co_await steps->RetryWhileUnavailable(
-        job.id, lease.expires, [id = job.id, finished = std::move(finished)](pqxx::connection& c) {
-          store::FinishAttempts(c, id, finished);
-        });
+    co_await FinishCalls(*steps, job, lease, outcomes, *started, &run.progress.samples[before],
+                         role, run);
   }
   run.end = engine.Degrade(run.progress, "the plan did not end within 1000 steps");
   co_return run;
