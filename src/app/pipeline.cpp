@@ -60,11 +60,11 @@ Pipeline::~Pipeline() { Stop(); }
 void Pipeline::Start(const Roles& roles) {
   auto& s = *state_;
   s.steps->running = true;
-  if (roles.router) {
-    s.router->Start();
-    s.reaper->Start();
-  }
+  if (roles.router) s.router->Start();
   if (roles.worker) s.worker->Start();
+  // Beside either consumer, so a deployment of workers alone still replaces a dead one
+  // (ClaimStuckJobs is safe from many processes at once).
+  if (roles.router || roles.worker) s.reaper->Start();
   if (roles.notifier) s.notifier->Start();
   if (roles.api) s.api->Start();
 }
