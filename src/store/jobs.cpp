@@ -317,6 +317,9 @@ CancelOutcome CancelJob(pqxx::connection_base& conn, const std::string& id,
         tx.exec_params("SELECT 1 FROM jobs WHERE id = $1::uuid AND tenant = $2", id, tenant);
     return found.empty() ? CancelOutcome::kNotFound : CancelOutcome::kAlreadyFinal;
   }
+  // No later lease will come to mark them: a holder still alive overwrites them as its calls
+  // return (FinishAttempts), a dead one leaves them abandoned.
+  AbandonInFlight(tx, id);
   const auto callback = OptString(updated[0][0]);
   tx.exec_params(
       "INSERT INTO outbox (job_id, webhook_id, payload, callback_url, webhook_done_at)"

@@ -497,10 +497,12 @@ TEST_F(SlowReasoning, ARunningJobIsCancelledAndItsCallIsStillPaidFor) {
   r.url = Api("/v1/jobs/" + id);
   ASSERT_EQ(t::Call(io, r).status, 200);
   EXPECT_EQ(Job(id)["state"], "cancelled");
-  // The call's attempt row was written as it started; when the call ends it is completed with
-  // what the call cost, against the cancelled job, which stays cancelled.
+  // The call's attempt row was written as it started (abandoned by the cancel, in case its
+  // holder is gone); when the call ends its holder completes the row with what it cost,
+  // against the cancelled job, which stays cancelled.
   ASSERT_EQ(Job(id)["attempts"].size(), 1u);
-  ASSERT_TRUE(t::WaitFor([&] { return Job(id)["attempts"][0]["verdict"] != "in_flight"; },
+  EXPECT_EQ(Job(id)["attempts"][0]["verdict"], "abandoned");
+  ASSERT_TRUE(t::WaitFor([&] { return Job(id)["attempts"][0]["cost_micros"].get<long>() > 0; },
                          std::chrono::seconds(30)));
   const auto job = Job(id);
   EXPECT_EQ(job["state"], "cancelled");
