@@ -135,8 +135,8 @@ std::string DeadLetterJson(const queue::Message& m, const std::string& reason,
   return Dump(letter);
 }
 
-std::string ResultJson(const providers::ModelResponse& r) {
-  return Dump({{"text", r.text}, {"model", r.model}, {"finish_reason", r.finish_reason}});
+std::string ResultJson(const std::string& text, const std::string& model, const std::string& rung) {
+  return Dump({{"text", text}, {"model", model}, {"rung", rung}});
 }
 
 std::string CompletionEvent(const store::JobRecord& job, const store::Completion& completion,

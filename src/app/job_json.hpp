@@ -43,8 +43,8 @@ std::optional<std::string> ParseReasoningMessage(std::string_view payload);
 std::string DeadLetterJson(const queue::Message& m, const std::string& reason,
                            const std::string& message);
 
-// A model's answer as the job's `result`.
-std::string ResultJson(const providers::ModelResponse& r);
+// The answering call as the job's `result`: its full text, model and rung.
+std::string ResultJson(const std::string& text, const std::string& model, const std::string& rung);
 
 // The completion event: the outbox payload, the webhook body and the `completed` message.
 std::string CompletionEvent(const store::JobRecord& job, const store::Completion& completion,

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "app/job_json.hpp"
 #include "app/models.hpp"
 #include "route/confidence.hpp"
 #include "route/record.hpp"
@@ -247,9 +248,7 @@ store::Completion CompletionOf(const PlanRun& run) {
     const auto& s = run.progress.samples.at(static_cast<std::size_t>(*finish.sample));
     // A response with no readable answer still answers: its text, without the annotation.
     c.answer = !s.answer.empty() ? s.answer : route::ParseSelfReport(s.call.text.value_or("")).text;
-    c.result_json = json{{"text", s.call.text.value_or("")}, {"model", s.call.model},
-                         {"rung", s.rung}}
-                        .dump(-1, ' ', false, json::error_handler_t::replace);
+    c.result_json = ResultJson(s.call.text.value_or(""), s.call.model, s.rung);
   } else {
     c.error = finish.reason;
   }

@@ -63,17 +63,6 @@ net::awaitable<std::string> Produce(queue::Producer& producer, const std::string
       net::use_awaitable);
 }
 
-std::string ExtractAnswer(const std::string& text) {
-  static constexpr std::string_view kMarker = "answer is ";
-  auto pos = text.rfind(kMarker);
-  std::string answer = pos == std::string::npos ? text.substr(text.rfind('\n') + 1)
-                                                : text.substr(pos + kMarker.size());
-  while (!answer.empty() &&
-         (answer.back() == '.' || std::isspace(static_cast<unsigned char>(answer.back()))))
-    answer.pop_back();
-  return answer;
-}
-
 std::vector<store::AttemptRecord> AttemptRecords(const std::string& role,
                                                  const providers::CallOutcome& outcome) {
   std::vector<store::AttemptRecord> out;

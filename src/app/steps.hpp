@@ -51,9 +51,6 @@ struct Lease {
   std::chrono::steady_clock::time_point expires;
 };
 
-// The last "answer is X" in a model's text, else its last line. Verification (its own part)
-// takes over extraction for verifiable domains.
-std::string ExtractAnswer(const std::string& text);
 
 // One row per call the resilient, cached layer made: retries, fallbacks and cache hits (cost 0,
 // no tokens billed) included.
