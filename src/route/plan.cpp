@@ -35,21 +35,12 @@ std::optional<int> Count(std::string_view s) {
   return v;
 }
 
-std::optional<StageKind> KindNamed(std::string_view name) {
-  if (name == "direct") return StageKind::kDirect;
-  if (name == "cascade") return StageKind::kCascade;
-  if (name == "best_of_n") return StageKind::kBestOfN;
-  if (name == "self_consistency") return StageKind::kSelfConsistency;
-  if (name == "escalate") return StageKind::kEscalate;
-  return std::nullopt;
-}
-
 // One "kind(rung, key=value, ...)"; an error names what is wrong.
 std::variant<Stage, std::string> ParseStage(std::string_view text) {
   const auto open = text.find('(');
   if (open == std::string_view::npos || text.back() != ')')
     return std::string("expected kind(rung, ...)");
-  const auto kind = KindNamed(Trim(text.substr(0, open)));
+  const auto kind = ParseStageKind(Trim(text.substr(0, open)));
   if (!kind)
     return "unknown stage '" + std::string(Trim(text.substr(0, open))) +
            "' (direct, cascade, best_of_n, self_consistency, escalate)";
@@ -111,6 +102,13 @@ std::string_view ToString(StageKind kind) {
     case StageKind::kEscalate: return "escalate";
   }
   return "direct";
+}
+
+std::optional<StageKind> ParseStageKind(std::string_view name) {
+  for (auto k : {StageKind::kDirect, StageKind::kCascade, StageKind::kBestOfN,
+                 StageKind::kSelfConsistency, StageKind::kEscalate})
+    if (ToString(k) == name) return k;
+  return std::nullopt;
 }
 
 std::variant<Plan, std::string> ParsePlan(std::string_view spec) {

@@ -20,6 +20,7 @@ namespace triage::route {
 
 enum class StageKind { kDirect, kCascade, kBestOfN, kSelfConsistency, kEscalate };
 std::string_view ToString(StageKind kind);
+std::optional<StageKind> ParseStageKind(std::string_view name);  // the names ToString gives
 
 struct Stage {
   StageKind kind = StageKind::kDirect;

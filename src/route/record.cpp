@@ -14,13 +14,6 @@ std::optional<verify::Outcome> OutcomeNamed(const std::string& name) {
   return std::nullopt;
 }
 
-std::optional<StageKind> KindNamed(const std::string& name) {
-  for (auto k : {StageKind::kDirect, StageKind::kCascade, StageKind::kBestOfN,
-                 StageKind::kSelfConsistency, StageKind::kEscalate})
-    if (ToString(k) == name) return k;
-  return std::nullopt;
-}
-
 json StepJson(const Step& s) {
   return {{"stage", s.stage},     {"kind", ToString(s.kind)}, {"rung", s.rung},
           {"outcome", s.outcome}, {"reason", s.reason},       {"confidence", Optional(s.confidence)},
@@ -88,7 +81,7 @@ std::optional<std::pair<Plan, Progress>> ProgressFromJson(const std::string& tex
       p.samples.push_back(std::move(sample));
     }
     for (const auto& s : doc.at("trail")) {
-      const auto kind = KindNamed(s.at("kind").get<std::string>());
+      const auto kind = ParseStageKind(s.at("kind").get<std::string>());
       if (!kind) return std::nullopt;
       p.trail.push_back({s.at("stage").get<int>(), *kind, s.at("rung").get<std::string>(),
                          s.at("outcome").get<std::string>(), s.at("reason").get<std::string>(),
