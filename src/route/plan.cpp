@@ -7,8 +7,10 @@ namespace triage::route {
 namespace {
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -67,7 +69,8 @@ std::variant<Stage, std::string> ParseStage(std::string_view text) {
         if (!n) return std::string("n must be a whole number from 1 to 64");
         stage.n = *n;
       } else if (key == "parallel" && *kind == StageKind::kBestOfN) {
-        if (value != "true" && value != "false") return std::string("parallel must be true or false");
+        if (value != "true" && value != "false")
+          return std::string("parallel must be true or false");
         stage.parallel = value == "true";
       } else if (key == "confidence" && *kind == StageKind::kCascade) {
         stage.min_confidence = Fraction(value);
@@ -95,11 +98,16 @@ std::string Number(double v) {
 
 std::string_view ToString(StageKind kind) {
   switch (kind) {
-    case StageKind::kDirect: return "direct";
-    case StageKind::kCascade: return "cascade";
-    case StageKind::kBestOfN: return "best_of_n";
-    case StageKind::kSelfConsistency: return "self_consistency";
-    case StageKind::kEscalate: return "escalate";
+    case StageKind::kDirect:
+      return "direct";
+    case StageKind::kCascade:
+      return "cascade";
+    case StageKind::kBestOfN:
+      return "best_of_n";
+    case StageKind::kSelfConsistency:
+      return "self_consistency";
+    case StageKind::kEscalate:
+      return "escalate";
   }
   return "direct";
 }

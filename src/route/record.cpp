@@ -15,8 +15,9 @@ std::optional<verify::Outcome> OutcomeNamed(const std::string& name) {
 }
 
 json StepJson(const Step& s) {
-  return {{"stage", s.stage},     {"kind", ToString(s.kind)}, {"rung", s.rung},
-          {"outcome", s.outcome}, {"reason", s.reason},       {"confidence", Optional(s.confidence)},
+  return {{"stage", s.stage},    {"kind", ToString(s.kind)},
+          {"rung", s.rung},      {"outcome", s.outcome},
+          {"reason", s.reason},  {"confidence", Optional(s.confidence)},
           {"samples", s.samples}};
 }
 
@@ -46,8 +47,8 @@ std::string ProgressToJson(const Plan& plan, const Progress& p) {
   json samples = json::array(), trail = json::array();
   for (const auto& s : p.samples) samples.push_back(SampleJson(s));
   for (const auto& s : p.trail) trail.push_back(StepJson(s));
-  json out = {{"v", 1},         {"plan", ToString(plan)}, {"stage", p.stage},
-              {"spent", p.spent}, {"samples", samples},   {"trail", trail}};
+  json out = {{"v", 1},           {"plan", ToString(plan)}, {"stage", p.stage},
+              {"spent", p.spent}, {"samples", samples},     {"trail", trail}};
   out["accepted"] = p.accepted ? json(*p.accepted) : json(nullptr);
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -97,13 +98,16 @@ std::optional<std::pair<Plan, Progress>> ProgressFromJson(const std::string& tex
 json DecisionJson(const Plan& plan, const Progress& p, const Finish& finish) {
   json steps = json::array();
   for (const auto& s : p.trail) steps.push_back(StepJson(s));
-  json out = {{"plan", ToString(plan)},  {"steps", steps},
+  json out = {{"plan", ToString(plan)},      {"steps", steps},
               {"degraded", finish.degraded}, {"reason", finish.reason},
               {"samples", p.samples.size()}, {"spent_micros", p.spent}};
   if (finish.sample) {
     const auto& s = p.samples.at(static_cast<std::size_t>(*finish.sample));
-    out["answered_by"] = {{"sample", s.index}, {"stage", s.stage}, {"rung", s.rung},
-                          {"model", s.call.model}, {"verdict", verify::ToString(s.verdict.outcome)},
+    out["answered_by"] = {{"sample", s.index},
+                          {"stage", s.stage},
+                          {"rung", s.rung},
+                          {"model", s.call.model},
+                          {"verdict", verify::ToString(s.verdict.outcome)},
                           {"confidence", Optional(s.confidence)}};
   } else {
     out["answered_by"] = nullptr;

@@ -37,8 +37,7 @@ std::vector<std::string> SplitUnits(const std::string& joined) {
   std::vector<std::string> out;
   if (joined.empty()) return out;
   size_t start = 0;
-  for (size_t pos; (pos = joined.find(kUnitSeparator, start)) != std::string::npos;
-       start = pos + 1)
+  for (size_t pos; (pos = joined.find(kUnitSeparator, start)) != std::string::npos; start = pos + 1)
     out.push_back(joined.substr(start, pos - start));
   out.push_back(joined.substr(start));
   return out;
@@ -95,11 +94,12 @@ void SumCost(pqxx::work& tx, const std::string& id) {
 }
 
 // Appends attempts after any the job already has (an escalated job keeps its inline attempts);
-// returns their row ids.
+// returns their row ids. The job's cost is the caller's to sum again (SumCost) when it changed.
 std::vector<std::int64_t> InsertAttempts(pqxx::work& tx, const std::string& id,
                                          const std::vector<AttemptRecord>& attempts) {
-  auto last = tx.exec_params("SELECT coalesce(max(seq), 0) FROM attempts WHERE job_id = $1::uuid",
-                             id);
+  if (attempts.empty()) return {};
+  auto last =
+      tx.exec_params("SELECT coalesce(max(seq), 0) FROM attempts WHERE job_id = $1::uuid", id);
   int seq = last[0][0].as<int>();
   std::vector<std::int64_t> ids;
   for (const auto& a : attempts) {
@@ -116,8 +116,15 @@ std::vector<std::int64_t> InsertAttempts(pqxx::work& tx, const std::string& id,
         OrNull(NumberText(a.sample)));
     ids.push_back(row[0][0].as<std::int64_t>());
   }
-  SumCost(tx, id);
   return ids;
+}
+
+// Attempts the job's cost includes: inserted, and the cost summed again.
+void AddAttempts(pqxx::work& tx, const std::string& id,
+                 const std::vector<AttemptRecord>& attempts) {
+  if (attempts.empty()) return;
+  InsertAttempts(tx, id, attempts);
+  SumCost(tx, id);
 }
 
 // A new holder's lease: calls a previous holder started and never saw return are abandoned.
@@ -132,9 +139,9 @@ void AbandonInFlight(pqxx::work& tx, const std::string& id) {
 // The calls a holder made for a job cancelled under it: paid for, so recorded.
 void RecordPaidAttemptsOfCancelled(pqxx::work& tx, const std::string& id,
                                    const std::vector<AttemptRecord>& attempts) {
+  if (attempts.empty()) return;
   const auto state = tx.exec_params("SELECT state FROM jobs WHERE id = $1::uuid", id);
-  if (!state.empty() && state[0][0].as<std::string>() == "cancelled")
-    InsertAttempts(tx, id, attempts);
+  if (!state.empty() && state[0][0].as<std::string>() == "cancelled") AddAttempts(tx, id, attempts);
 }
 
 }  // namespace
@@ -155,9 +162,9 @@ InsertResult InsertJob(pqxx::connection_base& conn, const NewJob& job) {
       OrNull(max_cost));
   InsertResult result{job.id, !inserted.empty()};
   if (!result.inserted && job.idempotency_key) {
-    auto existing = tx.exec_params(
-        "SELECT id::text FROM jobs WHERE tenant = $1 AND idempotency_key = $2", job.tenant,
-        *job.idempotency_key);
+    auto existing =
+        tx.exec_params("SELECT id::text FROM jobs WHERE tenant = $1 AND idempotency_key = $2",
+                       job.tenant, *job.idempotency_key);
     if (!existing.empty()) result.id = existing[0][0].as<std::string>();
   }
   tx.commit();
@@ -167,8 +174,8 @@ InsertResult InsertJob(pqxx::connection_base& conn, const NewJob& job) {
 std::optional<JobRecord> GetJob(pqxx::connection_base& conn, const std::string& id,
                                 bool with_attempts) {
   pqxx::read_transaction tx(conn);
-  auto rows = tx.exec_params(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = $1::uuid",
-                             id);
+  auto rows =
+      tx.exec_params(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = $1::uuid", id);
   if (rows.empty()) return std::nullopt;
   JobRecord job = ReadJob(rows[0]);
   if (with_attempts) {
@@ -228,7 +235,8 @@ bool MarkReasoningQueued(pqxx::connection_base& conn, const std::string& id,
                          const std::string& tier, const std::vector<std::string>& reasons) {
   pqxx::work tx(conn);
   auto rows = tx.exec_params(
-      "UPDATE jobs SET state = 'reasoning_queued', tier = $2, tier_reasons = $3::text[], resends = 0,"
+      "UPDATE jobs SET state = 'reasoning_queued', tier = $2, tier_reasons = $3::text[], resends = "
+      "0,"
       " route = 'reasoning', lease_token = NULL, lease_until = NULL, updated_at = now()"
       " WHERE id = $1::uuid AND state = 'queued' RETURNING 1",
       id, tier, ToPgArray(reasons));
@@ -254,9 +262,8 @@ std::optional<std::string> LeaseForReasoning(pqxx::connection_base& conn, const 
   return rows[0][0].as<std::string>();
 }
 
-
-bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
-                 const std::string& lease_token, const Completion& c) {
+bool CompleteJob(pqxx::connection_base& conn, const std::string& id, const std::string& lease_token,
+                 const Completion& c) {
   pqxx::work tx(conn);
   auto updated = tx.exec_params(
       "UPDATE jobs SET state = $3, answer = $4, result = $5::jsonb, verification = $6,"
@@ -272,7 +279,7 @@ bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
     tx.commit();
     return false;
   }
-  InsertAttempts(tx, id, c.attempts);
+  AddAttempts(tx, id, c.attempts);
   const auto callback = OptString(updated[0][0]);
   tx.exec_params(
       "INSERT INTO outbox (job_id, webhook_id, payload, callback_url, webhook_done_at)"
@@ -283,8 +290,7 @@ bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
 }
 
 bool EscalateToReasoning(pqxx::connection_base& conn, const std::string& id,
-                         const std::string& lease_token,
-                         const std::vector<AttemptRecord>& attempts,
+                         const std::string& lease_token, const std::vector<AttemptRecord>& attempts,
                          const std::optional<std::string>& strategy_state_json) {
   pqxx::work tx(conn);
   auto updated = tx.exec_params(
@@ -297,7 +303,7 @@ bool EscalateToReasoning(pqxx::connection_base& conn, const std::string& id,
     tx.commit();
     return false;
   }
-  InsertAttempts(tx, id, attempts);
+  AddAttempts(tx, id, attempts);
   tx.commit();
   return true;
 }
@@ -339,7 +345,7 @@ std::optional<std::vector<std::int64_t>> StartAttempts(pqxx::connection_base& co
       " FOR UPDATE",
       id, lease_token);
   if (held.empty()) return std::nullopt;
-  auto ids = InsertAttempts(tx, id, calls);
+  auto ids = InsertAttempts(tx, id, calls);  // at cost 0 until they return
   tx.commit();
   return ids;
 }
@@ -361,12 +367,13 @@ void FinishAttempts(pqxx::connection_base& conn, const std::string& id,
         a.verdict, a.cache_hit, a.simulated, OrNull(a.error));
     more.insert(more.end(), call.attempts.begin() + 1, call.attempts.end());
   }
-  InsertAttempts(tx, id, more);  // also sums the cost
+  InsertAttempts(tx, id, more);
+  SumCost(tx, id);
   tx.commit();
 }
 
-bool RenewLease(pqxx::connection_base& conn, const std::string& id,
-                const std::string& lease_token, int lease_seconds) {
+bool RenewLease(pqxx::connection_base& conn, const std::string& id, const std::string& lease_token,
+                int lease_seconds) {
   pqxx::work tx(conn);
   auto updated = tx.exec_params(
       "UPDATE jobs SET lease_until = now() + make_interval(secs => $3)"
@@ -399,8 +406,8 @@ std::vector<StuckJob> ClaimStuckJobs(pqxx::connection_base& conn, int grace_seco
   tx.commit();
   std::vector<StuckJob> out;
   for (const auto& r : rows)
-    out.push_back({r[0].as<std::string>(),
-                   r[1].as<std::string>() == "reasoning" ? "reasoning" : "jobs"});
+    out.push_back(
+        {r[0].as<std::string>(), r[1].as<std::string>() == "reasoning" ? "reasoning" : "jobs"});
   return out;
 }
 
