@@ -106,13 +106,13 @@ net::awaitable<http::Response> Api::Cancel(const http::Request& req, const std::
   if (!job || job->tenant != tenant)
     co_return http::ErrorResponse(req, http::Status::not_found, "not_found", "no such job");
   const auto event = CancellationEvent(*job, NowMs());
-  const auto outcome = co_await steps_->db.Run([id, tenant, event](pqxx::connection& c) {
-    return store::CancelJob(c, id, tenant, event);
-  });
+  const auto outcome = co_await steps_->db.Run(
+      [id, tenant, event](pqxx::connection& c) { return store::CancelJob(c, id, tenant, event); });
   if (outcome == store::CancelOutcome::kNotFound)
     co_return http::ErrorResponse(req, http::Status::not_found, "not_found", "no such job");
   if (outcome == store::CancelOutcome::kAlreadyFinal) {
-    const auto now = co_await steps_->db.Run([id](pqxx::connection& c) { return store::GetJob(c, id, false); });
+    const auto now =
+        co_await steps_->db.Run([id](pqxx::connection& c) { return store::GetJob(c, id, false); });
     co_return http::ErrorResponse(
         req, http::Status::conflict, "conflict",
         "the job is already " + std::string(core::ToString(now ? now->state : job->state)));

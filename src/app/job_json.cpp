@@ -153,23 +153,23 @@ std::string CompletionEvent(const store::JobRecord& job, const store::Completion
   const auto model = decision.is_object() && decision["answered_by"].is_object()
                          ? decision["answered_by"].value("model", last.model)
                          : last.model;
-  json data = {{"id", job.id},
-               {"tenant", job.tenant},
-               {"state", core::ToString(completion.state)},
-               {"domain", job.task.domain},
-               {"tier", job.tier ? json(*job.tier) : json(nullptr)},
-               {"route", job.route ? json(*job.route) : json(nullptr)},
-               {"answer", completion.answer ? json(*completion.answer) : json(nullptr)},
-               {"verification", core::ToString(completion.verification)},
-               {"degraded", completion.degraded},
-               {"decision", decision},
-               {"error", completion.error ? json(*completion.error) : json(nullptr)},
-               {"model", model},
-               {"simulated", last.simulated},
-               {"attempts", job.attempts.size() + completion.recorded_attempts +
-                                completion.attempts.size()},
-               {"cost_micros", cost},
-               {"metadata", json::parse(job.metadata_json, nullptr, false)}};
+  json data = {
+      {"id", job.id},
+      {"tenant", job.tenant},
+      {"state", core::ToString(completion.state)},
+      {"domain", job.task.domain},
+      {"tier", job.tier ? json(*job.tier) : json(nullptr)},
+      {"route", job.route ? json(*job.route) : json(nullptr)},
+      {"answer", completion.answer ? json(*completion.answer) : json(nullptr)},
+      {"verification", core::ToString(completion.verification)},
+      {"degraded", completion.degraded},
+      {"decision", decision},
+      {"error", completion.error ? json(*completion.error) : json(nullptr)},
+      {"model", model},
+      {"simulated", last.simulated},
+      {"attempts", job.attempts.size() + completion.recorded_attempts + completion.attempts.size()},
+      {"cost_micros", cost},
+      {"metadata", json::parse(job.metadata_json, nullptr, false)}};
   return Dump({{"type", "job." + std::string(core::ToString(completion.state))},
                {"timestamp", Rfc3339(now_ms)},
                {"data", std::move(data)}});

@@ -1,15 +1,16 @@
 #include "app/plan_run.hpp"
 
-#include <boost/asio/co_spawn.hpp>
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "app/job_json.hpp"
 #include "app/models.hpp"
@@ -27,8 +28,8 @@ namespace {
 // The job's reference for the checker: its verify spec, else its domain's defaults.
 verify::VerifyRequest ReferenceOf(const store::JobRecord& job) {
   if (job.verify_json) {
-    auto spec = verify::ParseVerifySpec(json::parse(*job.verify_json, nullptr, false),
-                                        job.task.domain);
+    auto spec =
+        verify::ParseVerifySpec(json::parse(*job.verify_json, nullptr, false), job.task.domain);
     if (auto* request = std::get_if<verify::VerifyRequest>(&spec)) return *request;
   }
   verify::VerifyRequest r;
@@ -68,8 +69,8 @@ net::awaitable<void> RenewWhileRunning(std::shared_ptr<Steps> steps, std::string
     if (renewal->done) break;
     try {
       const auto expires = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-      const bool held = co_await steps->db.Run(
-          [id, token = lease->token, seconds](pqxx::connection& c) {
+      const bool held =
+          co_await steps->db.Run([id, token = lease->token, seconds](pqxx::connection& c) {
             return store::RenewLease(c, id, token, seconds);
           });
       if (renewal->done) co_return;  // the run is over: `lease` may be gone with its caller
@@ -99,9 +100,11 @@ constexpr const char* kLeaseLost = "the lease was lost (the job was cancelled or
 
 // One attempt row per call of `call`, written before any starts: a holder that dies mid-call
 // leaves them. Nothing when the lease is gone.
-net::awaitable<std::optional<std::vector<std::int64_t>>> StartCalls(
-    Steps& steps, const store::JobRecord& job, const Lease& lease, const route::CallModels& call,
-    const std::string& role) {
+net::awaitable<std::optional<std::vector<std::int64_t>>> StartCalls(Steps& steps,
+                                                                    const store::JobRecord& job,
+                                                                    const Lease& lease,
+                                                                    const route::CallModels& call,
+                                                                    const std::string& role) {
   std::vector<store::AttemptRecord> starting(static_cast<std::size_t>(call.count));
   for (int i = 0; i < call.count; ++i) {
     auto& a = starting[static_cast<std::size_t>(i)];
@@ -135,9 +138,9 @@ net::awaitable<std::vector<providers::CallOutcome>> MakeCalls(Steps& steps,
         steps.models->Call(call.model, steps.RequestFor(job, call.first_sample + i),
                            Steps::CallDeadline(job, timeout), job.task.domain, temperature),
         net::deferred));
-  auto [order, errors, outcomes] = co_await net::experimental::make_parallel_group(std::move(ops))
-                                       .async_wait(net::experimental::wait_for_all(),
-                                                   net::use_awaitable);
+  auto [order, errors, outcomes] =
+      co_await net::experimental::make_parallel_group(std::move(ops))
+          .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
   co_return outcomes;
@@ -242,8 +245,8 @@ store::Completion CompletionOf(const PlanRun& run) {
   c.degraded = finish.degraded;
   c.recorded_attempts = run.attempts;
   c.recorded_cost = run.cost;
-  c.decision_json = route::DecisionJson(run.plan, run.progress, finish).dump(
-      -1, ' ', false, json::error_handler_t::replace);
+  c.decision_json = route::DecisionJson(run.plan, run.progress, finish)
+                        .dump(-1, ' ', false, json::error_handler_t::replace);
   if (finish.sample) {
     const auto& s = run.progress.samples.at(static_cast<std::size_t>(*finish.sample));
     // A response with no readable answer still answers: its text, without the annotation.

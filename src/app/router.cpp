@@ -2,9 +2,9 @@
 
 #include "app/job_json.hpp"
 #include "app/models.hpp"
+#include "app/plan_run.hpp"
 #include "classify/commands.hpp"
 #include "core/ids.hpp"
-#include "app/plan_run.hpp"
 #include "route/record.hpp"
 
 namespace triage::app {

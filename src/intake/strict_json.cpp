@@ -36,8 +36,9 @@ class StrictChecker : public nlohmann::json_sax<json> {
       return Fail("invalid_field", "a NUL character (\\u0000) in a key of " + Quoted(Path(false)) +
                                        " cannot be stored");
     if (!frame.keys.insert(key).second)
-      return Fail("invalid_json", "duplicate key '" + Path() + "': only one of its values could "
-                                  "be kept, so the document is refused");
+      return Fail("invalid_json", "duplicate key '" + Path() +
+                                      "': only one of its values could "
+                                      "be kept, so the document is refused");
     return true;
   }
   bool end_object() override { return Close(); }

@@ -8,7 +8,7 @@
 namespace triage::route {
 
 struct SelfReport {
-  std::string text;                 // the response with every confidence line removed
+  std::string text;                  // the response with every confidence line removed
   std::optional<double> confidence;  // in [0, 1]; nothing when missing, unreadable or ambiguous
   bool annotated = false;            // a confidence line was there (readable or not)
 };

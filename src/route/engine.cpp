@@ -20,10 +20,14 @@ bool Usable(const Sample& s) {
 int Rank(const Sample& s) {
   if (!s.call.text) return -1;
   switch (s.verdict.outcome) {
-    case Outcome::kPassed: return 3;
-    case Outcome::kNoClaims: return 2;
-    case Outcome::kUnparseable: return 1;
-    default: return 0;
+    case Outcome::kPassed:
+      return 3;
+    case Outcome::kNoClaims:
+      return 2;
+    case Outcome::kUnparseable:
+      return 1;
+    default:
+      return 0;
   }
 }
 
@@ -73,7 +77,11 @@ Action Engine::Next(const Progress& progress, Executor executor, const Budget& b
                     std::int64_t now_ms) const {
   if (progress.accepted) {
     const auto& s = progress.samples.at(static_cast<std::size_t>(*progress.accepted));
-    return Finish{core::JobState::kCompleted, s.index, s.answer, s.verdict.ToStatus(), false,
+    return Finish{core::JobState::kCompleted,
+                  s.index,
+                  s.answer,
+                  s.verdict.ToStatus(),
+                  false,
                   progress.trail.empty() ? "accepted" : progress.trail.back().reason};
   }
   if (progress.stage >= static_cast<int>(plan_.stages.size())) {
@@ -82,8 +90,9 @@ Action Engine::Next(const Progress& progress, Executor executor, const Budget& b
     for (auto it = progress.samples.rbegin(); it != progress.samples.rend(); ++it)
       if (it->call.timed_out)
         return Best(progress,
-                    "deadline: the call on " + it->rung + " ran out of time; the best answer so "
-                    "far is returned",
+                    "deadline: the call on " + it->rung +
+                        " ran out of time; the best answer so "
+                        "far is returned",
                     true);
     return Best(progress, "no stage accepted an answer; the best one is returned", false);
   }
@@ -91,11 +100,11 @@ Action Engine::Next(const Progress& progress, Executor executor, const Budget& b
   const auto& rung = *ladder_.Find(stage.rung);
   if (rung.queued && executor == Executor::kRouter) return HandOff{progress.stage, rung.name};
 
-  const int taken = static_cast<int>(std::count_if(
-      progress.samples.begin(), progress.samples.end(),
-      [&](const Sample& s) { return s.stage == progress.stage; }));
-  const bool several = stage.kind == StageKind::kBestOfN ||
-                       stage.kind == StageKind::kSelfConsistency;
+  const int taken =
+      static_cast<int>(std::count_if(progress.samples.begin(), progress.samples.end(),
+                                     [&](const Sample& s) { return s.stage == progress.stage; }));
+  const bool several =
+      stage.kind == StageKind::kBestOfN || stage.kind == StageKind::kSelfConsistency;
   const int wanted = several ? stage.n : 1;
   const int count = stage.kind == StageKind::kBestOfN && !stage.parallel ? 1 : wanted - taken;
 
@@ -110,13 +119,17 @@ Action Engine::Next(const Progress& progress, Executor executor, const Budget& b
   }
   if (budget.max_cost && progress.spent + count * rung.expected_cost > *budget.max_cost)
     return Best(progress,
-                "budget: " + where + " expects " +
-                    core::FormatUsd(count * rung.expected_cost) + ", " +
+                "budget: " + where + " expects " + core::FormatUsd(count * rung.expected_cost) +
+                    ", " +
                     core::FormatUsd(std::max<core::Micros>(0, *budget.max_cost - progress.spent)) +
                     " left of the job's max_cost_usd",
                 true);
-  return CallModels{progress.stage, rung.name, rung.model, count,
-                    static_cast<int>(progress.samples.size()), several && stage.n > 1};
+  return CallModels{progress.stage,
+                    rung.name,
+                    rung.model,
+                    count,
+                    static_cast<int>(progress.samples.size()),
+                    several && stage.n > 1};
 }
 
 void Engine::Observe(Progress& progress, const CallModels& call,
@@ -171,11 +184,11 @@ void Engine::Decide(Progress& progress, const Stage& stage) const {
     case StageKind::kCascade: {
       const auto& s = *mine.back();
       if (!s.call.text) return next("the call failed: " + s.call.error);
-      if (!Usable(s)) return next(std::string(verify::ToString(s.verdict.outcome)) + ": " +
-                                  s.verdict.reason);
+      if (!Usable(s))
+        return next(std::string(verify::ToString(s.verdict.outcome)) + ": " + s.verdict.reason);
       const double needed = stage.kind != StageKind::kCascade ? 0.0
-                            : stage.min_confidence          ? *stage.min_confidence
-                                                            : thresholds_.min_confidence;
+                            : stage.min_confidence            ? *stage.min_confidence
+                                                              : thresholds_.min_confidence;
       if (needed > 0 && *s.confidence < needed)
         return next("confidence " + Fixed(*s.confidence, 2) + " below " + Fixed(needed, 2),
                     s.confidence);
@@ -198,13 +211,13 @@ void Engine::Decide(Progress& progress, const Stage& stage) const {
       if (!vote.has_winner) return next("no readable answer among " + std::to_string(mine.size()));
       const auto& s = *mine.at(vote.winner_index);
       const double needed = stage.min_share ? *stage.min_share : thresholds_.min_share;
-      if (!Usable(s))
-        return next("the majority answer fails: " + s.verdict.reason, vote.share);
+      if (!Usable(s)) return next("the majority answer fails: " + s.verdict.reason, vote.share);
       if (vote.share < needed)
         return next("vote share " + Fixed(vote.share, 2) + " below " + Fixed(needed, 2),
                     vote.share);
-      return accept(s, "majority of " + std::to_string(mine.size()) + " (share " +
-                           Fixed(vote.share, 2) + "); " + Passed(s),
+      return accept(s,
+                    "majority of " + std::to_string(mine.size()) + " (share " +
+                        Fixed(vote.share, 2) + "); " + Passed(s),
                     vote.share);
     }
   }
@@ -227,8 +240,8 @@ Finish Engine::Best(const Progress& progress, std::string reason, bool degraded)
   out.degraded = degraded;
   out.reason = std::move(reason);
   if (!best) {
-    out.state = out.reason.starts_with("deadline") ? core::JobState::kExpired
-                                                    : core::JobState::kFailed;
+    out.state =
+        out.reason.starts_with("deadline") ? core::JobState::kExpired : core::JobState::kFailed;
     out.reason += progress.samples.empty() ? "; no model was called" : "; no model answered";
     return out;
   }

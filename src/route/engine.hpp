@@ -89,7 +89,7 @@ struct Sample {
   int index = 0;  // the job's n-th sample: seeds a simulated model's draw, orders ties
   std::string rung;
   CallResult call;
-  std::string answer;                // the checked answer (confidence annotation removed)
+  std::string answer;  // the checked answer (confidence annotation removed)
   verify::Verdict verdict;
   std::optional<double> confidence;  // log-probabilities, else self-report, else the default
   bool operator==(const Sample&) const = default;
@@ -109,8 +109,8 @@ struct Step {
 
 // Everything the engine knows of a job so far; what the driver stores to resume it.
 struct Progress {
-  int stage = 0;                   // the stage running or next
-  std::optional<int> accepted;     // the accepted sample's index, once one is
+  int stage = 0;                // the stage running or next
+  std::optional<int> accepted;  // the accepted sample's index, once one is
   std::vector<Sample> samples;
   std::vector<Step> trail;
   core::Micros spent = 0;
@@ -124,9 +124,9 @@ struct CallModels {
   int stage = 0;
   std::string rung;
   std::string model;
-  int count = 1;          // calls to make (in parallel where the model allows)
-  int first_sample = 0;   // their sample indexes are first_sample, first_sample + 1, ...
-  bool sampled = false;   // several answers are wanted: call with the sampling temperature
+  int count = 1;         // calls to make (in parallel where the model allows)
+  int first_sample = 0;  // their sample indexes are first_sample, first_sample + 1, ...
+  bool sampled = false;  // several answers are wanted: call with the sampling temperature
 };
 struct HandOff {
   int stage = 0;

@@ -25,8 +25,8 @@ std::optional<StageKind> ParseStageKind(std::string_view name);  // the names To
 struct Stage {
   StageKind kind = StageKind::kDirect;
   std::string rung;
-  int n = 1;                            // samples: best_of_n, self_consistency
-  bool parallel = true;                 // best_of_n: all n at once, or one at a time
+  int n = 1;                             // samples: best_of_n, self_consistency
+  bool parallel = true;                  // best_of_n: all n at once, or one at a time
   std::optional<double> min_confidence;  // cascade: overrides the domain's threshold
   std::optional<double> min_share;       // self_consistency: overrides the domain's threshold
   bool operator==(const Stage&) const = default;

@@ -2,9 +2,7 @@
 
 namespace triage::route {
 
-std::string_view ToString(Route route) {
-  return route == Route::kInline ? "inline" : "reasoning";
-}
+std::string_view ToString(Route route) { return route == Route::kInline ? "inline" : "reasoning"; }
 
 Route Decide(const PolicyOptions& policy, std::string_view domain, core::Tier tier) {
   const auto it = policy.inline_tiers_by_domain.find(domain);

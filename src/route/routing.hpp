@@ -14,7 +14,8 @@ namespace triage::route {
 
 struct RoutingOptions {
   Ladder ladder;
-  // Plans by "<domain>.<tier>", then "<tier>"; every tier has one ("trivial" ... "requires_reasoning").
+  // Plans by "<domain>.<tier>", then "<tier>"; every tier has one ("trivial" ...
+  // "requires_reasoning").
   std::map<std::string, Plan, std::less<>> plans;
   // Thresholds by domain; "default" for domains without their own.
   std::map<std::string, Thresholds, std::less<>> thresholds;

@@ -36,11 +36,14 @@ verify::VoteResult VerifyChecker::Vote(const std::vector<std::string>& responses
     }
     auto it = std::find_if(out.classes.begin(), out.classes.end(),
                            [&](const verify::VoteClass& c) { return c.representative == answer; });
-    if (it == out.classes.end()) out.classes.push_back({answer, {i}});
-    else it->members.push_back(i);
+    if (it == out.classes.end())
+      out.classes.push_back({answer, {i}});
+    else
+      it->members.push_back(i);
   }
-  std::stable_sort(out.classes.begin(), out.classes.end(),
-                   [](const auto& a, const auto& b) { return a.members.size() > b.members.size(); });
+  std::stable_sort(out.classes.begin(), out.classes.end(), [](const auto& a, const auto& b) {
+    return a.members.size() > b.members.size();
+  });
   if (!out.classes.empty()) {
     out.has_winner = true;
     out.winner = out.classes.front().representative;

@@ -14,12 +14,9 @@ struct KindKeys {
 
 const std::map<std::string, KindKeys>& Kinds() {
   static const std::map<std::string, KindKeys> kinds = {
-      {"math", {{}, {"gold"}}},
-      {"code", {{"tests"}, {"entry_point"}}},
-      {"json", {{"schema"}, {}}},
-      {"regex", {{"pattern"}, {}}},
-      {"exact", {{"expected"}, {}}},
-      {"steps", {{}, {}}},
+      {"math", {{}, {"gold"}}},      {"code", {{"tests"}, {"entry_point"}}},
+      {"json", {{"schema"}, {}}},    {"regex", {{"pattern"}, {}}},
+      {"exact", {{"expected"}, {}}}, {"steps", {{}, {}}},
   };
   return kinds;
 }

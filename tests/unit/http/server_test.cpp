@@ -82,8 +82,10 @@ TEST_F(ServerTest, ExpectContinueGetsTheGoAheadOrAnEarly413) {
   boost::asio::io_context client_io;
   tcp::socket socket(client_io);
   socket.connect({boost::asio::ip::make_address("127.0.0.1"), server->Port()});
-  boost::asio::write(socket, boost::asio::buffer(std::string(
-      "POST /x HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")));
+  boost::asio::write(
+      socket,
+      boost::asio::buffer(std::string(
+          "POST /x HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")));
   std::string head;
   boost::asio::read_until(socket, boost::asio::dynamic_buffer(head), "\r\n\r\n");
   EXPECT_TRUE(head.starts_with("HTTP/1.1 100 Continue")) << head;

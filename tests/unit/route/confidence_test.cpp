@@ -39,7 +39,8 @@ TEST(SelfReport, MissingGarbledOrContradictoryGivesNothing) {
 }
 
 TEST(SelfReport, LeavesProseThatMerelyMentionsConfidence) {
-  const auto r = ParseSelfReport("My confidence: high, because 2 + 2 = 4.\nConfidence intervals are wide.");
+  const auto r =
+      ParseSelfReport("My confidence: high, because 2 + 2 = 4.\nConfidence intervals are wide.");
   EXPECT_FALSE(r.annotated);
   EXPECT_EQ(r.text, "My confidence: high, because 2 + 2 = 4.\nConfidence intervals are wide.");
 }

@@ -1,11 +1,12 @@
 // The engine with a fake checker and scripted models: no clock, no I/O.
 #include "route/engine.hpp"
-#include "route/record.hpp"
 
 #include <gtest/gtest.h>
 
 #include <deque>
 #include <map>
+
+#include "route/record.hpp"
 
 namespace triage::route {
 namespace {
@@ -41,8 +42,10 @@ class FakeChecker : public Checker {
       }
       auto it = std::find_if(out.classes.begin(), out.classes.end(),
                              [&](const auto& c) { return Canonical(c.representative) == key; });
-      if (it == out.classes.end()) out.classes.push_back({AnswerOf(responses[i]), {i}});
-      else it->members.push_back(i);
+      if (it == out.classes.end())
+        out.classes.push_back({AnswerOf(responses[i]), {i}});
+      else
+        it->members.push_back(i);
     }
     std::stable_sort(out.classes.begin(), out.classes.end(),
                      [](auto& a, auto& b) { return a.members.size() > b.members.size(); });
@@ -149,8 +152,8 @@ TEST_F(EngineTest, AConfidentWrongAnswerIsNotKept) {
   checker.wrong = {"41"};
   const auto engine = Make("cascade(standard) -> direct(small)");
   checker.truth = {"42"};
-  Driver d{engine, {{"standard", {Says("ANSWER 41\nCONFIDENCE: 99")}},
-                    {"small", {Says("ANSWER 42")}}}};
+  Driver d{engine,
+           {{"standard", {Says("ANSWER 41\nCONFIDENCE: 99")}}, {"small", {Says("ANSWER 42")}}}};
   Progress p;
   const auto finish = std::get<Finish>(d.Run(p, Executor::kRouter));
   EXPECT_EQ(finish.answer, "42");
@@ -183,8 +186,9 @@ TEST_F(EngineTest, BestOfNCallsInParallelAndTheFirstVerifiedSampleWins) {
   checker.truth = {"5"};
   checker.wrong = {"4", "6"};
   const auto engine = Make("best_of_n(standard, n=4) -> escalate(reasoning)");
-  Driver d{engine,
-           {{"standard", {Says("ANSWER 4"), Says("ANSWER 5"), Says("ANSWER 6"), Says("ANSWER 5")}}}};
+  Driver d{
+      engine,
+      {{"standard", {Says("ANSWER 4"), Says("ANSWER 5"), Says("ANSWER 6"), Says("ANSWER 5")}}}};
   Progress p;
   const auto finish = std::get<Finish>(d.Run(p, Executor::kRouter));
   ASSERT_EQ(d.calls.size(), 1u);
@@ -217,8 +221,10 @@ TEST_F(EngineTest, BestOfNWithNothingVerifiedMovesOn) {
 
 TEST_F(EngineTest, SelfConsistencyGroupsByEquivalenceNotByText) {
   const auto engine = Make("self_consistency(standard, n=5) -> escalate(reasoning)");
-  Driver d{engine, {{"standard", {Says("ANSWER 0.5"), Says("ANSWER 3"), Says("ANSWER 1/2"),
-                                  Says("ANSWER 0.5"), Says("ANSWER 3")}}}};
+  Driver d{engine,
+           {{"standard",
+             {Says("ANSWER 0.5"), Says("ANSWER 3"), Says("ANSWER 1/2"), Says("ANSWER 0.5"),
+              Says("ANSWER 3")}}}};
   Progress p;
   const auto finish = std::get<Finish>(d.Run(p, Executor::kRouter));
   EXPECT_EQ(finish.answer, "0.5");  // three of five agree: 0.5, 1/2, 0.5
@@ -229,8 +235,10 @@ TEST_F(EngineTest, SelfConsistencyGroupsByEquivalenceNotByText) {
 
 TEST_F(EngineTest, SelfConsistencyBelowTheShareMovesOnAndFailedCallsCountAgainst) {
   const auto engine = Make("self_consistency(standard, n=5) -> escalate(reasoning)");
-  Driver d{engine, {{"standard", {Says("ANSWER 2"), Fails("timeout"), Says("ANSWER 2"),
-                                  Says("ANSWER 7"), Fails("timeout")}}}};
+  Driver d{engine,
+           {{"standard",
+             {Says("ANSWER 2"), Fails("timeout"), Says("ANSWER 2"), Says("ANSWER 7"),
+              Fails("timeout")}}}};
   Progress p;
   EXPECT_TRUE(std::holds_alternative<HandOff>(d.Run(p, Executor::kRouter)));
   EXPECT_EQ(p.trail[0].reason, "vote share 0.40 below 0.60");
@@ -247,10 +255,12 @@ TEST_F(EngineTest, AMajorityThatFailsVerificationIsNotKept) {
 
 TEST_F(EngineTest, TheSeedsEasyMathChainRunsEveryStageInTurn) {
   checker.truth = {"12"};
-  const auto engine = Make(
-      "cascade(standard) -> self_consistency(standard, n=3) -> escalate(reasoning)");
-  Driver router{engine, {{"standard", {Says("ANSWER 11\nCONFIDENCE: 40"), Says("ANSWER 11"),
-                                       Says("ANSWER 12"), Says("ANSWER 13")}}}};
+  const auto engine =
+      Make("cascade(standard) -> self_consistency(standard, n=3) -> escalate(reasoning)");
+  Driver router{engine,
+                {{"standard",
+                  {Says("ANSWER 11\nCONFIDENCE: 40"), Says("ANSWER 11"), Says("ANSWER 12"),
+                   Says("ANSWER 13")}}}};
   Progress p;
   ASSERT_TRUE(std::holds_alternative<HandOff>(router.Run(p, Executor::kRouter)));
   Driver worker{engine, {{"reasoning", {Says("ANSWER 12")}}}};
@@ -283,14 +293,17 @@ TEST_F(EngineTest, WithNoAnswerYetAnUnmeetableDeadlineExpiresTheJob) {
   const auto finish = std::get<Finish>(engine.Next({}, Executor::kRouter, {500, std::nullopt}, 0));
   EXPECT_EQ(finish.state, JobState::kExpired);
   EXPECT_FALSE(finish.sample.has_value());
-  EXPECT_EQ(finish.reason,
-            "deadline: stage 1 (cascade on standard) expects 1.0 s, 0.5 s left; no model was called");
+  EXPECT_EQ(
+      finish.reason,
+      "deadline: stage 1 (cascade on standard) expects 1.0 s, 0.5 s left; no model was called");
 }
 
 TEST_F(EngineTest, AStageThatWouldBreakTheCostCapIsNotStarted) {
   const auto engine = Make("self_consistency(small, n=5) -> escalate(reasoning)");
-  Driver d{engine, {{"small", {Says("ANSWER 1"), Says("ANSWER 2"), Says("ANSWER 3"),
-                               Says("ANSWER 4"), Says("ANSWER 5")}}}};
+  Driver d{engine,
+           {{"small",
+             {Says("ANSWER 1"), Says("ANSWER 2"), Says("ANSWER 3"), Says("ANSWER 4"),
+              Says("ANSWER 5")}}}};
   d.budget.max_cost = 20'000;  // $0.02: five small calls fit, the reasoning call does not
   Progress p;
   const auto finish = std::get<Finish>(d.Run(p, Executor::kWorker));
@@ -305,8 +318,9 @@ TEST_F(EngineTest, WhenEveryStageDeclinesTheBestAnswerIsReturnedVerifiedFirst) {
   checker.truth = {"3"};
   checker.wrong = {"5"};
   const auto engine = Make("cascade(small) -> best_of_n(standard, n=2) -> cascade(standard)");
-  Driver d{engine, {{"small", {Says("ANSWER 3\nCONFIDENCE: 10")}},
-                    {"standard", {Says("ANSWER 5"), Says("ANSWER 5"), Says("ANSWER 5")}}}};
+  Driver d{engine,
+           {{"small", {Says("ANSWER 3\nCONFIDENCE: 10")}},
+            {"standard", {Says("ANSWER 5"), Says("ANSWER 5"), Says("ANSWER 5")}}}};
   Progress p;
   const auto finish = std::get<Finish>(d.Run(p, Executor::kWorker));
   EXPECT_EQ(finish.answer, "3");  // verified (if unsure) beats confident and wrong
@@ -338,9 +352,11 @@ TEST_F(EngineTest, TheDriverCanStopEarlyWithTheBestAnswerSoFar) {
 
 TEST_F(EngineTest, ProgressSurvivesTheTripThroughItsJsonAndTheWorkerResumesFromIt) {
   checker.truth = {"12"};
-  const auto engine = Make("cascade(standard) -> self_consistency(standard, n=2) -> escalate(reasoning)");
+  const auto engine =
+      Make("cascade(standard) -> self_consistency(standard, n=2) -> escalate(reasoning)");
   auto failed = Fails("HTTP 500");
-  Driver router{engine, {{"standard", {Says("ANSWER 11\nCONFIDENCE: 40"), Says("ANSWER 1/2"), failed}}}};
+  Driver router{engine,
+                {{"standard", {Says("ANSWER 11\nCONFIDENCE: 40"), Says("ANSWER 1/2"), failed}}}};
   Progress p;
   ASSERT_TRUE(std::holds_alternative<HandOff>(router.Run(p, Executor::kRouter)));
   const auto text = ProgressToJson(engine.plan(), p);

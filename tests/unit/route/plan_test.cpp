@@ -36,8 +36,9 @@ TEST(Plan, SampledStagesHaveDefaultCounts) {
 }
 
 TEST(Plan, WritesTheCanonicalSpellingBackToTheSamePlan) {
-  const auto plan = Parsed("cascade(a,confidence=0.75)->self_consistency(b,share=0.5,n=7)"
-                           "->best_of_n(c,parallel=false)->escalate(r)");
+  const auto plan = Parsed(
+      "cascade(a,confidence=0.75)->self_consistency(b,share=0.5,n=7)"
+      "->best_of_n(c,parallel=false)->escalate(r)");
   EXPECT_EQ(ToString(plan),
             "cascade(a, confidence=0.75) -> self_consistency(b, n=7, share=0.5) -> "
             "best_of_n(c, n=4, parallel=false) -> escalate(r)");
@@ -53,7 +54,8 @@ TEST(Plan, NamesTheStageAndTheProblemOfABadSpec) {
             "stage 1 'cascade(standard, confidence=1.5)': confidence must be a number from 0 to 1");
   EXPECT_EQ(ErrorOf("direct(standard, n=3)"),
             "stage 1 'direct(standard, n=3)': 'n' is not an option of direct");
-  EXPECT_EQ(ErrorOf("best_of_n(x, n=0)"), "stage 1 'best_of_n(x, n=0)': n must be a whole number from 1 to 64");
+  EXPECT_EQ(ErrorOf("best_of_n(x, n=0)"),
+            "stage 1 'best_of_n(x, n=0)': n must be a whole number from 1 to 64");
   EXPECT_EQ(ErrorOf("direct()"), "stage 1 'direct()': the first argument must be a rung name");
   EXPECT_EQ(ErrorOf("direct standard"), "stage 1 'direct standard': expected kind(rung, ...)");
   EXPECT_EQ(ErrorOf("direct(a) ->"), "stage 2 '': expected kind(rung, ...)");
