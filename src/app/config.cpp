@@ -1,12 +1,13 @@
 #include "app/config.hpp"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 #include <vector>
 
 namespace triage::app {
@@ -235,8 +236,8 @@ void ReadModel(Reader& r, const std::string& prefix, ModelConfig& m) {
   r.Get(prefix + ".breaker_min_calls", p.breaker.min_calls);
   std::int64_t cooldown = p.breaker.cooldown.count() / 1000;
   r.Get(prefix + ".breaker_cooldown_seconds", cooldown);
-  Require(p.breaker.failure_rate > 0 && p.breaker.failure_rate <= 1, prefix + ".breaker_failure_rate",
-          "must be within (0, 1]");
+  Require(p.breaker.failure_rate > 0 && p.breaker.failure_rate <= 1,
+          prefix + ".breaker_failure_rate", "must be within (0, 1]");
   Require(p.breaker.window >= 1 && p.breaker.min_calls >= 1, prefix + ".breaker_window",
           "breaker_window and breaker_min_calls must be >= 1");
   Require(cooldown >= 1, prefix + ".breaker_cooldown_seconds", "must be >= 1");
@@ -298,7 +299,7 @@ route::Plan ReadPlan(std::string_view key, const std::string& text) {
 }
 
 // [ladder.<rung>], [strategy] and [thresholds.<domain>]; without them, the two-rung ladder of
-// router.model and worker.model and plans that follow policy.inline_tiers.
+// router.model and worker.model and plans that follow policy.inline_tiers and vote_tiers.
 void ReadRouting(Reader& r, const toml::table& root, Config& c) {
   auto& routing = c.routing;
   std::vector<std::pair<std::string, bool>> rungs;  // name, queued by default
@@ -333,19 +334,29 @@ void ReadRouting(Reader& r, const toml::table& root, Config& c) {
   r.Get("strategy.sample_temperature", routing.sample_temperature);
   Require(routing.sample_temperature >= 0 && routing.sample_temperature <= 2,
           "strategy.sample_temperature", "must be within [0, 2]");
-  // A tier policy.inline_tiers answers inline starts on the standard rung, the rest on the
-  // reasoning rung.
+  // A tier policy.inline_tiers answers inline starts with the standard rung's answer, one of
+  // policy.vote_tiers with its vote, the rest on the reasoning rung.
   const auto plan_of = [&](const std::string& key, std::string_view domain, core::Tier tier) {
-    std::string text = route::Decide(c.policy, domain, tier) == route::Route::kInline
-                           ? "cascade(standard) -> escalate(reasoning)"
-                           : "escalate(reasoning)";
+    std::string text;
+    switch (route::Decide(c.policy, domain, tier)) {
+      case route::Route::kInline:
+        text = "cascade(standard) -> escalate(reasoning)";
+        break;
+      case route::Route::kVote:
+        text = "self_consistency(standard, n=5) -> escalate(reasoning)";
+        break;
+      case route::Route::kReasoning:
+        text = "escalate(reasoning)";
+        break;
+    }
     const bool set = std::getenv(EnvName(key).c_str()) || r.Node(key);
     r.Get(key, text);
     auto plan = ReadPlan(key, text);
     if (const auto problem = route::ValidatePlan(plan, routing.ladder))
       Require(false, key,
-              *problem + (set ? "" : " (the default plan; with a ladder of your own, give every "
-                                     "tier a plan under [strategy])"));
+              *problem + (set ? ""
+                              : " (the default plan; with a ladder of your own, give every "
+                                "tier a plan under [strategy])"));
     return plan;
   };
   for (const auto tier : core::kAllTiers) {
@@ -353,11 +364,12 @@ void ReadRouting(Reader& r, const toml::table& root, Config& c) {
     routing.plans[name] = plan_of("strategy." + name, "", tier);
   }
   for (const auto& d : c.limits.domains) {
-    const auto overridden = c.policy.inline_tiers_by_domain.find(d);
+    const bool overridden =
+        c.policy.inline_tiers_by_domain.contains(d) || c.policy.vote_tiers_by_domain.contains(d);
     for (const auto tier : core::kAllTiers) {
       const std::string key = "strategy." + d + "." + std::string(core::ToString(tier));
       const bool set = std::getenv(EnvName(key).c_str()) || r.Node(key);
-      if (!set && overridden == c.policy.inline_tiers_by_domain.end()) continue;
+      if (!set && !overridden) continue;
       routing.plans[d + "." + std::string(core::ToString(tier))] = plan_of(key, d, tier);
     }
   }
@@ -371,8 +383,8 @@ void ReadRouting(Reader& r, const toml::table& root, Config& c) {
                      std::getenv(EnvName(prefix + ".min_share").c_str()) ||
                      std::getenv(EnvName(prefix + ".default_confidence").c_str());
     if (d != "default" && !any) continue;
-    route::Thresholds t = d == "default" ? route::Thresholds{0.0, 0.5, 0.5}
-                                         : routing.ThresholdsFor("default");
+    route::Thresholds t =
+        d == "default" ? route::Thresholds{0.0, 0.5, 0.5} : routing.ThresholdsFor("default");
     r.Get(prefix + ".min_confidence", t.min_confidence);
     r.Get(prefix + ".min_share", t.min_share);
     r.Get(prefix + ".default_confidence", t.default_confidence);
@@ -451,18 +463,23 @@ Config LoadConfig(const std::string& path) {
   r.Get("policy.domains", domains);
   Require(!domains.empty(), "policy.domains", "must list at least one domain");
   c.limits.domains = {domains.begin(), domains.end()};
-  std::vector<std::string> inline_tiers;
-  for (auto t : c.policy.inline_tiers) inline_tiers.emplace_back(core::ToString(t));
-  r.Get("policy.inline_tiers", inline_tiers);
-  c.policy.inline_tiers = ParseTiers("policy.inline_tiers", inline_tiers);
-  for (const auto& d : c.limits.domains) {
-    const std::string key = "policy.domain." + d + ".inline_tiers";
+  // policy.<name>_tiers and policy.domain.<domain>.<name>_tiers.
+  const auto read_tiers = [&](const std::string& name, std::set<core::Tier>& tiers,
+                              std::map<std::string, std::set<core::Tier>, std::less<>>& by_domain) {
     std::vector<std::string> names;
-    bool present = std::getenv(EnvName(key).c_str()) || r.Node(key);
-    if (!present) continue;
-    r.Get(key, names);
-    c.policy.inline_tiers_by_domain[d] = ParseTiers(key, names);
-  }
+    for (auto t : tiers) names.emplace_back(core::ToString(t));
+    r.Get("policy." + name, names);
+    tiers = ParseTiers("policy." + name, names);
+    for (const auto& d : c.limits.domains) {
+      const std::string key = "policy.domain." + d + "." + name;
+      if (!std::getenv(EnvName(key).c_str()) && !r.Node(key)) continue;
+      std::vector<std::string> mine;
+      r.Get(key, mine);
+      by_domain[d] = ParseTiers(key, mine);
+    }
+  };
+  read_tiers("inline_tiers", c.policy.inline_tiers, c.policy.inline_tiers_by_domain);
+  read_tiers("vote_tiers", c.policy.vote_tiers, c.policy.vote_tiers_by_domain);
   r.Get("policy.confidence_cut", c.policy.confidence_cut);
   Require(c.policy.confidence_cut >= 0 && c.policy.confidence_cut <= 1, "policy.confidence_cut",
           "must be within [0, 1]");
@@ -509,9 +526,12 @@ Config LoadConfig(const std::string& path) {
     if (const char* env = std::getenv(EnvName(key).c_str())) {
       text = env;
     } else if (auto node = r.Node(key)) {
-      if (auto s = node.value<std::string>()) text = *s;
-      else if (auto i = node.value<std::int64_t>()) text = std::to_string(*i);
-      else Require(false, key, "must be seconds or \"forever\"");
+      if (auto s = node.value<std::string>())
+        text = *s;
+      else if (auto i = node.value<std::int64_t>())
+        text = std::to_string(*i);
+      else
+        Require(false, key, "must be seconds or \"forever\"");
     } else {
       continue;
     }

@@ -1,6 +1,7 @@
 #include "route/engine.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "route/confidence.hpp"
@@ -45,6 +46,13 @@ std::string Passed(const Sample& s) {
   return s.verdict.outcome == Outcome::kPassed ? "verified: " + s.verdict.reason
                                                : "unverified: " + s.verdict.reason;
 }
+
+// Votes a group needs for the share `share` of n samples.
+int VotesFor(int n, double share) { return static_cast<int>(std::ceil(share * n - 1e-9)); }
+
+// Votes that settle a vote of n samples before the rest are taken: a strict majority (no later
+// sample can change the winner) that reaches the share (nor its acceptance).
+int DecidingVotes(int n, double share) { return std::max(VotesFor(n, share), n / 2 + 1); }
 
 }  // namespace
 
@@ -106,7 +114,12 @@ Action Engine::Next(const Progress& progress, Executor executor, const Budget& b
   const bool several =
       stage.kind == StageKind::kBestOfN || stage.kind == StageKind::kSelfConsistency;
   const int wanted = several ? stage.n : 1;
-  const int count = stage.kind == StageKind::kBestOfN && !stage.parallel ? 1 : wanted - taken;
+  int count = stage.kind == StageKind::kBestOfN && !stage.parallel ? 1 : wanted - taken;
+  if (stage.kind == StageKind::kSelfConsistency && stage.early_stop) {
+    // First the votes that could settle it, then one at a time until it is settled.
+    const int deciding = DecidingVotes(stage.n, ShareNeeded(stage));
+    count = taken < deciding ? deciding - taken : 1;
+  }
 
   const auto where = "stage " + std::to_string(progress.stage + 1) + " (" + Describe(stage) + ")";
   if (budget.deadline_ms && now_ms + rung.expected_latency.count() > *budget.deadline_ms) {
@@ -201,26 +214,44 @@ void Engine::Decide(Progress& progress, const Stage& stage) const {
       return next("none of " + std::to_string(mine.size()) + " samples verified");
     }
     case StageKind::kSelfConsistency: {
-      if (static_cast<int>(mine.size()) < stage.n) return;
+      const int taken = static_cast<int>(mine.size()), left = stage.n - taken;
       std::vector<std::string> texts;
       for (const auto* s : mine) {
         const auto report = ParseSelfReport(s->call.text.value_or(""));
         texts.push_back(report.text);
       }
       const auto vote = checker_.Vote(texts);
-      if (!vote.has_winner) return next("no readable answer among " + std::to_string(mine.size()));
+      const double needed = ShareNeeded(stage);
+      const int leader =
+          vote.has_winner ? static_cast<int>(vote.classes.front().members.size()) : 0;
+      // Settled early: the rest of the n samples could change neither the winner nor whether
+      // it reaches the share; the decision is the one all n would give.
+      const bool won = left > 0 && leader >= DecidingVotes(stage.n, needed);
+      const bool lost = left > 0 && leader + left < std::max(1, VotesFor(stage.n, needed));
+      if (left > 0 && !(stage.early_stop && (won || lost))) return;
+      if (lost)
+        return next("vote share cannot reach " + Fixed(needed, 2) + ": the largest group has " +
+                        std::to_string(leader) + " of " + std::to_string(taken) + " samples, " +
+                        std::to_string(left) + " to come",
+                    static_cast<double>(leader) / stage.n);
+      if (!vote.has_winner) return next("no readable answer among " + std::to_string(taken));
       const auto& s = *mine.at(vote.winner_index);
-      const double needed = stage.min_share ? *stage.min_share : thresholds_.min_share;
-      if (!Usable(s)) return next("the majority answer fails: " + s.verdict.reason, vote.share);
-      if (vote.share < needed)
-        return next("vote share " + Fixed(vote.share, 2) + " below " + Fixed(needed, 2),
-                    vote.share);
-      return accept(s,
-                    "majority of " + std::to_string(mine.size()) + " (share " +
-                        Fixed(vote.share, 2) + "); " + Passed(s),
-                    vote.share);
+      // Early, the share of all n is known only from below: leader / n.
+      const double share = won ? static_cast<double>(leader) / stage.n : vote.share;
+      if (!Usable(s)) return next("the majority answer fails: " + s.verdict.reason, share);
+      if (share < needed)
+        return next("vote share " + Fixed(share, 2) + " below " + Fixed(needed, 2), share);
+      const auto of = won ? std::to_string(stage.n) + ", settled by " + std::to_string(leader) +
+                                " of " + std::to_string(taken) +
+                                " samples (share >= " + Fixed(share, 2) + ")"
+                          : std::to_string(taken) + " (share " + Fixed(share, 2) + ")";
+      return accept(s, "majority of " + of + "; " + Passed(s), share);
     }
   }
+}
+
+double Engine::ShareNeeded(const Stage& stage) const {
+  return stage.min_share ? *stage.min_share : thresholds_.min_share;
 }
 
 Finish Engine::Degrade(const Progress& progress, std::string reason) const {

@@ -159,6 +159,7 @@ class Engine {
  private:
   Finish Best(const Progress& progress, std::string reason, bool degraded) const;
   void Decide(Progress& progress, const Stage& stage) const;
+  double ShareNeeded(const Stage& stage) const;  // self_consistency's, else the domain's
 
   Plan plan_;
   Ladder ladder_;

@@ -72,6 +72,10 @@ std::variant<Stage, std::string> ParseStage(std::string_view text) {
         if (value != "true" && value != "false")
           return std::string("parallel must be true or false");
         stage.parallel = value == "true";
+      } else if (key == "early_stop" && *kind == StageKind::kSelfConsistency) {
+        if (value != "true" && value != "false")
+          return std::string("early_stop must be true or false");
+        stage.early_stop = value == "true";
       } else if (key == "confidence" && *kind == StageKind::kCascade) {
         stage.min_confidence = Fraction(value);
         if (!stage.min_confidence) return std::string("confidence must be a number from 0 to 1");
@@ -146,6 +150,7 @@ std::string ToString(const Plan& plan) {
     if (s.kind == StageKind::kBestOfN && !s.parallel) out += ", parallel=false";
     if (s.min_confidence) out += ", confidence=" + Number(*s.min_confidence);
     if (s.min_share) out += ", share=" + Number(*s.min_share);
+    if (s.kind == StageKind::kSelfConsistency && !s.early_stop) out += ", early_stop=false";
     out += ")";
   }
   return out;

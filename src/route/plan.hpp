@@ -6,7 +6,9 @@
 //   cascade(rung, confidence=0.8)         kept when it verifies and its confidence reaches 0.8
 //   best_of_n(rung, n=4, parallel=true)   up to n samples, the first that verifies wins
 //   self_consistency(rung, n=5, share=0.6) n samples grouped by equivalence, the majority wins
-//                                         when its vote share reaches 0.6
+//                                         when its vote share reaches 0.6; with
+//                                         early_stop=true (the default) samples stop once
+//                                         the rest could not change the decision
 //   escalate(rung)                        one call on a rung served by the reasoning queue
 // Pure: parsing never throws; errors name the stage and what is wrong.
 #pragma once
@@ -29,6 +31,9 @@ struct Stage {
   bool parallel = true;                  // best_of_n: all n at once, or one at a time
   std::optional<double> min_confidence;  // cascade: overrides the domain's threshold
   std::optional<double> min_share;       // self_consistency: overrides the domain's threshold
+  // self_consistency: buy only the samples that can still change the decision (the first
+  // wave is the votes that could decide it; then one at a time), or all n at once.
+  bool early_stop = true;
   bool operator==(const Stage&) const = default;
 };
 

@@ -2,13 +2,35 @@
 
 namespace triage::route {
 
-std::string_view ToString(Route route) { return route == Route::kInline ? "inline" : "reasoning"; }
+namespace {
+
+const std::set<core::Tier>& For(
+    std::string_view domain, const std::set<core::Tier>& tiers,
+    const std::map<std::string, std::set<core::Tier>, std::less<>>& by_domain) {
+  const auto it = by_domain.find(domain);
+  return it == by_domain.end() ? tiers : it->second;
+}
+
+}  // namespace
+
+std::string_view ToString(Route route) {
+  switch (route) {
+    case Route::kInline:
+      return "inline";
+    case Route::kVote:
+      return "vote";
+    case Route::kReasoning:
+      return "reasoning";
+  }
+  return "reasoning";
+}
 
 Route Decide(const PolicyOptions& policy, std::string_view domain, core::Tier tier) {
-  const auto it = policy.inline_tiers_by_domain.find(domain);
-  const auto& inline_tiers =
-      it == policy.inline_tiers_by_domain.end() ? policy.inline_tiers : it->second;
-  return inline_tiers.contains(tier) ? Route::kInline : Route::kReasoning;
+  if (For(domain, policy.inline_tiers, policy.inline_tiers_by_domain).contains(tier))
+    return Route::kInline;
+  if (For(domain, policy.vote_tiers, policy.vote_tiers_by_domain).contains(tier))
+    return Route::kVote;
+  return Route::kReasoning;
 }
 
 }  // namespace triage::route

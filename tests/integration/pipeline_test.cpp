@@ -1,13 +1,14 @@
 // End to end on the real broker and database: HTTP submit -> Kafka -> router -> inline or
 // worker -> Postgres -> outbox -> webhook and `completed` event; jobs straight from Kafka; bad
 // envelopes to the dead-letter topic; the API's answers to bad input.
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include "app/pipeline.hpp"
 
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "app/commands.hpp"
-#include "app/pipeline.hpp"
 #include "notify/webhook.hpp"
 #include "queue/kafka.hpp"
 #include "route/plan.hpp"
@@ -58,10 +59,11 @@ class Pipeline_ : public ::testing::Test {
   }
   std::string Submit(const std::string& task, const std::string& difficulty,
                      const std::string& answer) {
-    json body = {{"task", task},
-                 {"domain", "math"},
-                 {"callback_url", receiver->url()},
-                 {"metadata", {{"sim", {{"difficulty", difficulty}, {"expected_answer", answer}}}}}};
+    json body = {
+        {"task", task},
+        {"domain", "math"},
+        {"callback_url", receiver->url()},
+        {"metadata", {{"sim", {{"difficulty", difficulty}, {"expected_answer", answer}}}}}};
     auto res = Post(body.dump());
     EXPECT_EQ(res.status, 202) << res.body << res.error;
     return json::parse(res.body).at("id").get<std::string>();
@@ -85,7 +87,8 @@ class Pipeline_ : public ::testing::Test {
 TEST_F(Pipeline_, EasyAndHardJobsCompleteWithSignedCallbacksAndCompletedEvents) {
   std::vector<std::string> completed_events;
   std::mutex mutex;
-  queue::Consumer events(config.kafka, {config.topic_prefix + "-events", {config.topics().completed}, 64, 6000},
+  queue::Consumer events(config.kafka,
+                         {config.topic_prefix + "-events", {config.topics().completed}, 64, 6000},
                          [&](queue::Message m, queue::Consumer::Done done) {
                            std::lock_guard lock(mutex);
                            completed_events.push_back(m.key);
@@ -119,10 +122,12 @@ TEST_F(Pipeline_, EasyAndHardJobsCompleteWithSignedCallbacksAndCompletedEvents) 
     EXPECT_EQ(event["type"], "job.completed");
     EXPECT_EQ(id, "msg_" + event["data"]["id"].get<std::string>());
   }
-  EXPECT_TRUE(t::WaitFor([&] {
-    std::lock_guard lock(mutex);
-    return completed_events.size() >= 2;
-  }, std::chrono::seconds(30)));
+  EXPECT_TRUE(t::WaitFor(
+      [&] {
+        std::lock_guard lock(mutex);
+        return completed_events.size() >= 2;
+      },
+      std::chrono::seconds(30)));
   events.Stop();
 }
 
@@ -136,8 +141,12 @@ TEST_F(Pipeline_, JobsProducedStraightToKafkaAreRunAndBadEnvelopesDeadLettered) 
                         done();
                       });
   dlq.Start();
-  json envelope = {{"v", 1}, {"tenant", "acme"}, {"task", "What is 6 * 7?"}, {"domain", "math"},
-                   {"callback_url", receiver->url()}, {"idempotency_key", "direct-1"}};
+  json envelope = {{"v", 1},
+                   {"tenant", "acme"},
+                   {"task", "What is 6 * 7?"},
+                   {"domain", "math"},
+                   {"callback_url", receiver->url()},
+                   {"idempotency_key", "direct-1"}};
   // Each bad envelope, the reason its dead letter must give, and a word its message must hold.
   const std::map<std::string, std::pair<std::string, std::string>> bad = {
       {"not json", {"invalid_json", "JSON"}},
@@ -145,21 +154,25 @@ TEST_F(Pipeline_, JobsProducedStraightToKafkaAreRunAndBadEnvelopesDeadLettered) 
       {"\xff\xfe", {"invalid_utf8", "UTF-8"}},
       {R"({"task": "a\u0000b"})", {"invalid_field", "NUL"}},
       {R"({"task": "a", "task": "b"})", {"invalid_json", "duplicate key 'task'"}},
-      {R"({"task": "t", "callback_url": "http://u:p@127.0.0.1/h"})", {"invalid_field", "credentials"}}};
+      {R"({"task": "t", "callback_url": "http://u:p@127.0.0.1/h"})",
+       {"invalid_field", "credentials"}}};
   for (const auto& [payload, expected] : bad)
     producer->Produce(config.topics().jobs, "k", payload, [](std::string) {});
   for (const auto& payload : {envelope.dump(), envelope.dump()})
     producer->Produce(config.topics().jobs, "k", payload, [](std::string) {});
   ASSERT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == 1; }, std::chrono::seconds(60)));
-  ASSERT_TRUE(t::WaitFor([&] {
-    std::lock_guard lock(mutex);
-    return letters.size() == bad.size();
-  }, std::chrono::seconds(60)));
+  ASSERT_TRUE(t::WaitFor(
+      [&] {
+        std::lock_guard lock(mutex);
+        return letters.size() == bad.size();
+      },
+      std::chrono::seconds(60)));
   dlq.Stop();
   for (const auto& l : letters) {
-    const auto payload = l.contains("payload") ? l["payload"].get<std::string>()
-                                               : notify::Base64Decode(l["payload_base64"].get<std::string>())
-                                                     .value_or("(not base64)");
+    const auto payload =
+        l.contains("payload")
+            ? l["payload"].get<std::string>()
+            : notify::Base64Decode(l["payload_base64"].get<std::string>()).value_or("(not base64)");
     ASSERT_TRUE(bad.contains(payload)) << l.dump();
     EXPECT_EQ(l["reason"], bad.at(payload).first) << l.dump();
     EXPECT_NE(l["message"].get<std::string>().find(bad.at(payload).second), std::string::npos)
@@ -236,7 +249,8 @@ TEST_F(Pipeline_, AnotherTenantCannotReadAJob) {
     return t::Call(io, r);
   };
   json body = {{"task", "What is 2 + 3? (acme's)"}};
-  const auto posted = Post(body.dump(), {{"content-type", "application/json"}, {"x-tenant", "acme"}});
+  const auto posted =
+      Post(body.dump(), {{"content-type", "application/json"}, {"x-tenant", "acme"}});
   ASSERT_EQ(posted.status, 202) << posted.body;
   const auto id = json::parse(posted.body)["id"].get<std::string>();
   // Its own tenant reads it ...
@@ -266,7 +280,8 @@ TEST_F(Pipeline_, AFailingWebhookIsRetriedWithTheSameId) {
                          n = ++calls[std::string(req["webhook-id"])];
                        }
                        co_return http::JsonResponse(
-                           req, n == 1 ? http::Status::service_unavailable : http::Status::ok, "{}");
+                           req, n == 1 ? http::Status::service_unavailable : http::Status::ok,
+                           "{}");
                      });
   flaky.Start();
   json body = {{"task", "What is 3 + 4?"},
@@ -274,15 +289,22 @@ TEST_F(Pipeline_, AFailingWebhookIsRetriedWithTheSameId) {
   const auto res = Post(body.dump());
   ASSERT_EQ(res.status, 202);
   const auto id = json::parse(res.body)["id"].get<std::string>();
-  ASSERT_TRUE(t::WaitFor([&] {
-    std::lock_guard lock(mutex);
-    return calls["msg_" + id] >= 2;
-  }, std::chrono::seconds(60)));
+  ASSERT_TRUE(t::WaitFor(
+      [&] {
+        std::lock_guard lock(mutex);
+        return calls["msg_" + id] >= 2;
+      },
+      std::chrono::seconds(60)));
   pqxx::connection conn(schema.dsn());
-  ASSERT_TRUE(t::WaitFor([&] {
-    return pqxx::work(conn).exec("SELECT count(*) FROM outbox WHERE webhook_done_at IS NOT NULL"
-                                 " AND NOT webhook_dead")[0][0].as<int>() == 1;
-  }, std::chrono::seconds(10)));
+  ASSERT_TRUE(t::WaitFor(
+      [&] {
+        return pqxx::work(conn)
+                   .exec(
+                       "SELECT count(*) FROM outbox WHERE webhook_done_at IS NOT NULL"
+                       " AND NOT webhook_dead")[0][0]
+                   .as<int>() == 1;
+      },
+      std::chrono::seconds(10)));
   flaky.Stop();
 }
 
@@ -339,7 +361,8 @@ class Strategies : public Pipeline_ {
     return json::parse(res.body).at("id").get<std::string>();
   }
   json Done(const std::string& id) {
-    EXPECT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() >= 1; }, std::chrono::seconds(60)));
+    EXPECT_TRUE(
+        t::WaitFor([&] { return receiver->DistinctJobs() >= 1; }, std::chrono::seconds(60)));
     return Job(id);
   }
 };
@@ -354,7 +377,8 @@ class WrongStandardModel : public Strategies {
   }
 };
 
-TEST_F(WrongStandardModel, AnInlineAnswerThatFailsVerificationIsEscalatedAndTheReasoningAnswerVerified) {
+TEST_F(WrongStandardModel,
+       AnInlineAnswerThatFailsVerificationIsEscalatedAndTheReasoningAnswerVerified) {
   const auto id = SubmitChecked("What is 17 + 25?", "42");
   const auto job = Done(id);
   EXPECT_EQ(job["state"], "completed");
@@ -398,8 +422,8 @@ class SelfConsistentStandardModel : public Strategies {
   SelfConsistentStandardModel() {
     adjust = [](Config& c) {
       Accuracy(c, "sim-standard", 1.0);
-      c.routing.plans["trivial"] =
-          std::get<route::Plan>(route::ParsePlan("self_consistency(standard, n=3) -> escalate(reasoning)"));
+      c.routing.plans["trivial"] = std::get<route::Plan>(route::ParsePlan(
+          "self_consistency(standard, n=3, early_stop=false) -> escalate(reasoning)"));
     };
   }
 };
@@ -531,7 +555,8 @@ TEST_F(UnsureClassifier, ALowProbabilityRoutesTheTaskOneTierUp) {
   ASSERT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == 1; }, std::chrono::seconds(60)));
   const auto job = Job(id);
   EXPECT_EQ(job["tier"], "medium");
-  EXPECT_EQ(job["route"], "reasoning");
+  // Medium's default plan: a vote of the standard rung first.
+  EXPECT_EQ(job["decision"]["plan"], "self_consistency(standard, n=5) -> escalate(reasoning)");
   EXPECT_EQ(job["tier_reasons"].back(), "confidence_cut:easy->medium");
 }
 

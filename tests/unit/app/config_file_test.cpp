@@ -4,6 +4,7 @@
 // parsed here with toml++ on its own, so the expected values come from the file, not the loader.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <toml++/toml.h>
 
 #include <fstream>
 #include <functional>
@@ -11,7 +12,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <toml++/toml.h>
 #include <variant>
 #include <vector>
 
@@ -182,9 +182,8 @@ std::vector<Key> ModelKeys(const std::string& name, const std::string& other_mod
        [=](const Config& c) { return Value(m(c).policy.breaker.failure_rate); }, 0.25},
       {p + "breaker_cooldown_seconds",
        [=](const Config& c) {
-         return Int(
-             std::chrono::duration_cast<std::chrono::seconds>(m(c).policy.breaker.cooldown)
-                 .count());
+         return Int(std::chrono::duration_cast<std::chrono::seconds>(m(c).policy.breaker.cooldown)
+                        .count());
        },
        Int(12)},
       {p + "replay_dir", [=](const Config& c) { return Value(m(c).replay_dir); }, "replays"},
@@ -261,6 +260,15 @@ std::vector<Key> AllKeys(const std::string& secret_file, const std::string& secr
                                                                   : Names(it->second));
        },
        std::vector<std::string>{"trivial", "easy", "medium", "hard"}},
+      {"policy.vote_tiers", [](const Config& c) { return Value(Names(c.policy.vote_tiers)); },
+       std::vector<std::string>{"hard"}},
+      {"policy.domain.writing.vote_tiers",
+       [](const Config& c) {
+         const auto it = c.policy.vote_tiers_by_domain.find("writing");
+         return Value(it == c.policy.vote_tiers_by_domain.end() ? std::vector<std::string>{"unset"}
+                                                                : Names(it->second));
+       },
+       std::vector<std::string>{"medium"}},
       {"strategy.sample_temperature",
        [](const Config& c) { return Value(c.routing.sample_temperature); }, 0.3},
       {"thresholds.default.min_confidence",
@@ -319,8 +327,8 @@ std::vector<Key> AllKeys(const std::string& secret_file, const std::string& secr
   }
   keys.back().alt = "forever";  // the documented spelling of -1
   keys.back().loaded_alt = Int(-1);
-  for (const auto& [model, other] : {std::pair{"sim-standard", "sim-reasoning"},
-                                     std::pair{"sim-reasoning", "sim-standard"}})
+  for (const auto& [model, other] :
+       {std::pair{"sim-standard", "sim-reasoning"}, std::pair{"sim-reasoning", "sim-standard"}})
     for (auto& k : ModelKeys(model, other)) keys.push_back(std::move(k));
   return keys;
 }
@@ -402,9 +410,8 @@ TEST(ConfigFile, EveryKeyTheFileDocumentsLoadsWithTheDocumentedValue) {
     const auto key = Find(keys, path);
     EXPECT_TRUE(Same(key.get(loaded), value))
         << path << ": documented " << Show(value) << ", loaded " << Show(key.get(loaded));
-    EXPECT_TRUE(Same(key.get(defaults), value))
-        << path << ": documented " << Show(value) << ", embedded default "
-        << Show(key.get(defaults));
+    EXPECT_TRUE(Same(key.get(defaults), value)) << path << ": documented " << Show(value)
+                                                << ", embedded default " << Show(key.get(defaults));
   }
 }
 

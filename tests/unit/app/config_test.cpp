@@ -44,7 +44,7 @@ TEST(Config, EmbeddedDefaultsFollowTheSeed) {
   EXPECT_EQ(c.topics().dlq, "triage.jobs.dlq");
 }
 
-TEST(Config, TheDefaultPlansFollowTheInlineTiersOverTheTwoRungLadder) {
+TEST(Config, TheDefaultPlansFollowTheInlineAndVoteTiersOverTheTwoRungLadder) {
   const auto c = LoadConfig("");
   ASSERT_EQ(c.routing.ladder.rungs.size(), 2u);
   const auto* standard = c.routing.ladder.Find("standard");
@@ -58,6 +58,8 @@ TEST(Config, TheDefaultPlansFollowTheInlineTiersOverTheTwoRungLadder) {
   EXPECT_TRUE(reasoning->queued);
   EXPECT_EQ(route::ToString(c.routing.PlanFor("math", core::Tier::kEasy)),
             "cascade(standard) -> escalate(reasoning)");
+  EXPECT_EQ(route::ToString(c.routing.PlanFor("math", core::Tier::kMedium)),
+            "self_consistency(standard, n=5) -> escalate(reasoning)");
   EXPECT_EQ(route::ToString(c.routing.PlanFor("math", core::Tier::kHard)), "escalate(reasoning)");
 }
 
@@ -119,8 +121,9 @@ min_share = 0.3
 }
 
 TEST(Config, ABadPlanOrRungFailsNamingTheKey) {
-  ExpectErrorNaming(WriteFile("plan1.toml", "[strategy]\neasy = \"cascade(standard) -> guess(x)\"\n"),
-                    "strategy.easy");
+  ExpectErrorNaming(
+      WriteFile("plan1.toml", "[strategy]\neasy = \"cascade(standard) -> guess(x)\"\n"),
+      "strategy.easy");
   ExpectErrorNaming(WriteFile("plan2.toml", "[strategy]\nhard = \"escalate(standard)\"\n"),
                     "escalate() needs a rung served by the reasoning queue");
   ExpectErrorNaming(WriteFile("plan3.toml", "[strategy.math]\neasy = \"direct(huge)\"\n"),
@@ -141,7 +144,8 @@ TEST(Config, ABadPlanOrRungFailsNamingTheKey) {
 // config/triage.toml itself, key by key: config_file_test.cpp.
 
 TEST(Config, FileThenEnvironmentOverride) {
-  const auto path = WriteFile("cfg1.toml", "[api]\nlisten = \"127.0.0.1:9001\"\n[sim]\ntime_scale = 0.5\n");
+  const auto path =
+      WriteFile("cfg1.toml", "[api]\nlisten = \"127.0.0.1:9001\"\n[sim]\ntime_scale = 0.5\n");
   {
     const auto c = LoadConfig(path);
     EXPECT_EQ(c.api.port, 9001);

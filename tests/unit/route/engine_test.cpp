@@ -227,10 +227,13 @@ TEST_F(EngineTest, SelfConsistencyGroupsByEquivalenceNotByText) {
               Says("ANSWER 3")}}}};
   Progress p;
   const auto finish = std::get<Finish>(d.Run(p, Executor::kRouter));
-  EXPECT_EQ(finish.answer, "0.5");  // three of five agree: 0.5, 1/2, 0.5
+  EXPECT_EQ(finish.answer, "0.5");  // three of the first four agree: 0.5, 1/2, 0.5
   EXPECT_EQ(finish.verification, VerificationStatus::kUnverified);  // a majority proves nothing
   EXPECT_EQ(p.trail[0].confidence, 0.6);
-  EXPECT_EQ(p.trail[0].reason, "majority of 5 (share 0.60); unverified: nothing to check");
+  EXPECT_EQ(p.trail[0].reason,
+            "majority of 5, settled by 3 of 4 samples (share >= 0.60); unverified: nothing to "
+            "check");
+  EXPECT_EQ(p.trail[0].samples, (std::vector<int>{0, 1, 2, 3}));  // the fifth is not bought
 }
 
 TEST_F(EngineTest, SelfConsistencyBelowTheShareMovesOnAndFailedCallsCountAgainst) {
@@ -242,6 +245,77 @@ TEST_F(EngineTest, SelfConsistencyBelowTheShareMovesOnAndFailedCallsCountAgainst
   Progress p;
   EXPECT_TRUE(std::holds_alternative<HandOff>(d.Run(p, Executor::kRouter)));
   EXPECT_EQ(p.trail[0].reason, "vote share 0.40 below 0.60");
+}
+
+TEST_F(EngineTest, SelfConsistencyStopsOnceTheMajorityIsSettled) {
+  const auto engine = Make("self_consistency(standard, n=5) -> escalate(reasoning)");
+  Driver d{engine, {{"standard", {Says("ANSWER 8"), Says("ANSWER 8"), Says("ANSWER 8")}}}};
+  Progress p;
+  const auto finish = std::get<Finish>(d.Run(p, Executor::kRouter));
+  EXPECT_EQ(finish.answer, "8");
+  ASSERT_EQ(d.calls.size(), 1u);
+  EXPECT_EQ(d.calls[0].count, 3);         // three of five agreeing settle a 0.6 share
+  EXPECT_EQ(p.trail[0].confidence, 0.6);  // all that is known of the share of five
+  EXPECT_EQ(p.spent, 30);
+}
+
+TEST_F(EngineTest, SelfConsistencyStopsOnceTheShareIsOutOfReach) {
+  const auto engine = Make("self_consistency(standard, n=5) -> escalate(reasoning)");
+  Driver d{
+      engine,
+      {{"standard", {Says("ANSWER 1"), Says("ANSWER 2"), Says("ANSWER 3"), Says("ANSWER 4")}}}};
+  Progress p;
+  EXPECT_TRUE(std::holds_alternative<HandOff>(d.Run(p, Executor::kRouter)));
+  ASSERT_EQ(d.calls.size(), 2u);
+  EXPECT_EQ(d.calls[1].count, 1);
+  EXPECT_EQ(d.calls[1].first_sample, 3);
+  EXPECT_EQ(p.trail[0].reason,
+            "vote share cannot reach 0.60: the largest group has 1 of 4 samples, 1 to come");
+}
+
+TEST_F(EngineTest, WithoutEarlyStopAllSamplesAreTakenAtOnce) {
+  const auto engine =
+      Make("self_consistency(standard, n=5, early_stop=false) -> escalate(reasoning)");
+  Driver d{engine, {{"standard", std::deque<CallResult>(5, Says("ANSWER 8"))}}};
+  Progress p;
+  EXPECT_EQ(std::get<Finish>(d.Run(p, Executor::kRouter)).answer, "8");
+  ASSERT_EQ(d.calls.size(), 1u);
+  EXPECT_EQ(d.calls[0].count, 5);
+  EXPECT_EQ(p.trail[0].reason, "majority of 5 (share 1.00); unverified: nothing to check");
+}
+
+// Stopping early changes what is paid, never what is decided: over every sequence of five
+// samples drawn from a right, a wrong, an unchecked and an unreadable answer and a failed call,
+// at several shares, both runs end the same way with the same answer.
+TEST_F(EngineTest, EarlyStopDecidesAsTheFullVoteWould) {
+  checker.truth = {"1"};
+  checker.wrong = {"2"};
+  const std::vector<CallResult> kinds = {Says("ANSWER 1"), Says("ANSWER 2"), Says("ANSWER 3"),
+                                         Says("no answer"), Fails("timeout")};
+  int saved = 0, runs = 0;
+  for (const char* share : {"0", "0.4", "0.5", "0.6", "0.8", "1"}) {
+    const std::string tail = ", share=" + std::string(share) + ") -> escalate(reasoning)";
+    const auto early = Make("self_consistency(standard, n=5" + tail);
+    const auto full = Make("self_consistency(standard, n=5, early_stop=false" + tail);
+    for (int code = 0; code < 5 * 5 * 5 * 5 * 5; ++code) {
+      std::deque<CallResult> script;
+      for (int i = 0, c = code; i < 5; ++i, c /= 5) script.push_back(kinds[c % 5]);
+      Driver a{early, {{"standard", script}}}, b{full, {{"standard", script}}};
+      Progress pa, pb;
+      const auto ra = a.Run(pa, Executor::kRouter), rb = b.Run(pb, Executor::kRouter);
+      ASSERT_EQ(ra.index(), rb.index()) << share << " " << code;
+      if (const auto* fa = std::get_if<Finish>(&ra)) {
+        const auto& fb = std::get<Finish>(rb);
+        ASSERT_EQ(fa->answer, fb.answer) << share << " " << code;
+        ASSERT_EQ(fa->verification, fb.verification) << share << " " << code;
+      }
+      ASSERT_EQ(pa.accepted, pb.accepted) << share << " " << code;
+      ASSERT_EQ(pa.stage, pb.stage) << share << " " << code;
+      saved += static_cast<int>(pb.samples.size() - pa.samples.size());
+      ++runs;
+    }
+  }
+  EXPECT_GT(saved, runs / 4);  // 7,725 samples of 93,750 not bought (random votes rarely settle)
 }
 
 TEST_F(EngineTest, AMajorityThatFailsVerificationIsNotKept) {
@@ -299,7 +373,7 @@ TEST_F(EngineTest, WithNoAnswerYetAnUnmeetableDeadlineExpiresTheJob) {
 }
 
 TEST_F(EngineTest, AStageThatWouldBreakTheCostCapIsNotStarted) {
-  const auto engine = Make("self_consistency(small, n=5) -> escalate(reasoning)");
+  const auto engine = Make("self_consistency(small, n=5, early_stop=false) -> escalate(reasoning)");
   Driver d{engine,
            {{"small",
              {Says("ANSWER 1"), Says("ANSWER 2"), Says("ANSWER 3"), Says("ANSWER 4"),

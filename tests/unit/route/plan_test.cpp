@@ -37,11 +37,13 @@ TEST(Plan, SampledStagesHaveDefaultCounts) {
 
 TEST(Plan, WritesTheCanonicalSpellingBackToTheSamePlan) {
   const auto plan = Parsed(
-      "cascade(a,confidence=0.75)->self_consistency(b,share=0.5,n=7)"
-      "->best_of_n(c,parallel=false)->escalate(r)");
+      "cascade(a,confidence=0.75)->self_consistency(b,share=0.5,n=7,early_stop=false)"
+      "->best_of_n(c,parallel=false)->self_consistency(d, early_stop=true)->escalate(r)");
+  EXPECT_FALSE(plan.stages[1].early_stop);
+  EXPECT_TRUE(plan.stages[3].early_stop);
   EXPECT_EQ(ToString(plan),
-            "cascade(a, confidence=0.75) -> self_consistency(b, n=7, share=0.5) -> "
-            "best_of_n(c, n=4, parallel=false) -> escalate(r)");
+            "cascade(a, confidence=0.75) -> self_consistency(b, n=7, share=0.5, early_stop=false) "
+            "-> best_of_n(c, n=4, parallel=false) -> self_consistency(d, n=5) -> escalate(r)");
   EXPECT_EQ(Parsed(ToString(plan)), plan);
 }
 
@@ -59,6 +61,10 @@ TEST(Plan, NamesTheStageAndTheProblemOfABadSpec) {
   EXPECT_EQ(ErrorOf("direct()"), "stage 1 'direct()': the first argument must be a rung name");
   EXPECT_EQ(ErrorOf("direct standard"), "stage 1 'direct standard': expected kind(rung, ...)");
   EXPECT_EQ(ErrorOf("direct(a) ->"), "stage 2 '': expected kind(rung, ...)");
+  EXPECT_EQ(ErrorOf("self_consistency(a, early_stop=1)"),
+            "stage 1 'self_consistency(a, early_stop=1)': early_stop must be true or false");
+  EXPECT_EQ(ErrorOf("best_of_n(a, early_stop=true)"),
+            "stage 1 'best_of_n(a, early_stop=true)': 'early_stop' is not an option of best_of_n");
   EXPECT_EQ(ErrorOf("self_consistency(a, 5)"),
             "stage 1 'self_consistency(a, 5)': expected key=value, got '5'");
 }
