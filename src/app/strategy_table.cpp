@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "providers/sim.hpp"
+#include "route/offline.hpp"
 #include "route/verify_checker.hpp"
 #include "verify/math_equivalence.hpp"
 
@@ -111,47 +112,31 @@ StrategyRow RunStrategy(const std::vector<OfflineJob>& jobs, const Strategy& str
     if (const auto problem = route::ValidatePlan(choice.plan, models.ladder))
       throw std::invalid_argument("strategy '" + strategy.name + "': " + *problem);
     const route::Engine engine(choice.plan, models.ladder, choice.thresholds, checker);
+    const auto call = [&](const route::CallModels& call, int sample) {
+      const auto& sim = sims.at(call.model);
+      providers::ModelRequest request;
+      request.prompt = job.problem.text;
+      request.job_id = job.id;
+      request.sample = sample;
+      request.sim_hints = SimHints(job.problem);
+      route::CallResult result;
+      result.model = call.model;
+      try {
+        const auto outcome = providers::Simulate(sim, request);
+        result.text = outcome.text;
+        result.cost = providers::CostOf(outcome.usage, sim.pricing);
+        result.latency = outcome.latency;
+      } catch (const providers::ModelError& e) {
+        result.error = e.what();
+      }
+      return result;
+    };
+    auto offline = route::RunOffline(engine, call);
     JobRun run;
     run.plan = choice.plan;
-    std::int64_t now_ms = 0;
-    for (int guard = 0;; ++guard) {
-      if (guard == 1000) {
-        run.finish = engine.Degrade(run.progress, "the plan did not end within 1000 steps");
-        break;
-      }
-      const auto action = engine.Next(run.progress, route::Executor::kWorker, {}, now_ms);
-      if (const auto* finish = std::get_if<route::Finish>(&action)) {
-        run.finish = *finish;
-        break;
-      }
-      const auto* call = std::get_if<route::CallModels>(&action);
-      if (!call) throw std::logic_error("the engine handed off a job run by Executor::kWorker");
-      const auto& sim = sims.at(call->model);
-      std::vector<route::CallResult> results;
-      std::int64_t slowest = 0;
-      for (int i = 0; i < call->count; ++i) {
-        providers::ModelRequest request;
-        request.prompt = job.problem.text;
-        request.job_id = job.id;
-        request.sample = call->first_sample + i;
-        request.sim_hints = SimHints(job.problem);
-        route::CallResult result;
-        result.model = call->model;
-        try {
-          const auto outcome = providers::Simulate(sim, request);
-          result.text = outcome.text;
-          result.cost = providers::CostOf(outcome.usage, sim.pricing);
-          result.latency = outcome.latency;
-        } catch (const providers::ModelError& e) {
-          result.error = e.what();
-        }
-        slowest = std::max<std::int64_t>(slowest, result.latency.count());
-        results.push_back(std::move(result));
-      }
-      now_ms += slowest;
-      engine.Observe(run.progress, *call, std::move(results));
-    }
-    run.latency_ms = now_ms;
+    run.progress = std::move(offline.progress);
+    run.finish = std::move(offline.finish);
+    run.latency_ms = offline.latency_ms;
     run.correct =
         run.finish.state == core::JobState::kCompleted && IsCorrect(job.problem, run.finish.answer);
     row.jobs.push_back(std::move(run));

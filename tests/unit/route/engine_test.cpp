@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 
+#include "route/offline.hpp"
 #include "route/record.hpp"
 
 namespace triage::route {
@@ -316,6 +317,26 @@ TEST_F(EngineTest, EarlyStopDecidesAsTheFullVoteWould) {
     }
   }
   EXPECT_GT(saved, runs / 4);  // 7,725 samples of 93,750 not bought (random votes rarely settle)
+}
+
+TEST_F(EngineTest, OfflineEveryRungIsCalledInPlaceAndAStepTakesItsSlowestCall) {
+  checker.truth = {"5"};
+  const auto engine =
+      Make("self_consistency(standard, n=3, early_stop=false) -> escalate(reasoning)");
+  std::vector<std::pair<std::string, int>> asked;
+  const auto run = RunOffline(engine, [&](const CallModels& call, int sample) {
+    asked.emplace_back(call.rung, sample);
+    auto r = Says(call.rung == "reasoning" ? "ANSWER 5" : "ANSWER " + std::to_string(sample));
+    r.latency = std::chrono::milliseconds(100 * (sample + 1));
+    return r;
+  });
+  // Three disagreeing samples (0, 1, 2 at once: 300 ms), then the reasoning rung (400 ms).
+  EXPECT_EQ(asked, (std::vector<std::pair<std::string, int>>{
+                       {"standard", 0}, {"standard", 1}, {"standard", 2}, {"reasoning", 3}}));
+  EXPECT_EQ(run.latency_ms, 700);
+  EXPECT_EQ(run.finish.answer, "5");
+  EXPECT_EQ(run.finish.verification, VerificationStatus::kVerified);
+  EXPECT_EQ(run.progress.spent, 40);
 }
 
 TEST_F(EngineTest, AMajorityThatFailsVerificationIsNotKept) {
