@@ -1,8 +1,6 @@
 #include "providers/replay.hpp"
 #include "providers/sim.hpp"
 
-#include <openssl/sha.h>
-
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
