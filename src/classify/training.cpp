@@ -33,22 +33,30 @@ class SplitMix64 {
 
 }  // namespace
 
+SparseRow MergeHashed(std::vector<std::pair<uint32_t, float>> hashed) {
+  std::sort(hashed.begin(), hashed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  SparseRow row;
+  for (size_t i = 0; i < hashed.size();) {
+    float v = 0;
+    size_t j = i;
+    for (; j < hashed.size() && hashed[j].first == hashed[i].first; ++j) v += hashed[j].second;
+    row.buckets.push_back(hashed[i].first);
+    row.values.push_back(v);
+    i = j;
+  }
+  return row;
+}
+
 void SparseExamples::Add(std::vector<std::pair<uint32_t, float>> hashed,
                          std::span<const float> dense_row, std::span<const float> target,
                          float weight) {
   if (dense_row.size() != static_cast<size_t>(dense_count) ||
       target.size() != static_cast<size_t>(classes))
     throw std::invalid_argument("SparseExamples::Add: row shape does not match the set");
-  std::sort(hashed.begin(), hashed.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (size_t i = 0; i < hashed.size();) {
-    float v = 0;
-    size_t j = i;
-    for (; j < hashed.size() && hashed[j].first == hashed[i].first; ++j) v += hashed[j].second;
-    buckets.push_back(hashed[i].first);
-    values.push_back(v);
-    i = j;
-  }
+  const SparseRow row = MergeHashed(std::move(hashed));
+  buckets.insert(buckets.end(), row.buckets.begin(), row.buckets.end());
+  values.insert(values.end(), row.values.begin(), row.values.end());
   offsets.push_back(buckets.size());
   dense.insert(dense.end(), dense_row.begin(), dense_row.end());
   targets.insert(targets.end(), target.begin(), target.end());

@@ -47,6 +47,14 @@ struct SparseExamples {
            std::span<const float> target, float weight = 1.0f);
 };
 
+// Sparse (bucket, value) occurrences merged: each bucket once, in increasing order, its values
+// summed. The one merge, shared by training rows and by predictions, so both sum alike.
+struct SparseRow {
+  std::vector<uint32_t> buckets;
+  std::vector<float> values;
+};
+SparseRow MergeHashed(std::vector<std::pair<uint32_t, float>> hashed);
+
 // Hashed occurrences of `features` as (bucket, per-kind scale) pairs, ready for Add.
 std::vector<std::pair<uint32_t, float>> HashedPairs(const Features& features);
 
