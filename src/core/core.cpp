@@ -1,12 +1,14 @@
 #include <openssl/sha.h>
 
 #include <array>
+#include <cstring>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <random>
 
+#include "core/draw.hpp"
 #include "core/ids.hpp"
 #include "core/job.hpp"
 #include "core/money.hpp"
@@ -98,6 +100,14 @@ std::string UuidFromName(std::string_view name) {
   digest[6] = (digest[6] & 0x0F) | 0x80;
   digest[8] = (digest[8] & 0x3F) | 0x80;
   return FormatUuid(digest);
+}
+
+double UniformDraw(std::string_view key) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  std::uint64_t bits;
+  std::memcpy(&bits, digest, sizeof bits);
+  return static_cast<double>(bits >> 11) / static_cast<double>(1ULL << 53);
 }
 
 bool IsUuid(std::string_view t) {

@@ -1,58 +1,28 @@
 #include "providers/replay.hpp"
-#include "providers/sim.hpp"
-
-#include <openssl/sha.h>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cstring>
-#include <fstream>
-#include <nlohmann/json.hpp>
+
+#include "replay/grade.hpp"
+#include "replay/set.hpp"
 
 namespace triage::providers {
-using nlohmann::json;
-
-namespace {
-
-template <class F>
-void ForEachLine(const std::string& path, F f) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("replay: cannot read " + path);
-  std::size_t n = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++n;
-    if (line.empty()) continue;
-    auto doc = json::parse(line, nullptr, false);
-    if (!doc.is_object())
-      throw std::runtime_error("replay: " + path + ":" + std::to_string(n) +
-                               " is not a JSON object");
-    f(doc);
-  }
-}
-
-}  // namespace
 
 ReplayModel::ReplayModel(ReplayOptions options) : options_(std::move(options)) {
-  std::unordered_map<std::string, std::string> gold;
-  ForEachLine(options_.dir + "/items.jsonl", [&](const json& item) {
-    const auto id = item.value("id", "");
-    if (item.contains("gold") && item["gold"].is_string())
-      gold[id] = item["gold"].get<std::string>();
-    if (item.contains("text") && item["text"].is_string())
-      by_text_[item["text"].get<std::string>()] = id;
-  });
-  ForEachLine(options_.dir + "/outcomes.jsonl", [&](const json& o) {
-    if (o.value("model", "") != options_.model) return;
+  // replay::ReadReplaySet checks the whole set (a bad record throws ReplayError, a
+  // std::runtime_error naming its file and line); this model keeps its own outcomes.
+  const auto set = replay::ReadReplaySet(options_.dir);
+  for (const auto& item : set.items)
+    if (item.text) by_text_[*item.text] = item.id;
+  for (const auto& o : set.outcomes) {
+    if (o.model != options_.model) continue;
     Outcome out;
-    const auto id = o.value("item", "");
-    out.gold = gold.count(id) ? gold[id] : "";
-    if (o.contains("response") && o["response"].is_string())
-      out.response = o["response"].get<std::string>();
-    if (o.contains("p_correct") && o["p_correct"].is_number())
-      out.p_correct = o["p_correct"].get<double>();
-    outcomes_[id] = std::move(out);
-  });
+    out.gold = set.FindItem(o.item)->gold.value_or("");
+    out.response = o.response;
+    out.p_correct = o.p_correct.value_or(0);
+    outcomes_[o.item] = std::move(out);
+  }
   if (outcomes_.empty())
     throw std::runtime_error("replay: no outcomes for model '" + options_.model + "' in " +
                              options_.dir);
@@ -84,9 +54,8 @@ boost::asio::awaitable<ModelResponse> ReplayModel::Complete(ModelRequest request
   if (o.response) {
     r.text = *o.response;
   } else {
-    const std::string key = std::to_string(options_.seed) + '\x1f' + id + '\x1f' + options_.model +
-                            '\x1f' + std::to_string(request.attempt);
-    const bool correct = UniformDraw(key) < o.p_correct;
+    const bool correct =
+        replay::SampleDraw(options_.seed, id, options_.model, request.attempt) < o.p_correct;
     const std::string gold = o.gold.empty() ? "42" : o.gold;
     r.text = "The answer is " + (correct ? gold : gold + "1") + ".";
   }

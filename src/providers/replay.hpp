@@ -4,8 +4,9 @@
 // text. A recorded `response` is returned as is; a `p_correct` is sampled deterministically from
 // (seed, item, model, attempt), answering the gold or a wrong value. Usage is estimated (4 bytes
 // a token, or `output_tokens`); latency is `latency` (no waiting when zero). Loaded once at
-// construction (throws std::runtime_error on unreadable files); Complete() is thread-safe and
-// throws a non-retryable ModelError for an unknown item.
+// construction with replay::ReadReplaySet (throws std::runtime_error, a replay::ReplayError
+// naming file and line, on an unreadable or malformed set); Complete() is thread-safe and
+// throws a non-retryable ModelError for an unknown item. The draws are replay::SampleDraw's.
 #pragma once
 #include <string>
 #include <unordered_map>
@@ -30,8 +31,7 @@ class ReplayModel final : public ModelClient {
   const std::string& Name() const override { return options_.name; }
   const std::string& Provider() const override { return provider_; }
   const Pricing& Prices() const override { return options_.pricing; }
-  boost::asio::awaitable<ModelResponse> Complete(ModelRequest request,
-                                                 Deadline deadline) override;
+  boost::asio::awaitable<ModelResponse> Complete(ModelRequest request, Deadline deadline) override;
   std::size_t Items() const { return outcomes_.size(); }
 
  private:

@@ -1,7 +1,5 @@
 #include "providers/sim.hpp"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -242,14 +240,6 @@ boost::asio::awaitable<ModelResponse> SimModel::Complete(ModelRequest request, D
 
   response.simulated = true;
   co_return response;
-}
-
-double UniformDraw(std::string_view key) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
-  std::uint64_t bits;
-  std::memcpy(&bits, digest, sizeof bits);
-  return static_cast<double>(bits >> 11) / static_cast<double>(1ULL << 53);
 }
 
 }  // namespace triage::providers

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/draw.hpp"
 #include "providers/model_client.hpp"
 
 namespace triage::providers {
@@ -67,8 +68,8 @@ struct SimOutcome {
 };
 SimOutcome Simulate(const SimOptions& options, const ModelRequest& request);
 
-// A uniform number in [0, 1) fixed by `key` (SHA-256): the simulated and replayed models' draws.
-double UniformDraw(std::string_view key);
+// The simulated and replayed models' draws (SHA-256 of a key).
+using core::UniformDraw;
 
 class SimModel final : public ModelClient {
  public:

@@ -2,10 +2,13 @@
 #include "providers/replay.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <filesystem>
+#include <fstream>
 
 namespace triage::providers {
 namespace {
@@ -72,6 +75,30 @@ TEST(Replay, AnUnknownItemIsANonRetryableError) {
   auto missing = Options();
   missing.model = "no-such-model";
   EXPECT_THROW(ReplayModel{missing}, std::runtime_error);
+}
+
+// The set is read by replay::ReadReplaySet: a malformed one is refused with its file and line
+// instead of being read in part (here a second outcome for the same item and model).
+TEST(Replay, AMalformedSetIsRefusedNamingItsLine) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("triage-replay-provider-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "items.jsonl") << R"({"id": "t/1", "text": "What is 2 + 2?", "gold": "4"})"
+                                        "\n";
+  std::ofstream(dir / "outcomes.jsonl")
+      << R"({"item": "t/1", "model": "recorded-model", "response": "#### 4"})"
+         "\n"
+         R"({"item": "t/1", "model": "recorded-model", "response": "#### 5"})"
+         "\n";
+  auto options = Options();
+  options.dir = dir.string();
+  try {
+    ReplayModel model(options);
+    ADD_FAILURE() << "a set with a repeated (item, model) pair was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("outcomes.jsonl:2"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
