@@ -113,6 +113,7 @@ TEST(RouterTraining, LearnsPassRatesPerLabelAndModel) {
   }
   RouterTrainParams params;
   params.epochs = 30;
+  params.learning_rate = 0.05;  // a tiny dense problem: the default small step converges slowly
   const route::LearnedRouter router(TrainRouter(train, config, params, ""));
   EXPECT_EQ(router.models(), (std::vector<std::string>{"strong", "weak"}));
   const RouterTask hard{"", std::nullopt, {{"difficulty", "hard"}}};
