@@ -1,5 +1,5 @@
 // triage: the service binary. `triage serve`, `triage migrate`, `triage demo`, and the
-// classifier and verifier tools.
+// classifier, verifier and learned-router tools.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 

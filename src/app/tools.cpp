@@ -9,6 +9,10 @@
 #include "app/verify_cli.hpp"
 #define TRIAGE_HAS_VERIFY_CLI 1
 #endif
+#if __has_include("app/router_cli.hpp")
+#include "app/router_cli.hpp"
+#define TRIAGE_HAS_ROUTER_CLI 1
+#endif
 
 namespace triage::app {
 
@@ -18,6 +22,9 @@ void AddToolCommands(CLI::App& app) {
 #endif
 #ifdef TRIAGE_HAS_VERIFY_CLI
   AddVerifyCommands(app);
+#endif
+#ifdef TRIAGE_HAS_ROUTER_CLI
+  AddRouterCommands(app);
 #endif
 }
 

@@ -1,64 +1,11 @@
 #include "classify/model_file.hpp"
 
-#include <bit>
-#include <cmath>
 #include <cstring>
-#include <limits>
-#include <type_traits>
+
+#include "classify/binary_io.hpp"
 
 namespace triage::classify {
 namespace {
-
-static_assert(sizeof(float) == 4 && std::numeric_limits<float>::is_iec559);
-
-uint64_t Fnv1a64(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
-
-template <typename T>
-void PutLe(std::string& out, T value) {
-  static_assert(std::is_integral_v<T>);
-  for (size_t i = 0; i < sizeof(T); ++i)
-    out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
-
-void PutFloats(std::string& out, const float* data, size_t count) {
-  for (size_t i = 0; i < count; ++i) PutLe(out, std::bit_cast<uint32_t>(data[i]));
-}
-
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
-  bool Has(size_t n) const { return bytes_.size() - pos_ >= n; }
-  size_t pos() const { return pos_; }
-  template <typename T>
-  T Le() {
-    T value = 0;
-    for (size_t i = 0; i < sizeof(T); ++i)
-      value |= static_cast<T>(static_cast<unsigned char>(bytes_[pos_ + i])) << (8 * i);
-    pos_ += sizeof(T);
-    return value;
-  }
-  // Returns false on a non-finite value (a corrupt file would otherwise poison every logit).
-  bool Floats(float* out, size_t count) {
-    for (size_t i = 0; i < count; ++i) {
-      out[i] = std::bit_cast<float>(Le<uint32_t>());
-      if (!std::isfinite(out[i])) return false;
-    }
-    return true;
-  }
-  std::string_view Take(size_t n) {
-    const auto s = bytes_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
-
- private:
-  std::string_view bytes_;
-  size_t pos_ = 0;
-};
 
 constexpr size_t kHeaderBytes = 40;
 constexpr size_t kK = core::kTierCount;
@@ -91,7 +38,7 @@ std::variant<ModelParams, std::string> ParseModel(std::string_view bytes) {
     return std::string("not a triage classifier model (bad magic; expected \"TRIAGECM\")");
   if (bytes.size() < kHeaderBytes + 8)
     return "truncated: " + std::to_string(bytes.size()) + " bytes is shorter than the header";
-  Reader r(bytes);
+  ByteReader r(bytes);
   r.Take(sizeof kModelMagic);
   const auto version = r.Le<uint32_t>();
   if (version != kModelFormatVersion)
@@ -125,7 +72,7 @@ std::variant<ModelParams, std::string> ParseModel(std::string_view bytes) {
     return "corrupt: " + std::to_string(bytes.size() - expected) +
            " unexpected bytes after the model";
   const uint64_t stored = [&] {
-    Reader tail(bytes.substr(expected - 8));
+    ByteReader tail(bytes.substr(expected - 8));
     return tail.Le<uint64_t>();
   }();
   if (stored != Fnv1a64(bytes.substr(0, expected - 8)))

@@ -8,8 +8,6 @@
 namespace triage::classify {
 namespace {
 
-constexpr int kK = core::kTierCount;
-
 // SplitMix64: tiny, fully specified, so the shuffle is the same on every platform.
 class SplitMix64 {
  public:
@@ -33,77 +31,80 @@ class SplitMix64 {
   uint64_t state_;
 };
 
-// Training examples as compressed sparse rows: duplicates merged, each bucket once per row.
-struct SparseRows {
-  std::vector<size_t> offsets{0};
-  std::vector<uint32_t> buckets;
-  std::vector<float> values;
-  std::vector<std::array<float, kDenseCount>> dense;
-};
-
-SparseRows BuildRows(const std::vector<TrainingExample>& examples, const FeatureConfig& config) {
-  SparseRows rows;
-  Features f;
-  std::vector<std::pair<uint32_t, float>> merged;
-  for (const auto& ex : examples) {
-    ExtractFeatures(ex.text, config, f);
-    merged.clear();
-    for (const auto& h : f.hashed)
-      merged.emplace_back(h.bucket, f.kind_scale[static_cast<int>(h.kind)]);
-    std::sort(merged.begin(), merged.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (size_t i = 0; i < merged.size();) {
-      float v = 0;
-      size_t j = i;
-      for (; j < merged.size() && merged[j].first == merged[i].first; ++j) v += merged[j].second;
-      rows.buckets.push_back(merged[i].first);
-      rows.values.push_back(v);
-      i = j;
-    }
-    rows.offsets.push_back(rows.buckets.size());
-    rows.dense.push_back(f.dense);
-  }
-  return rows;
-}
-
 }  // namespace
 
-ModelParams TrainModel(const std::vector<TrainingExample>& examples, const TrainParams& tp,
-                       std::string metadata) {
-  if (examples.empty()) throw std::invalid_argument("TrainModel: no examples");
-  if (auto err = Validate(tp.features); !err.empty()) throw std::invalid_argument(err);
-  const size_t n = examples.size();
-  const SparseRows rows = BuildRows(examples, tp.features);
+SparseRow MergeHashed(std::vector<std::pair<uint32_t, float>> hashed) {
+  std::sort(hashed.begin(), hashed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  SparseRow row;
+  for (size_t i = 0; i < hashed.size();) {
+    float v = 0;
+    size_t j = i;
+    for (; j < hashed.size() && hashed[j].first == hashed[i].first; ++j) v += hashed[j].second;
+    row.buckets.push_back(hashed[i].first);
+    row.values.push_back(v);
+    i = j;
+  }
+  return row;
+}
 
-  ModelParams p;
-  p.features = tp.features;
-  p.metadata = std::move(metadata);
+void SparseExamples::Add(std::vector<std::pair<uint32_t, float>> hashed,
+                         std::span<const float> dense_row, std::span<const float> target,
+                         float weight) {
+  if (dense_row.size() != static_cast<size_t>(dense_count) ||
+      target.size() != static_cast<size_t>(classes))
+    throw std::invalid_argument("SparseExamples::Add: row shape does not match the set");
+  const SparseRow row = MergeHashed(std::move(hashed));
+  buckets.insert(buckets.end(), row.buckets.begin(), row.buckets.end());
+  values.insert(values.end(), row.values.begin(), row.values.end());
+  offsets.push_back(buckets.size());
+  dense.insert(dense.end(), dense_row.begin(), dense_row.end());
+  targets.insert(targets.end(), target.begin(), target.end());
+  weights.push_back(weight);
+}
+
+std::vector<std::pair<uint32_t, float>> HashedPairs(const Features& f) {
+  std::vector<std::pair<uint32_t, float>> out;
+  out.reserve(f.hashed.size());
+  for (const auto& h : f.hashed) out.emplace_back(h.bucket, f.kind_scale[static_cast<int>(h.kind)]);
+  return out;
+}
+
+LinearModel TrainLinear(const SparseExamples& ex, const SgdParams& tp) {
+  const size_t n = ex.rows();
+  const int kK = ex.classes;
+  const int kD = ex.dense_count;
+  if (n == 0) throw std::invalid_argument("TrainLinear: no examples");
+  if (kK < 2 || kD < 0 || tp.hash_bits < 1 || tp.hash_bits > 24 || ex.dense.size() != n * kD ||
+      ex.targets.size() != n * kK || ex.weights.size() != n)
+    throw std::invalid_argument("TrainLinear: inconsistent example set or parameters");
+  const size_t buckets = size_t{1} << tp.hash_bits;
+  for (const uint32_t b : ex.buckets)
+    if (b >= buckets) throw std::invalid_argument("TrainLinear: bucket beyond hash_bits");
+
+  LinearModel p;
+  p.classes = kK;
+  p.hash_bits = tp.hash_bits;
+  p.dense_mean.assign(kD, 0.0f);
+  p.dense_inv_std.assign(kD, 0.0f);
+  p.bias.assign(kK, 0.0f);
   // Standardise dense features with the training set's mean and spread.
-  for (int j = 0; j < kDenseCount; ++j) {
+  for (int j = 0; j < kD; ++j) {
     double sum = 0, sq = 0;
-    for (const auto& d : rows.dense) sum += d[j];
+    for (size_t e = 0; e < n; ++e) sum += ex.dense[e * kD + j];
     const double mean = sum / n;
-    for (const auto& d : rows.dense) sq += (d[j] - mean) * (d[j] - mean);
+    for (size_t e = 0; e < n; ++e)
+      sq += (ex.dense[e * kD + j] - mean) * (ex.dense[e * kD + j] - mean);
     const double sd = std::sqrt(sq / n);
     p.dense_mean[j] = static_cast<float>(mean);
     p.dense_inv_std[j] = sd > 1e-6 ? static_cast<float>(1.0 / sd) : 0.0f;
   }
 
-  std::array<size_t, kK> class_counts{};
-  for (const auto& ex : examples) ++class_counts[static_cast<int>(ex.tier)];
-  const int present = static_cast<int>(
-      std::count_if(class_counts.begin(), class_counts.end(), [](size_t c) { return c > 0; }));
-  std::array<float, kK> class_weight{};
-  for (int c = 0; c < kK; ++c)
-    if (class_counts[c] > 0)
-      class_weight[c] = static_cast<float>(
-          std::pow(static_cast<double>(n) / (present * class_counts[c]), tp.class_weight_power));
-
-  const size_t buckets = size_t{1} << tp.features.hash_bits;
   p.hashed_weights.assign(buckets * kK, 0.0f);
-  p.dense_weights.assign(kDenseCount * kK, 0.0f);
-  std::vector<float> g_hashed(buckets * kK, 0.0f), g_dense(kDenseCount * kK, 0.0f);
-  std::array<float, kK> g_bias{};
+  p.dense_weights.assign(size_t{static_cast<size_t>(kD)} * kK, 0.0f);
+  std::vector<float> g_hashed(buckets * kK, 0.0f),
+      g_dense(size_t{static_cast<size_t>(kD)} * kK, 0.0f);
+  std::vector<float> g_bias(kK, 0.0f);
   const auto lr = static_cast<float>(tp.learning_rate);
   const auto l2 = static_cast<float>(tp.l2);
   constexpr float kEps = 1e-6f;
@@ -115,43 +116,97 @@ ModelParams TrainModel(const std::vector<TrainingExample>& examples, const Train
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
   SplitMix64 rng(tp.seed);
-  std::array<float, kDenseCount> x{};
+  std::vector<float> x(kD), z(kK), g(kK);
   for (int epoch = 0; epoch < tp.epochs; ++epoch) {
     for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.Below(i)]);
     for (const size_t e : order) {
-      const size_t begin = rows.offsets[e], end = rows.offsets[e + 1];
-      std::array<float, kK> z = p.bias;
-      for (int j = 0; j < kDenseCount; ++j) {
-        x[j] = (rows.dense[e][j] - p.dense_mean[j]) * p.dense_inv_std[j];
+      const size_t begin = ex.offsets[e], end = ex.offsets[e + 1];
+      std::copy(p.bias.begin(), p.bias.end(), z.begin());
+      for (int j = 0; j < kD; ++j) {
+        x[j] = (ex.dense[e * kD + j] - p.dense_mean[j]) * p.dense_inv_std[j];
         for (int c = 0; c < kK; ++c) z[c] += x[j] * p.dense_weights[j * kK + c];
       }
       for (size_t k = begin; k < end; ++k) {
-        const float* w = &p.hashed_weights[size_t{rows.buckets[k]} * kK];
-        for (int c = 0; c < kK; ++c) z[c] += rows.values[k] * w[c];
+        const float* w = &p.hashed_weights[size_t{ex.buckets[k]} * kK];
+        for (int c = 0; c < kK; ++c) z[c] += ex.values[k] * w[c];
       }
       const float zmax = *std::max_element(z.begin(), z.end());
       float total = 0;
       for (auto& v : z) total += (v = std::exp(v - zmax));
-      const int label = static_cast<int>(examples[e].tier);
-      std::array<float, kK> g{};
-      for (int c = 0; c < kK; ++c)
-        g[c] = class_weight[label] * (z[c] / total - (c == label ? 1.0f : 0.0f));
+      const float* target = &ex.targets[e * kK];
+      for (int c = 0; c < kK; ++c) g[c] = ex.weights[e] * (z[c] / total - target[c]);
 
       for (int c = 0; c < kK; ++c) step(p.bias[c], g_bias[c], g[c]);
-      for (int j = 0; j < kDenseCount; ++j)
+      for (int j = 0; j < kD; ++j)
         for (int c = 0; c < kK; ++c) {
           float& w = p.dense_weights[j * kK + c];
           step(w, g_dense[j * kK + c], g[c] * x[j] + l2 * w);
         }
       for (size_t k = begin; k < end; ++k) {
-        const size_t base = size_t{rows.buckets[k]} * kK;
+        const size_t base = size_t{ex.buckets[k]} * kK;
         for (int c = 0; c < kK; ++c) {
           float& w = p.hashed_weights[base + c];
-          step(w, g_hashed[base + c], g[c] * rows.values[k] + l2 * w);
+          step(w, g_hashed[base + c], g[c] * ex.values[k] + l2 * w);
         }
       }
     }
   }
+  return p;
+}
+
+void LinearLogits(const LinearModel& m, std::span<const uint32_t> buckets,
+                  std::span<const float> values, std::span<const float> dense,
+                  std::span<float> out) {
+  const int kK = m.classes;
+  for (int c = 0; c < kK; ++c) out[c] = m.bias[c];
+  for (int j = 0; j < m.dense_count(); ++j) {
+    const float x = (dense[j] - m.dense_mean[j]) * m.dense_inv_std[j];
+    for (int c = 0; c < kK; ++c) out[c] += x * m.dense_weights[j * kK + c];
+  }
+  for (size_t k = 0; k < buckets.size(); ++k) {
+    const float* w = &m.hashed_weights[size_t{buckets[k]} * kK];
+    for (int c = 0; c < kK; ++c) out[c] += values[k] * w[c];
+  }
+}
+
+ModelParams TrainModel(const std::vector<TrainingExample>& examples, const TrainParams& tp,
+                       std::string metadata) {
+  constexpr int kK = core::kTierCount;
+  if (examples.empty()) throw std::invalid_argument("TrainModel: no examples");
+  if (auto err = Validate(tp.features); !err.empty()) throw std::invalid_argument(err);
+  const size_t n = examples.size();
+
+  std::array<size_t, kK> class_counts{};
+  for (const auto& ex : examples) ++class_counts[static_cast<int>(ex.tier)];
+  const int present = static_cast<int>(
+      std::count_if(class_counts.begin(), class_counts.end(), [](size_t c) { return c > 0; }));
+  std::array<float, kK> class_weight{};
+  for (int c = 0; c < kK; ++c)
+    if (class_counts[c] > 0)
+      class_weight[c] = static_cast<float>(
+          std::pow(static_cast<double>(n) / (present * class_counts[c]), tp.class_weight_power));
+
+  SparseExamples rows;
+  rows.classes = kK;
+  rows.dense_count = kDenseCount;
+  Features f;
+  for (const auto& ex : examples) {
+    ExtractFeatures(ex.text, tp.features, f);
+    std::array<float, kK> target{};
+    target[static_cast<int>(ex.tier)] = 1.0f;
+    rows.Add(HashedPairs(f), f.dense, target, class_weight[static_cast<int>(ex.tier)]);
+  }
+  const LinearModel m =
+      TrainLinear(rows, {tp.features.hash_bits, tp.epochs, tp.learning_rate, tp.l2, tp.seed});
+
+  ModelParams p;
+  p.features = tp.features;
+  p.metadata = std::move(metadata);
+  std::copy(m.dense_mean.begin(), m.dense_mean.end(), p.dense_mean.begin());
+  std::copy(m.dense_inv_std.begin(), m.dense_inv_std.end(), p.dense_inv_std.begin());
+  std::copy(m.bias.begin(), m.bias.end(), p.bias.begin());
+  p.dense_weights = m.dense_weights;
+  p.hashed_weights = m.hashed_weights;
   return p;
 }
 
