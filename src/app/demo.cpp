@@ -22,6 +22,7 @@
 #include "app/strategy_table.hpp"
 #include "app/workload.hpp"
 #include "classify/commands.hpp"
+#include "core/percentile.hpp"
 #include "notify/webhook.hpp"
 #include "providers/sim.hpp"
 #include "store/migrations.hpp"
@@ -95,8 +96,8 @@ void PrintTiers(const std::vector<Problem>& problems, const std::vector<std::str
   auto line = [](const std::string& name, const Bucket& b) {
     fmt::print("{:<20}{:>6}{:>8}{:>11}{:>9.1f}%{:>13}{:>15}{:>9.2f}{:>9.2f}\n", name, b.count,
                b.inline_count, b.count - b.inline_count, 100.0 * b.correct / std::max(1, b.count),
-               Usd(b.cost), b.correct ? Usd(b.cost / b.correct) : "-", Percentile(b.latencies, 0.5),
-               Percentile(b.latencies, 0.95));
+               Usd(b.cost), b.correct ? Usd(b.cost / b.correct) : "-", core::Percentile(b.latencies, 0.5),
+               core::Percentile(b.latencies, 0.95));
   };
   for (const auto& [tier, b] : by_tier)
     line(std::string(core::ToString(static_cast<core::Tier>(tier))), b);
@@ -139,8 +140,8 @@ StrategyRow LiveRow(const std::vector<Problem>& problems, const std::vector<std:
     live.escalated += escalated;
     live.unaccepted += !accepted;
   }
-  live.p50_s = Percentile(latencies, 0.5);
-  live.p95_s = Percentile(latencies, 0.95);
+  live.p50_s = core::Percentile(latencies, 0.5);
+  live.p95_s = core::Percentile(latencies, 0.95);
   return live;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "core/percentile.hpp"
 #include "providers/sim.hpp"
 #include "route/offline.hpp"
 #include "route/verify_checker.hpp"
@@ -68,21 +69,14 @@ void Tally(StrategyRow& row, const route::Ladder& ladder) {
     row.unaccepted += !job.plan.stages.empty() && !job.progress.accepted;
     latencies.push_back(static_cast<double>(job.latency_ms) / 1000.0);
   }
-  row.p50_s = Percentile(latencies, 0.5);
-  row.p95_s = Percentile(latencies, 0.95);
+  row.p50_s = core::Percentile(latencies, 0.5);
+  row.p95_s = core::Percentile(latencies, 0.95);
 }
 
 }  // namespace
 
 bool IsCorrect(const Problem& problem, const std::string& answer) {
   return !answer.empty() && verify::VerifyMath(problem.answer, answer).Passed();
-}
-
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto index = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
-  return values[std::min(index, values.size() - 1)];
 }
 
 OfflineModels OfflineModelsOf(const Config& config) {

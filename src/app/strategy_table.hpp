@@ -76,9 +76,6 @@ struct StrategyRow {
 // The demo's judgement of an answer: mathematically equal to the problem's true answer.
 bool IsCorrect(const Problem& problem, const std::string& answer);
 
-// The value at quantile `p` (0-1) of `values`, nearest rank; 0 for none.
-double Percentile(std::vector<double> values, double p);
-
 // Runs `strategy` on every job (Executor::kWorker: every rung is called here, none handed off).
 StrategyRow RunStrategy(const std::vector<OfflineJob>& jobs, const Strategy& strategy,
                         const OfflineModels& models);

@@ -14,6 +14,8 @@
 #define TRIAGE_HAS_ROUTER_CLI 1
 #endif
 
+#include "app/bench_cli.hpp"
+
 namespace triage::app {
 
 void AddToolCommands(CLI::App& app) {
@@ -26,6 +28,7 @@ void AddToolCommands(CLI::App& app) {
 #ifdef TRIAGE_HAS_ROUTER_CLI
   AddRouterCommands(app);
 #endif
+  AddBenchCommands(app);
 }
 
 }  // namespace triage::app

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "core/percentile.hpp"
 #include "providers/sim.hpp"
 
 namespace triage::app {
@@ -209,9 +210,9 @@ TEST(FormatGoal, JudgesTheRowAgainstTheTopRungForAllAndNamesTheOraclesGap) {
 }
 
 TEST(Percentile, TakesTheNearestRank) {
-  EXPECT_EQ(Percentile({3, 1, 2}, 0.5), 2);
-  EXPECT_EQ(Percentile({}, 0.5), 0);
-  EXPECT_EQ(Percentile({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0.95), 10);
+  EXPECT_EQ(core::Percentile({3, 1, 2}, 0.5), 2);
+  EXPECT_EQ(core::Percentile({}, 0.5), 0);
+  EXPECT_EQ(core::Percentile({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0.95), 10);
 }
 
 }  // namespace

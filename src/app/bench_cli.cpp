@@ -1,0 +1,105 @@
+#include "app/bench_cli.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "bench/report.hpp"
+#include "classify/router_classifier.hpp"
+#include "replay/split.hpp"
+
+namespace triage::app {
+namespace {
+
+struct BenchFlags {
+  std::string data, profiles, split = "all", cheap, strong, classifier = "models/classifier.bin",
+                              svg;
+  std::uint64_t seed = 42;
+  int samples = 5;
+  double precision = 0.95, recall = 0.90;
+  bool json = false, csv = false;
+};
+
+void Run(const BenchFlags& f) {
+  bench::BenchOptions options;
+  options.seed = f.seed;
+  options.cheap = f.cheap;
+  options.strong = f.strong;
+  options.samples = f.samples;
+  options.verifier = {f.precision, f.recall};
+  const auto split = replay::ParseReplaySplit(f.split);
+  if (!split) throw std::invalid_argument("--split must be test, train or all");
+  options.split = *split;
+  const auto set = replay::ReadReplaySet(f.data);
+  const auto profiles_path =
+      f.profiles.empty() ? std::filesystem::path("bench") / (set.dir.filename().string() + ".toml")
+                         : std::filesystem::path(f.profiles);
+  const auto profiles = replay::LoadProfiles(profiles_path);
+  std::string classifier_note;
+  if (!f.classifier.empty()) {
+    auto classifier = classify::MakeRouterClassifier(f.classifier, 0);
+    options.classify = classifier.classify;
+    classifier_note = "difficulty tiers: " + classifier.note;
+  }
+  auto report = bench::RunBench(set, profiles, options);
+  report.assumptions.insert(report.assumptions.begin(), "profiles: " + profiles_path.string() +
+                                                            "; seed " + std::to_string(f.seed));
+  if (!classifier_note.empty()) report.assumptions.push_back(classifier_note);
+  if (!f.svg.empty()) {
+    std::ofstream out(f.svg, std::ios::binary);
+    out << bench::ToSvg(report);
+    if (!out) throw std::runtime_error("cannot write " + f.svg);
+  }
+  std::cout << (f.json  ? bench::ToJson(report)
+                : f.csv ? bench::ToCsv(report)
+                        : bench::FormatTable(report));
+}
+
+}  // namespace
+
+void AddBenchCommands(CLI::App& app) {
+  auto flags = std::make_shared<BenchFlags>();
+  auto* c = app.add_subcommand(
+      "bench", "Routing strategies through the engine on a replay set of recorded outcomes");
+  c->add_option("--data", flags->data, "Replay set folder (items.jsonl, outcomes.jsonl)")
+      ->required();
+  c->add_option("--profiles", flags->profiles,
+                "Per-model prices, tokens and latencies (default bench/<set folder>.toml)");
+  c->add_option("--split", flags->split, "test (the held-out split), train or all")
+      ->capture_default_str();
+  c->add_option("--seed", flags->seed,
+                "Seed of p_correct draws, latency spreads, the stand-in "
+                "verifier")
+      ->capture_default_str();
+  c->add_option("--samples", flags->samples, "n of best-of-n and self-consistency")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  c->add_option("--cheap", flags->cheap, "The cheap model (default: the cheapest on the hull)");
+  c->add_option("--strong", flags->strong, "The strong model (default: the most accurate)");
+  c->add_option(
+       "--verifier-precision", flags->precision,
+       "Stand-in verifier for sets without answers: share of passed answers that are right")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  c->add_option("--verifier-recall", flags->recall,
+                "Stand-in verifier: share of right answers it passes")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  c->add_option("--classifier", flags->classifier,
+                "Difficulty classifier for the hybrid by tier (\"\": none)")
+      ->capture_default_str();
+  c->add_option("--svg", flags->svg, "Write the accuracy-against-cost curves to this SVG file");
+  auto* json = c->add_flag("--json", flags->json, "Print the report as JSON");
+  c->add_flag("--csv", flags->csv, "Print the report as CSV")->excludes(json);
+  c->callback([flags] {
+    try {
+      Run(*flags);
+    } catch (const std::exception& e) {
+      std::cerr << "triage bench: " << e.what() << "\n";
+      throw CLI::RuntimeError(2);
+    }
+  });
+}
+
+}  // namespace triage::app

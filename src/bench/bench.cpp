@@ -1,0 +1,451 @@
+#include "bench/bench.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <stdexcept>
+
+#include "core/percentile.hpp"
+#include "replay/grade.hpp"
+#include "replay/split.hpp"
+#include "route/offline.hpp"
+#include "route/verify_checker.hpp"
+
+namespace triage::bench {
+namespace {
+
+// A p_correct sample's text: no answer was recorded, so the text names the call and its grade
+// for the stand-in verifier (and nothing else reads it).
+constexpr char kSep = '\x1f';
+constexpr std::string_view kStandIn = "\x1fstand-in\x1f";
+
+std::string StandInText(std::string_view item, std::string_view model, int sample, bool correct) {
+  return fmt::format("{}{}{}{}{}{}{}{}", kStandIn, item, kSep, model, kSep, sample, kSep,
+                     correct ? 1 : 0);
+}
+
+struct StandIn {
+  std::string item, model;
+  int sample = 0;
+  bool correct = false;
+};
+std::optional<StandIn> ParseStandIn(std::string_view text) {
+  if (!text.starts_with(kStandIn)) return std::nullopt;
+  text.remove_prefix(kStandIn.size());
+  std::vector<std::string_view> parts;
+  for (std::size_t at; (at = text.find(kSep)) != std::string_view::npos;) {
+    parts.push_back(text.substr(0, at));
+    text.remove_prefix(at + 1);
+  }
+  parts.push_back(text);
+  if (parts.size() != 4) return std::nullopt;
+  return StandIn{std::string(parts[0]), std::string(parts[1]), std::stoi(std::string(parts[2])),
+                 parts[3] == "1"};
+}
+
+// The checks the engine may make on one item: the project's verifier without the gold (math:
+// step checks) on recorded responses; the stand-in verifier on p_correct samples, whose wrong
+// answers all differ (independent draws cannot agree on a wrong answer).
+class BenchChecker final : public route::Checker {
+ public:
+  BenchChecker(const replay::Item& item, const std::map<std::string, double>& false_pass,
+               const StandInVerifier& verifier, std::uint64_t seed)
+      : real_(Reference(item)), false_pass_(false_pass), verifier_(verifier), seed_(seed) {}
+
+  Checked Check(const std::string& response) const override {
+    const auto s = ParseStandIn(response);
+    if (!s) return real_.Check(response);
+    const double draw =
+        replay::SampleDraw(seed_ ^ 0x5eedf00dULL, s->item, s->model + "#verify", s->sample);
+    const bool passes = draw < (s->correct ? verifier_.recall : false_pass_.at(s->model));
+    return {AnswerOf(*s), passes ? verify::Pass("stand-in verifier passed it")
+                                 : verify::Fail("stand-in verifier failed it")};
+  }
+
+  verify::VoteResult Vote(const std::vector<std::string>& responses) const override {
+    if (responses.empty() || !ParseStandIn(responses.front())) return real_.Vote(responses);
+    verify::VoteResult out;
+    for (std::size_t i = 0; i < responses.size(); ++i) {
+      const auto s = ParseStandIn(responses[i]);
+      if (!s) {
+        ++out.unreadable;
+        continue;
+      }
+      const auto answer = AnswerOf(*s);
+      auto it = std::find_if(out.classes.begin(), out.classes.end(),
+                             [&](const auto& c) { return c.representative == answer; });
+      if (it == out.classes.end())
+        out.classes.push_back({answer, {i}});
+      else
+        it->members.push_back(i);
+    }
+    std::stable_sort(out.classes.begin(), out.classes.end(), [](const auto& a, const auto& b) {
+      return a.members.size() > b.members.size();
+    });
+    if (!out.classes.empty()) {
+      out.has_winner = true;
+      out.winner = out.classes.front().representative;
+      out.winner_index = out.classes.front().members.front();
+      out.share = static_cast<double>(out.classes.front().members.size()) /
+                  static_cast<double>(responses.size());
+    }
+    return out;
+  }
+
+ private:
+  static verify::VerifyRequest Reference(const replay::Item& item) {
+    verify::VerifyRequest r;
+    r.domain = item.domain;  // no gold: what the service could check without one
+    return r;
+  }
+  static std::string AnswerOf(const StandIn& s) {
+    return s.correct ? "right" : "wrong:" + s.model + "#" + std::to_string(s.sample);
+  }
+
+  route::VerifyChecker real_;
+  const std::map<std::string, double>& false_pass_;
+  StandInVerifier verifier_;
+  std::uint64_t seed_;
+};
+
+// A rung name for a model name ("o3-mini (high)" -> "o3-mini_high_"), unique on the ladder.
+std::string RungName(const std::string& model, const std::set<std::string>& taken) {
+  std::string out;
+  for (char c : model)
+    out +=
+        std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ? c : '_';
+  for (int i = 2; taken.contains(out); ++i) out = out + "_" + std::to_string(i);
+  return out;
+}
+
+route::Plan PlanOf(const std::string& spec) {
+  auto plan = route::ParsePlan(spec);
+  if (auto* error = std::get_if<std::string>(&plan))
+    throw std::logic_error("bench plan '" + spec + "': " + *error);
+  return std::get<route::Plan>(plan);
+}
+
+// Everything one run over the set needs, built once.
+struct Context {
+  const replay::ReplaySet& set;
+  const BenchOptions& options;
+  std::vector<replay::ModelProfile> profiles;   // by set.models
+  std::vector<double> expected;                 // by set.outcomes
+  std::map<std::string, std::string> rung_of;   // model -> rung
+  std::map<std::string, std::string> model_of;  // rung -> model
+  std::map<std::string, double> false_pass;     // the stand-in verifier's, by model
+  route::Ladder ladder;
+  std::string strong;
+
+  const replay::ModelProfile& Profile(const std::string& model) const {
+    for (std::size_t i = 0; i < set.models.size(); ++i)
+      if (set.models[i] == model) return profiles[i];
+    throw std::logic_error("no profile for " + model);
+  }
+};
+
+// One item through the engine; fills the row's tallies.
+void RunItem(const Context& cx, const replay::Item& item, const route::Plan& plan, Row& row,
+             std::vector<double>& latencies) {
+  const BenchChecker checker(item, cx.false_pass, cx.options.verifier, cx.options.seed);
+  const route::Engine engine(plan, cx.ladder, route::Thresholds{0.0, 0.5, 0.5}, checker);
+  std::map<int, bool> correct;  // by sample index
+  const auto call = [&](const route::CallModels& c, int sample) {
+    const auto& model = cx.model_of.at(c.rung);
+    route::CallResult r;
+    r.model = model;
+    const auto* outcome = cx.set.Find(item.id, model);
+    correct[sample] = false;
+    if (!outcome) {
+      r.error = "the set records no outcome of " + model + " on this item";
+      return r;
+    }
+    const auto index = static_cast<std::size_t>(outcome - cx.set.outcomes.data());
+    const bool right = replay::SampleCorrect(*outcome, cx.expected[index], cx.options.seed, sample);
+    correct[sample] = right;
+    r.text = outcome->response ? *outcome->response : StandInText(item.id, model, sample, right);
+    const auto& profile = cx.Profile(model);
+    r.cost = static_cast<core::Micros>(std::llround(replay::CallCost(profile, *outcome) * 1e6));
+    r.latency = std::chrono::milliseconds(
+        std::llround(replay::CallLatency(profile, *outcome, cx.options.seed, sample) * 1000));
+    return r;
+  };
+  const auto run = route::RunOffline(engine, call);
+  ++row.items;
+  row.correct += run.finish.sample && correct[*run.finish.sample];
+  bool strong = false;
+  for (const auto& s : run.progress.samples) {
+    row.cost_usd += static_cast<double>(s.call.cost) / 1e6;
+    ++row.calls;
+    strong = strong || cx.model_of.at(s.rung) == cx.strong;
+  }
+  row.reached_strong += strong;
+  latencies.push_back(static_cast<double>(run.latency_ms) / 1000.0);
+}
+
+Row RunPlanRow(const Context& cx, std::string name, std::string kind,
+               const std::function<std::string(const replay::Item&)>& spec_of,
+               std::string description = "") {
+  Row row;
+  row.name = std::move(name);
+  row.kind = std::move(kind);
+  std::vector<double> latencies;
+  std::map<std::string, route::Plan> plans;
+  for (const auto& item : cx.set.items) {
+    const auto spec = spec_of(item);
+    auto it = plans.find(spec);
+    if (it == plans.end()) it = plans.emplace(spec, PlanOf(spec)).first;
+    RunItem(cx, item, it->second, row, latencies);
+  }
+  if (description.empty())
+    for (const auto& [spec, plan] : plans) description += (description.empty() ? "" : "; ") + spec;
+  row.plan = std::move(description);
+  row.p50_s = core::Percentile(latencies, 0.5);
+  row.p95_s = core::Percentile(latencies, 0.95);
+  return row;
+}
+
+// Per item, the cheapest model whose first sample is right, as if it were the only call; when
+// none is, the strong model's.
+Row Oracle(const Context& cx) {
+  Row row;
+  row.name = "oracle: cheapest correct model";
+  row.kind = "oracle";
+  row.plan = "per item the cheapest model whose first sample is right, else the strong model";
+  std::vector<double> latencies;
+  for (const auto& item : cx.set.items) {
+    const replay::Outcome* best = nullptr;
+    double best_cost = 0;
+    bool right = false;
+    for (const auto& model : cx.set.models) {
+      const auto* o = cx.set.Find(item.id, model);
+      if (!o) continue;
+      const auto index = static_cast<std::size_t>(o - cx.set.outcomes.data());
+      const bool ok = replay::SampleCorrect(*o, cx.expected[index], cx.options.seed, 0);
+      const double cost = replay::CallCost(cx.Profile(model), *o);
+      if (ok && (!right || cost < best_cost)) best = o, best_cost = cost, right = true;
+      if (!right && model == cx.strong) best = o, best_cost = cost;
+    }
+    ++row.items;
+    if (!best) continue;
+    row.correct += right;
+    row.cost_usd += best_cost;
+    ++row.calls;
+    row.reached_strong += best->model == cx.strong;
+    latencies.push_back(replay::CallLatency(cx.Profile(best->model), *best, cx.options.seed, 0));
+  }
+  row.p50_s = core::Percentile(latencies, 0.5);
+  row.p95_s = core::Percentile(latencies, 0.95);
+  return row;
+}
+
+// Difficulty labels in order: the usual names first, others after them by name.
+std::vector<std::string> LevelsOf(const replay::ReplaySet& set) {
+  static const std::vector<std::string> kKnown = {"trivial", "easy", "medium", "hard", "expert"};
+  std::set<std::string> seen;
+  for (const auto& item : set.items) seen.insert(*item.difficulty);
+  std::vector<std::string> out;
+  for (const auto& k : kKnown)
+    if (seen.erase(k)) out.push_back(k);
+  out.insert(out.end(), seen.begin(), seen.end());
+  return out;
+}
+
+}  // namespace
+
+Point Row::point() const {
+  return {items ? cost_usd / items : 0, items ? static_cast<double>(correct) / items : 0};
+}
+
+Report RunBench(const replay::ReplaySet& full, const replay::Profiles& profiles,
+                const BenchOptions& options) {
+  const auto set = replay::SelectSplit(full, options.split);
+  if (set.items.empty()) throw std::invalid_argument("the split holds no items of the set");
+  Context cx{set, options, replay::ProfilesFor(profiles, set), replay::ExpectedCorrect(set),
+             {}, {}, {}, {}, {}};
+  Report report;
+  report.set = full.dir.filename().string();
+  report.split = options.split == classify::Split::kHeldOut ? "test"
+                 : options.split == classify::Split::kTrain ? "train"
+                                                            : "all";
+  report.items = static_cast<int>(set.items.size());
+
+  std::set<std::string> taken;
+  for (const auto& model : set.models) {
+    const auto rung = RungName(model, taken);
+    taken.insert(rung);
+    cx.rung_of[model] = rung;
+    cx.model_of[rung] = model;
+    cx.ladder.rungs.push_back({rung, model, false, 0, {}});
+  }
+  for (const auto& name : {options.cheap, options.strong})
+    if (!name.empty() && !cx.rung_of.contains(name))
+      throw std::invalid_argument("the set has no model '" + name + "'");
+
+  // Each model's accuracy (expected, over the split) sets the stand-in's false-pass rate:
+  // precision = r p / (r p + f (1 - p))  =>  f = r p (1 - precision) / (precision (1 - p)).
+  const auto& v = options.verifier;
+  bool stand_in = false;
+  for (const auto& model : set.models) {
+    double sum = 0;
+    int n = 0;
+    for (std::size_t i = 0; i < set.outcomes.size(); ++i)
+      if (set.outcomes[i].model == model) sum += cx.expected[i], ++n;
+    const double p = n ? sum / n : 0;
+    cx.false_pass[model] =
+        p >= 1 ? 0.0
+               : std::clamp(v.recall * p * (1 - v.precision) / (v.precision * (1 - p)), 0.0, 1.0);
+    for (const auto& o : set.outcomes) stand_in = stand_in || (o.model == model && !o.response);
+  }
+
+  // The single models, cheapest first; the strong one is the most accurate (then cheapest).
+  std::vector<Row> singles;
+  for (const auto& model : set.models) {
+    const auto rung = cx.rung_of.at(model);
+    singles.push_back(RunPlanRow(cx, cx.Profile(model).name + " only", "single",
+                                 [&](const replay::Item&) { return "direct(" + rung + ")"; }));
+    singles.back().plan = "direct(" + rung + ")";
+    singles.back().model = model;
+  }
+  std::vector<std::size_t> order(singles.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](auto a, auto b) { return singles[a].cost_usd < singles[b].cost_usd; });
+  std::vector<Point> points;
+  for (const auto& s : singles) points.push_back(s.point());
+  report.hull = UpperHull(points);
+  std::size_t strong = order.front();
+  for (auto i : order)
+    if (singles[i].correct > singles[strong].correct) strong = i;
+  cx.strong = options.strong.empty() ? set.models[strong] : options.strong;
+  // The cheap model: the cheapest single model on the hull.
+  std::string cheap = options.cheap;
+  for (auto i : order)
+    if (cheap.empty() &&
+        std::find(report.hull.begin(), report.hull.end(), singles[i].point()) != report.hull.end())
+      cheap = set.models[i];
+  if (cheap.empty()) cheap = set.models[order.front()];
+  report.cheap = cheap;
+  report.strong = cx.strong;
+  const auto C = cx.rung_of.at(cheap), S = cx.rung_of.at(cx.strong);
+  for (auto i : order) {
+    // Tallies of the strong model's reach need cx.strong: count it again for singles.
+    singles[i].reached_strong = set.models[i] == cx.strong ? singles[i].items : 0;
+    report.rows.push_back(singles[i]);
+  }
+
+  // Assumptions: every figure the set did not record.
+  for (const auto& p : cx.profiles)
+    report.assumptions.push_back(fmt::format(
+        "{} ({}): {}; ${}/${} per 1M tokens in/out, {} in / {} out tokens a call, latency p50 {} s"
+        "{}",
+        p.name, p.model, p.source.empty() ? "no source given" : p.source,
+        p.input_usd_per_mtok.value_or(0), p.output_usd_per_mtok.value_or(0),
+        p.input_tokens.value_or(0), p.output_tokens.value_or(0), p.latency_p50_s.value_or(0),
+        p.latency_p95_s ? fmt::format(", p95 {} s", *p.latency_p95_s) : ""));
+  report.assumptions.push_back(
+      "recorded cost_usd, latency_s and token counts replace these where an outcome has them");
+  if (stand_in) {
+    std::string rates;
+    for (const auto& model : set.models)
+      rates += fmt::format("{}{} {:.3f}", rates.empty() ? "" : ", ", cx.Profile(model).name,
+                           cx.false_pass.at(model));
+    report.assumptions.push_back(fmt::format(
+        "no answers recorded (p_correct): a stand-in verifier with precision {} and recall {} "
+        "checks them (false-pass rate by model: {}); samples are independent draws, so wrong "
+        "answers never agree",
+        v.precision, v.recall, rates));
+  }
+
+  // Strategies.
+  const bool text = std::all_of(set.items.begin(), set.items.end(),
+                                [](const auto& i) { return i.text && !i.text->empty(); });
+  if (options.classify && text) {
+    std::map<std::string, core::Tier> tiers;
+    for (const auto& item : set.items) tiers[item.id] = options.classify(*item.text).tier;
+    Curve curve{"hybrid by classifier tier", "the hardest tier sent to the cheap model", {}};
+    for (const auto cut : core::kAllTiers) {
+      auto row = RunPlanRow(cx, "hybrid by tier (<= " + std::string(core::ToString(cut)) + ")",
+                            "strategy", [&](const replay::Item& item) {
+                              return "direct(" + (tiers.at(item.id) <= cut ? C : S) + ")";
+                            });
+      if (cut == core::Tier::kEasy) {
+        row.name = "hybrid by classifier tier";
+        report.rows.push_back(row);
+      }
+      curve.points.push_back(std::move(row));
+    }
+    report.curves.push_back(std::move(curve));
+  } else {
+    report.skipped.push_back(text ? "hybrid by classifier tier: no classifier given"
+                                  : "hybrid by classifier tier: items without text");
+  }
+  const bool labelled = std::all_of(set.items.begin(), set.items.end(),
+                                    [](const auto& i) { return i.difficulty.has_value(); });
+  if (labelled) {
+    const auto levels = LevelsOf(set);
+    Curve curve{"hybrid by difficulty label", "the hardest label sent to the cheap model", {}};
+    for (std::size_t cut = 0; cut < levels.size(); ++cut) {
+      auto row =
+          RunPlanRow(cx, "hybrid by label (<= " + levels[cut] + ")", "strategy",
+                     [&](const replay::Item& item) {
+                       const auto at = std::find(levels.begin(), levels.end(), *item.difficulty) -
+                                       levels.begin();
+                       return "direct(" + (static_cast<std::size_t>(at) <= cut ? C : S) + ")";
+                     });
+      if (cut == 0) {
+        row.name = "hybrid by difficulty label";
+        report.rows.push_back(row);
+      }
+      curve.points.push_back(std::move(row));
+    }
+    report.curves.push_back(std::move(curve));
+  } else {
+    report.skipped.push_back("hybrid by difficulty label: items without a difficulty");
+  }
+  const auto fixed = [](std::string spec) { return [spec](const replay::Item&) { return spec; }; };
+  report.rows.push_back(RunPlanRow(cx, "verified cascade", "strategy",
+                                   fixed("cascade(" + C + ") -> direct(" + S + ")")));
+  // Up the hull: each single model on it, cheapest first, keeps what verifies.
+  std::string up;
+  for (auto i : order) {
+    const auto& m = set.models[i];
+    if (m == cx.strong ||
+        std::find(report.hull.begin(), report.hull.end(), singles[i].point()) == report.hull.end())
+      continue;
+    up += "cascade(" + cx.rung_of.at(m) + ") -> ";
+  }
+  up += "direct(" + S + ")";
+  if (up != "cascade(" + C + ") -> direct(" + S + ")")
+    report.rows.push_back(RunPlanRow(cx, "verified cascade up the hull", "strategy", fixed(up)));
+  const bool sampled = std::any_of(set.outcomes.begin(), set.outcomes.end(),
+                                   [&](const auto& o) { return o.model == cheap && !o.response; });
+  if (sampled) {
+    const auto n = std::to_string(options.samples);
+    report.rows.push_back(
+        RunPlanRow(cx, "best-of-" + n, "strategy",
+                   fixed("best_of_n(" + C + ", n=" + n + ") -> direct(" + S + ")")));
+    Curve curve{"self-consistency", "the vote share kept", {}};
+    for (const char* share : {"0.2", "0.4", "0.6", "0.8", "1"}) {
+      auto row = RunPlanRow(cx, std::string("self-consistency (share ") + share + ")", "strategy",
+                            fixed("self_consistency(" + C + ", n=" + n + ", share=" + share +
+                                  ") -> direct(" + S + ")"));
+      if (std::string_view(share) == "0.6") {
+        row.name = "self-consistency";
+        report.rows.push_back(row);
+      }
+      curve.points.push_back(std::move(row));
+    }
+    report.curves.push_back(std::move(curve));
+  } else {
+    report.skipped.push_back(
+        "best-of-n and self-consistency: the cheap model's outcomes are recorded responses, one "
+        "sample each");
+  }
+  report.rows.push_back(Oracle(cx));
+  return report;
+}
+
+}  // namespace triage::bench

@@ -1,0 +1,80 @@
+// `triage bench`: routing strategies replayed on real recorded outcomes (a replay set, docs/
+// replay.md). Every strategy is a plan per item run through the routing engine
+// (route::RunOffline) on a virtual clock -- the service's own strategy code -- against the
+// recorded models; then each final answer is judged by the set's record of it (the project's
+// verifier against the item's gold for a recorded response, a seeded draw for a p_correct).
+// The engine never sees the gold: it checks answers only as the service could. Where the set
+// holds no text to check (pass rates only), the verifier is a stand-in whose precision and
+// recall are explicit parameters, printed with the results. Pure and deterministic: the same
+// set, profiles and options give the same report, byte for byte once formatted.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/hull.hpp"
+#include "classify/dataset.hpp"
+#include "classify/heuristic.hpp"
+#include "replay/profiles.hpp"
+#include "replay/set.hpp"
+
+namespace triage::bench {
+
+// The stand-in verifier for outcomes without a response: it passes a right answer with
+// probability `recall` and a wrong one so that `precision` of what it passes is right on each
+// model's own answers (its false-pass rate follows from the model's accuracy).
+struct StandInVerifier {
+  double precision = 0.95;
+  double recall = 0.90;
+};
+
+struct BenchOptions {
+  std::uint64_t seed = 42;  // p_correct draws, latency spreads, the stand-in verifier
+  classify::Split split = classify::Split::kAll;
+  std::string cheap, strong;  // the outcomes' model names; empty: chosen (see Report)
+  StandInVerifier verifier;
+  int samples = 5;  // n of best-of-n and self-consistency
+  // The difficulty classifier, for the hybrid by tier (items need text); empty: not run.
+  std::function<classify::Classification(std::string_view)> classify;
+};
+
+struct Row {
+  std::string name;
+  std::string kind;   // single | strategy | oracle
+  std::string model;  // a single row's model
+  std::string plan;   // what ran, in the engine's plan syntax (rungs named after models)
+  int items = 0, correct = 0;
+  double cost_usd = 0;  // every call's cost
+  double p50_s = 0, p95_s = 0;
+  int reached_strong = 0;  // items with a call on the strong model
+  int calls = 0;
+  Point point() const;  // mean cost per item, accuracy
+};
+
+struct Curve {
+  std::string strategy;   // the rows' common name
+  std::string parameter;  // what the sweep moves
+  std::vector<Row> points;
+};
+
+struct Report {
+  std::string set;  // the folder's name
+  std::string split;
+  int items = 0;
+  std::string cheap, strong;             // by name; strong: the most accurate single model
+  std::vector<std::string> assumptions;  // every figure not recorded in the set, and why
+  std::vector<std::string> skipped;      // strategies the set cannot run, and why
+  std::vector<Row> rows;                 // singles by cost, then strategies, then the oracle
+  std::vector<Curve> curves;
+  std::vector<Point> hull;  // of the single models
+};
+
+// Throws replay::ReplayError for a set the profiles cannot price, std::invalid_argument for
+// options naming a model the set does not hold or a split with no items.
+Report RunBench(const replay::ReplaySet& set, const replay::Profiles& profiles,
+                const BenchOptions& options);
+
+}  // namespace triage::bench
