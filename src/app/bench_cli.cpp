@@ -13,8 +13,8 @@ namespace triage::app {
 namespace {
 
 struct BenchFlags {
-  std::string data, profiles, split = "all", cheap, strong, classifier = "models/classifier.bin",
-                              svg;
+  std::string data, profiles, split = "all", cheap, strong;
+  std::string classifier = "models/classifier.bin", svg, router_before, router_after;
   std::uint64_t seed = 42;
   int samples = 5;
   double precision = 0.95, recall = 0.90;
@@ -42,7 +42,23 @@ void Run(const BenchFlags& f) {
     options.classify = classifier.classify;
     classifier_note = "difficulty tiers: " + classifier.note;
   }
+  // The learned router: the files given, else the shipped ones for this set where they exist.
+  std::vector<std::string> router_notes;
+  const auto load = [&](std::string path, const char* kind,
+                        std::shared_ptr<const route::LearnedRouter>& into) {
+    const auto shipped = std::filesystem::path("models") /
+                         ("router_" + set.dir.filename().string() + "_" + kind + ".bin");
+    if (path.empty() && std::filesystem::exists(shipped)) path = shipped.string();
+    if (path.empty() || path == "none") return;
+    auto loaded = route::LearnedRouter::Load(path);
+    if (!loaded) throw std::runtime_error(loaded.error);
+    into = loaded.router;
+    router_notes.push_back(std::string("learned router (") + kind + " the call): " + path);
+  };
+  load(f.router_before, "before", options.before);
+  load(f.router_after, "after", options.after);
   auto report = bench::RunBench(set, profiles, options);
+  report.assumptions.insert(report.assumptions.end(), router_notes.begin(), router_notes.end());
   report.assumptions.insert(report.assumptions.begin(), "profiles: " + profiles_path.string() +
                                                             "; seed " + std::to_string(f.seed));
   if (!classifier_note.empty()) report.assumptions.push_back(classifier_note);
@@ -89,6 +105,12 @@ void AddBenchCommands(CLI::App& app) {
   c->add_option("--classifier", flags->classifier,
                 "Difficulty classifier for the hybrid by tier (\"\": none)")
       ->capture_default_str();
+  c->add_option("--router-before", flags->router_before,
+                "Learned router, before the call (default models/router_<set>_before.bin where it "
+                "exists; \"none\": not run)");
+  c->add_option("--router-after", flags->router_after,
+                "Learned router, after the call (default models/router_<set>_after.bin where it "
+                "exists; \"none\": not run)");
   c->add_option("--svg", flags->svg, "Write the accuracy-against-cost curves to this SVG file");
   auto* json = c->add_flag("--json", flags->json, "Print the report as JSON");
   c->add_flag("--csv", flags->csv, "Print the report as CSV")->excludes(json);

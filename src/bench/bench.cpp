@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/percentile.hpp"
+#include "learn/router_commands.hpp"
 #include "replay/grade.hpp"
 #include "replay/split.hpp"
 #include "route/offline.hpp"
@@ -110,6 +111,22 @@ class BenchChecker final : public route::Checker {
   std::uint64_t seed_;
 };
 
+// The learned "after the call" estimate of one item's answers.
+class LearnedEstimator final : public route::AnswerEstimator {
+ public:
+  LearnedEstimator(const route::LearnedRouter& router, const route::RouterTask& task)
+      : router_(router), task_(task) {}
+  std::optional<double> Estimate(const std::string& model,
+                                 const std::string& response) const override {
+    const route::RouterAnswer answer{response, {}};
+    return router_.Predict(model, task_, &answer);
+  }
+
+ private:
+  const route::LearnedRouter& router_;
+  const route::RouterTask& task_;
+};
+
 // A rung name for a model name ("o3-mini (high)" -> "o3-mini_high_"), unique on the ladder.
 std::string RungName(const std::string& model, const std::set<std::string>& taken) {
   std::string out;
@@ -138,6 +155,9 @@ struct Context {
   std::map<std::string, double> false_pass;     // the stand-in verifier's, by model
   route::Ladder ladder;
   std::string strong;
+  std::map<std::string, learn::ItemTask> tasks;  // by item id, for the learned router
+
+  route::RouterTask Task(const replay::Item& item) const { return tasks.at(item.id).View(); }
 
   const replay::ModelProfile& Profile(const std::string& model) const {
     for (std::size_t i = 0; i < set.models.size(); ++i)
@@ -148,9 +168,13 @@ struct Context {
 
 // One item through the engine; fills the row's tallies.
 void RunItem(const Context& cx, const replay::Item& item, const route::Plan& plan, Row& row,
-             std::vector<double>& latencies) {
+             std::vector<double>& latencies, bool learned_confidence) {
   const BenchChecker checker(item, cx.false_pass, cx.options.verifier, cx.options.seed);
-  const route::Engine engine(plan, cx.ladder, route::Thresholds{0.0, 0.5, 0.5}, checker);
+  const auto task = learned_confidence ? cx.Task(item) : route::RouterTask{};
+  std::optional<LearnedEstimator> estimator;
+  if (learned_confidence) estimator.emplace(*cx.options.after, task);
+  const route::Engine engine(plan, cx.ladder, route::Thresholds{0.0, 0.5, 0.5}, checker,
+                             estimator ? &*estimator : nullptr);
   std::map<int, bool> correct;  // by sample index
   const auto call = [&](const route::CallModels& c, int sample) {
     const auto& model = cx.model_of.at(c.rung);
@@ -187,7 +211,7 @@ void RunItem(const Context& cx, const replay::Item& item, const route::Plan& pla
 
 Row RunPlanRow(const Context& cx, std::string name, std::string kind,
                const std::function<std::string(const replay::Item&)>& spec_of,
-               std::string description = "") {
+               bool learned_confidence = false) {
   Row row;
   row.name = std::move(name);
   row.kind = std::move(kind);
@@ -197,11 +221,10 @@ Row RunPlanRow(const Context& cx, std::string name, std::string kind,
     const auto spec = spec_of(item);
     auto it = plans.find(spec);
     if (it == plans.end()) it = plans.emplace(spec, PlanOf(spec)).first;
-    RunItem(cx, item, it->second, row, latencies);
+    RunItem(cx, item, it->second, row, latencies, learned_confidence);
   }
-  if (description.empty())
-    for (const auto& [spec, plan] : plans) description += (description.empty() ? "" : "; ") + spec;
-  row.plan = std::move(description);
+  for (const auto& [spec, plan] : plans) row.plan += (row.plan.empty() ? "" : "; ") + spec;
+  if (learned_confidence) row.plan += " (confidence: the learned after-the-call estimate)";
   row.p50_s = core::Percentile(latencies, 0.5);
   row.p95_s = core::Percentile(latencies, 0.95);
   return row;
@@ -253,6 +276,97 @@ std::vector<std::string> LevelsOf(const replay::ReplaySet& set) {
   return out;
 }
 
+const char* const kThresholds[] = {"0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"};
+
+// The learned router's strategies: alone (before the call), as a cascade's confidence (after
+// it), and both ("predict, then verify, then escalate"); each swept over its threshold, the
+// table showing 0.5.
+void LearnedStrategies(Context& cx, Report& report, const std::string& C, const std::string& S,
+                       const std::string& cheap) {
+  const auto& o = cx.options;
+  const auto usable = [&](const std::shared_ptr<const route::LearnedRouter>& r, const char* what) {
+    if (!r) return false;
+    if (r->Has(cheap)) return true;
+    report.skipped.push_back(std::string("learned router (") + what +
+                             "): the model file has no "
+                             "predictor for " +
+                             cheap);
+    return false;
+  };
+  const bool before = usable(o.before, "before the call");
+  const bool text = std::all_of(cx.set.items.begin(), cx.set.items.end(),
+                                [](const auto& i) { return i.text.has_value(); });
+  const bool responses =
+      std::all_of(cx.set.outcomes.begin(), cx.set.outcomes.end(),
+                  [&](const auto& x) { return x.model != cheap || x.response.has_value(); });
+  bool after = usable(o.after, "after the call");
+  if (after && !responses) {
+    report.skipped.push_back(
+        "learned router (after the call): the cheap model's answers are not recorded");
+    after = false;
+  }
+  if (!before && !after) return;
+  for (const auto& item : cx.set.items) {
+    std::optional<std::array<double, core::kTierCount>> tiers;
+    if (o.classify && item.text && !item.text->empty())
+      tiers = o.classify(*item.text).probabilities;
+    cx.tasks.emplace(item.id, learn::TaskOf(item, tiers));
+  }
+  if (report.split != "test")
+    report.assumptions.push_back(
+        "the learned router's figures are on items it may have trained on; run --split test");
+  std::map<std::string, double> p_cheap;
+  if (before)
+    for (const auto& item : cx.set.items)
+      p_cheap[item.id] = o.before->Predict(cheap, cx.Task(item)).value_or(0);
+  const auto sweep = [&](std::string strategy, std::string parameter, auto run_at) {
+    Curve curve{strategy, std::move(parameter), {}};
+    for (const char* t : kThresholds) {
+      auto row = run_at(std::string(t));
+      row.name = strategy + " (" + t + ")";
+      if (std::string_view(t) == "0.5") {
+        auto shown = row;
+        shown.name = strategy;
+        report.rows.push_back(std::move(shown));
+      }
+      curve.points.push_back(std::move(row));
+    }
+    report.curves.push_back(std::move(curve));
+  };
+  if (before)
+    sweep("learned router", "P(cheap model right) at which the cheap model answers",
+          [&](const std::string& t) {
+            const double cut = std::stod(t);
+            return RunPlanRow(cx, "", "strategy", [&](const replay::Item& item) {
+              return "direct(" + (p_cheap.at(item.id) >= cut ? C : S) + ")";
+            });
+          });
+  if (after)
+    sweep("learned cascade", "P(answer right) at which the cheap answer is kept",
+          [&](const std::string& t) {
+            return RunPlanRow(
+                cx, "", "strategy",
+                [&](const replay::Item&) {
+                  return "cascade(" + C + ", confidence=" + t + ") -> direct(" + S + ")";
+                },
+                true);
+          });
+  if (before && after)
+    sweep("predict, verify, escalate",
+          "P(cheap model right) at which the cheap model is tried (its answer kept at P >= 0.5)",
+          [&](const std::string& t) {
+            const double cut = std::stod(t);
+            return RunPlanRow(
+                cx, "", "strategy",
+                [&](const replay::Item& item) {
+                  return p_cheap.at(item.id) >= cut
+                             ? "cascade(" + C + ", confidence=0.5) -> direct(" + S + ")"
+                             : "direct(" + S + ")";
+                },
+                true);
+          });
+}
+
 }  // namespace
 
 Point Row::point() const {
@@ -263,8 +377,9 @@ Report RunBench(const replay::ReplaySet& full, const replay::Profiles& profiles,
                 const BenchOptions& options) {
   const auto set = replay::SelectSplit(full, options.split);
   if (set.items.empty()) throw std::invalid_argument("the split holds no items of the set");
-  Context cx{set, options, replay::ProfilesFor(profiles, set), replay::ExpectedCorrect(set),
-             {}, {}, {}, {}, {}};
+  Context cx{
+      set, options, replay::ProfilesFor(profiles, set), replay::ExpectedCorrect(set), {}, {}, {},
+      {},  {}};
   Report report;
   report.set = full.dir.filename().string();
   report.split = options.split == classify::Split::kHeldOut ? "test"
@@ -444,6 +559,7 @@ Report RunBench(const replay::ReplaySet& full, const replay::Profiles& profiles,
         "best-of-n and self-consistency: the cheap model's outcomes are recorded responses, one "
         "sample each");
   }
+  LearnedStrategies(cx, report, C, S, cheap);
   report.rows.push_back(Oracle(cx));
   return report;
 }

@@ -20,6 +20,7 @@
 #include "classify/heuristic.hpp"
 #include "replay/profiles.hpp"
 #include "replay/set.hpp"
+#include "route/learned_router.hpp"
 
 namespace triage::bench {
 
@@ -37,8 +38,13 @@ struct BenchOptions {
   std::string cheap, strong;  // the outcomes' model names; empty: chosen (see Report)
   StandInVerifier verifier;
   int samples = 5;  // n of best-of-n and self-consistency
-  // The difficulty classifier, for the hybrid by tier (items need text); empty: not run.
+  // The difficulty classifier, for the hybrid by tier and the learned router's tier features
+  // (items need text); empty: not run.
   std::function<classify::Classification(std::string_view)> classify;
+  // The learned router (`triage router train`): before the call, P(model right | task) picks
+  // where to start; after it, P(answer right | task, answer) is the cascade's confidence.
+  // Null: those strategies are not run. Train them on the train split; report --split test.
+  std::shared_ptr<const route::LearnedRouter> before, after;
 };
 
 struct Row {

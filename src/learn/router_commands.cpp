@@ -100,10 +100,16 @@ bool InSplit(std::string_view id, RouterSplit split) {
 }
 
 ItemTask TaskOf(const replay::Item& item, const classify::TrainedClassifier* classifier) {
+  const auto text = item.text.value_or("");
+  return TaskOf(item, classifier && !text.empty() ? classifier->Classify(text, 0).probabilities
+                                                  : std::nullopt);
+}
+
+ItemTask TaskOf(const replay::Item& item,
+                std::optional<std::array<double, core::kTierCount>> tier_probabilities) {
   ItemTask t;
   t.text = item.text.value_or("");
-  if (classifier && !t.text.empty())
-    t.tier_probabilities = classifier->Classify(t.text, 0).probabilities;
+  t.tier_probabilities = tier_probabilities;
   if (!item.domain.empty()) t.labels.emplace_back("domain", item.domain);
   if (item.difficulty) t.labels.emplace_back("difficulty", *item.difficulty);
   for (const auto& [key, value] : item.labels) t.labels.emplace_back(key, value);

@@ -38,6 +38,9 @@ struct ItemTask {
   route::RouterTask View() const { return {text, tier_probabilities, labels}; }
 };
 ItemTask TaskOf(const replay::Item& item, const classify::TrainedClassifier* classifier);
+// The same with the tier probabilities already computed (nullopt: none).
+ItemTask TaskOf(const replay::Item& item,
+                std::optional<std::array<double, core::kTierCount>> tier_probabilities);
 
 struct RouterTrainOptions {
   std::filesystem::path data;  // replay set folder

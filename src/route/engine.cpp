@@ -75,11 +75,13 @@ std::optional<std::string> ValidatePlan(const Plan& plan, const Ladder& ladder) 
   return std::nullopt;
 }
 
-Engine::Engine(Plan plan, Ladder ladder, Thresholds thresholds, const Checker& checker)
+Engine::Engine(Plan plan, Ladder ladder, Thresholds thresholds, const Checker& checker,
+               const AnswerEstimator* estimator)
     : plan_(std::move(plan)),
       ladder_(std::move(ladder)),
       thresholds_(thresholds),
-      checker_(checker) {}
+      checker_(checker),
+      estimator_(estimator) {}
 
 Action Engine::Next(const Progress& progress, Executor executor, const Budget& budget,
                     std::int64_t now_ms) const {
@@ -159,7 +161,10 @@ void Engine::Observe(Progress& progress, const CallModels& call,
       auto checked = checker_.Check(report.text);
       s.answer = std::move(checked.answer);
       s.verdict = std::move(checked.verdict);
-      s.confidence = s.call.confidence   ? s.call.confidence
+      const auto estimate =
+          estimator_ ? estimator_->Estimate(s.call.model, report.text) : std::nullopt;
+      s.confidence = estimate            ? estimate
+                     : s.call.confidence ? s.call.confidence
                      : report.confidence ? report.confidence
                                          : std::optional(thresholds_.default_confidence);
     } else {

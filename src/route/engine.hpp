@@ -72,6 +72,17 @@ class Checker {
   virtual verify::VoteResult Vote(const std::vector<std::string>& responses) const = 0;
 };
 
+// How likely one answer is right, as a learned quality estimator predicts it (route/
+// learned_router.hpp, kind "after"), for one job: when the engine has one, it is an answer's
+// confidence, before log-probabilities and the self-report. Must be thread-compatible.
+class AnswerEstimator {
+ public:
+  virtual ~AnswerEstimator() = default;
+  // nullopt: no estimate for this model (the next source of confidence applies).
+  virtual std::optional<double> Estimate(const std::string& model,
+                                         const std::string& response) const = 0;
+};
+
 // One call the driver made, as it came back.
 struct CallResult {
   std::string model;
@@ -91,7 +102,8 @@ struct Sample {
   CallResult call;
   std::string answer;  // the checked answer (confidence annotation removed)
   verify::Verdict verdict;
-  std::optional<double> confidence;  // log-probabilities, else self-report, else the default
+  // The estimator's, else log-probabilities, else self-report, else the default.
+  std::optional<double> confidence;
   bool operator==(const Sample&) const = default;
 };
 
@@ -145,7 +157,8 @@ using Action = std::variant<CallModels, HandOff, Finish>;
 class Engine {
  public:
   // The plan's rungs must be on the ladder (ValidatePlan says which is not).
-  Engine(Plan plan, Ladder ladder, Thresholds thresholds, const Checker& checker);
+  Engine(Plan plan, Ladder ladder, Thresholds thresholds, const Checker& checker,
+         const AnswerEstimator* estimator = nullptr);
   const Plan& plan() const { return plan_; }
 
   Action Next(const Progress& progress, Executor executor, const Budget& budget,
@@ -165,6 +178,7 @@ class Engine {
   Ladder ladder_;
   Thresholds thresholds_;
   const Checker& checker_;
+  const AnswerEstimator* estimator_;
 };
 
 // Every rung the plan names is on the ladder, and escalate() names a queued rung; else why not.

@@ -339,6 +339,27 @@ TEST_F(EngineTest, OfflineEveryRungIsCalledInPlaceAndAStepTakesItsSlowestCall) {
   EXPECT_EQ(run.progress.spent, 40);
 }
 
+// A learned estimate of the answer, when there is one, decides before the self-report.
+TEST_F(EngineTest, AnAnswerEstimatorsConfidenceComesFirst) {
+  struct Doubtful : AnswerEstimator {
+    std::optional<double> Estimate(const std::string& model,
+                                   const std::string& response) const override {
+      if (model != "m") return std::nullopt;
+      return response.find("ANSWER 42") != std::string::npos ? 0.3 : 0.95;
+    }
+  } estimator;
+  checker.truth = {"42", "43"};
+  const Engine engine(PlanOf("cascade(standard, confidence=0.5) -> escalate(reasoning)"),
+                      TestLadder(), {0.8, 0.6, 0.5}, checker, &estimator);
+  Driver d{engine, {{"standard", {Says("ANSWER 42\nCONFIDENCE: 90")}}}};
+  Progress p;
+  EXPECT_TRUE(std::holds_alternative<HandOff>(d.Run(p, Executor::kRouter)));
+  EXPECT_EQ(p.samples[0].confidence, 0.3);
+  Driver sure{engine, {{"standard", {Says("ANSWER 43\nCONFIDENCE: 10")}}}};
+  Progress q;
+  EXPECT_EQ(std::get<Finish>(sure.Run(q, Executor::kRouter)).answer, "43");
+}
+
 TEST_F(EngineTest, AMajorityThatFailsVerificationIsNotKept) {
   checker.wrong = {"2"};
   const auto engine = Make("self_consistency(standard, n=3) -> escalate(reasoning)");
