@@ -478,38 +478,71 @@ TEST_F(NoRouter, AQueuedJobIsCancelledOnceAndItsClientIsTold) {
   EXPECT_EQ(Delete("01234567-89ab-7def-8123-456789abcdef").status, 404);
 }
 
-// A reasoning call of 4 s, cancelled while it runs.
-class SlowReasoning : public Strategies {
+// Calls of 60 s (6,000 s × sim.time_scale 0.01) on both rungs, inline and reasoning, under
+// timeouts that let them run; a holder checks its lease every second.
+class SlowModels : public NoRouter {
  protected:
-  SlowReasoning() {
+  SlowModels() {
+    roles = Roles{};  // every role, the router too
     adjust = [](Config& c) {
-      auto& reasoning = c.models.at("sim-reasoning").profile;
-      reasoning.latency_min_s = reasoning.latency_max_s = 400;  // x sim.time_scale 0.01
+      for (const char* model : {"sim-standard", "sim-reasoning"}) {
+        auto& m = c.models.at(model);
+        m.profile.latency_min_s = m.profile.latency_max_s = 6000;
+        m.timeout_seconds = 120;
+      }
+      c.lease_check_seconds = 1;
     };
+  }
+  // Cancels the job once its call is in flight; then its holder must cut the call off and record
+  // it itself: abandoned, after less than the call's 60 s, priced at what it had generated.
+  void CancelMidCallAndExpectItCutOff(const std::string& id, const std::string& role) {
+    ASSERT_TRUE(t::WaitFor(
+        [&] {
+          const auto job = Job(id);
+          return job["state"] == "running" && job["attempts"].size() == 1 &&
+                 job["attempts"][0]["verdict"] == "in_flight";
+        },
+        std::chrono::seconds(30)));
+    ASSERT_EQ(Delete(id).status, 200);
+    EXPECT_EQ(Job(id)["state"], "cancelled");
+    // The cancel marks the row abandoned at once (its holder may be dead); a live holder then
+    // records the call as it ended. The bound is half the call: a safety net, not a measure.
+    auto holder_recorded = [&] {
+      const auto a = Job(id)["attempts"].at(0);
+      return a.value("error", "").find("cancelled mid-call") != std::string::npos;
+    };
+    ASSERT_TRUE(t::WaitFor(holder_recorded, std::chrono::seconds(30)))
+        << "the call was not cut off: " << Job(id).dump(2);
+    const auto job = Job(id);
+    ASSERT_EQ(job["attempts"].size(), 1u) << job.dump(2);  // no retry, no fallback, no next stage
+    const auto& a = job["attempts"][0];
+    EXPECT_EQ(a["role"], role);
+    EXPECT_EQ(a["verdict"], "abandoned");
+    EXPECT_LT(a["latency_ms"].get<long>(), 60'000);
+    // The sim bills the prompt and the share of the answer generated before the cut.
+    EXPECT_GT(a["tokens"]["input"].get<long>(), 0);
+    EXPECT_GT(a["cost_micros"].get<long>(), 0);
+    EXPECT_EQ(job["cost_micros"], a["cost_micros"]);
+    EXPECT_EQ(job["state"], "cancelled");
+    // Only the cancellation was told: the holder's run, cut short, completes nothing.
+    ASSERT_TRUE(t::WaitFor([&] { return receiver->Deliveries() >= 1; }, std::chrono::seconds(30)));
+    EXPECT_EQ(receiver->Deliveries(), 1);
+    EXPECT_EQ(json::parse(receiver->Received().at(0).body())["type"], "job.cancelled");
+    pqxx::connection conn(schema.dsn());
+    EXPECT_EQ(pqxx::work(conn)
+                  .exec_params1("SELECT count(*) FROM outbox WHERE job_id = $1::uuid", id)[0]
+                  .as<int>(),
+              1);
   }
 };
 
-TEST_F(SlowReasoning, ARunningJobIsCancelledAndItsCallIsStillPaidFor) {
-  const auto id = Submit("How many ways can 6 people sit around a round table?", "hard", "120");
-  ASSERT_TRUE(t::WaitFor([&] { return Job(id)["state"] == "running"; }, std::chrono::seconds(30)));
-  http::ClientRequest r;
-  r.method = "DELETE";
-  r.url = Api("/v1/jobs/" + id);
-  ASSERT_EQ(t::Call(io, r).status, 200);
-  EXPECT_EQ(Job(id)["state"], "cancelled");
-  // The call's attempt row was written as it started (abandoned by the cancel, in case its
-  // holder is gone); when the call ends its holder completes the row with what it cost,
-  // against the cancelled job, which stays cancelled.
-  ASSERT_EQ(Job(id)["attempts"].size(), 1u);
-  EXPECT_EQ(Job(id)["attempts"][0]["verdict"], "abandoned");
-  ASSERT_TRUE(t::WaitFor([&] { return Job(id)["attempts"][0]["cost_micros"].get<long>() > 0; },
-                         std::chrono::seconds(30)));
-  const auto job = Job(id);
-  EXPECT_EQ(job["state"], "cancelled");
-  EXPECT_GT(job["cost_micros"].get<long>(), 0);
-  ASSERT_TRUE(t::WaitFor([&] { return receiver->Deliveries() >= 1; }, std::chrono::seconds(30)));
-  EXPECT_EQ(receiver->Deliveries(), 1);
-  EXPECT_EQ(json::parse(receiver->Received().at(0).body())["type"], "job.cancelled");
+TEST_F(SlowModels, ACancelledJobsReasoningCallIsCutOffAndRecordedAbandonedWithWhatItCost) {
+  CancelMidCallAndExpectItCutOff(
+      Submit("How many ways can 6 people sit around a round table?", "hard", "120"), "reasoning");
+}
+
+TEST_F(SlowModels, ACancelledJobsInlineCallIsCutOffAndRecordedAbandonedWithWhatItCost) {
+  CancelMidCallAndExpectItCutOff(Submit("What is 2 + 3?", "easy", "5"), "inline");
 }
 
 // A classifier that says "easy" but is unsure of it.
