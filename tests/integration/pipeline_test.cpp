@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <pqxx/pqxx>
+#include <filesystem>
+#include <fstream>
 
 #include "app/commands.hpp"
 #include "app/pipeline.hpp"
@@ -543,6 +545,103 @@ TEST_F(SlowModels, ACancelledJobsReasoningCallIsCutOffAndRecordedAbandonedWithWh
 
 TEST_F(SlowModels, ACancelledJobsInlineCallIsCutOffAndRecordedAbandonedWithWhatItCost) {
   CancelMidCallAndExpectItCutOff(Submit("What is 2 + 3?", "easy", "5"), "inline");
+}
+
+// Code checked by its tests through the service: a HumanEval problem from the shared data set,
+// answered from recordings the test writes to a temporary folder (the replay provider): the
+// standard rung's answer fails the problem's tests, the reasoning rung's (its canonical solution)
+// passes them.
+class CodeByReplay : public Strategies {
+ protected:
+  CodeByReplay() {
+    problem = HumanEval(0);
+    dir = std::filesystem::temp_directory_path() / t::UniqueName("triage-code-replay");
+    std::filesystem::create_directories(dir);
+    const std::string prompt = problem.at("text");
+    auto fenced = [](const std::string& code) { return "```python\n" + code + "```\n"; };
+    std::ofstream(dir / "items.jsonl")
+        << json{{"id", "code/0"}, {"domain", "code"}, {"text", prompt}}.dump() << '\n';
+    std::ofstream outcomes(dir / "outcomes.jsonl");
+    outcomes << json{{"item", "code/0"},
+                     {"model", "weak"},
+                     {"response", fenced(prompt + "    return None\n")}}
+                    .dump()
+             << '\n'
+             << json{{"item", "code/0"},
+                     {"model", "strong"},
+                     {"response",
+                      fenced(prompt + problem.at("canonical_solution").get<std::string>())}}
+                    .dump()
+             << '\n';
+    classifier = [](std::string_view) {
+      classify::Classification c;
+      c.tier = core::Tier::kEasy;
+      return c;
+    };
+    adjust = [this](Config& c) {
+      for (const auto& [model, recorded] :
+           {std::pair{"sim-standard", "weak"}, {"sim-reasoning", "strong"}}) {
+        auto& m = c.models.at(model);
+        m.provider = "replay";
+        m.replay_dir = dir.string();
+        m.replay_model = recorded;
+      }
+      c.routing.plans["code.easy"] =
+          std::get<route::Plan>(route::ParsePlan("cascade(standard) -> escalate(reasoning)"));
+    };
+  }
+  ~CodeByReplay() override { std::filesystem::remove_all(dir); }
+  static json HumanEval(std::size_t index) {
+    const char* env = std::getenv("TRIAGE_DATA_DIR");
+    const auto path =
+        (env && *env ? std::filesystem::path(env)
+                     : std::filesystem::path(TRIAGE_SOURCE_DIR) / ".." / "shared" / "data") /
+        "code" / "humaneval.jsonl";
+    std::ifstream in(path);
+    if (!in)
+      throw std::runtime_error("shared data file missing: " + path.string() +
+                               " (set TRIAGE_DATA_DIR)");
+    std::string line;
+    for (std::size_t i = 0; std::getline(in, line); ++i)
+      if (i == index) return json::parse(line);
+    throw std::runtime_error(path.string() + " has no row " + std::to_string(index));
+  }
+  json problem;
+  std::filesystem::path dir;
+};
+
+TEST_F(CodeByReplay, AnAnswerFailingItsTestsIsEscalatedAndTheNextStagesPassingAnswerVerified) {
+  json body = {{"task", problem.at("text")},
+               {"domain", "code"},
+               {"callback_url", receiver->url()},
+               {"verify",
+                {{"kind", "code"},
+                 {"tests", problem.at("test")},
+                 {"entry_point", problem.at("entry_point")}}},
+               {"metadata", {{"sim", {{"replay_item", "code/0"}}}}}};
+  const auto res = Post(body.dump());
+  ASSERT_EQ(res.status, 202) << res.body;
+  const auto id = json::parse(res.body).at("id").get<std::string>();
+  const auto job = Done(id);
+  EXPECT_EQ(job["state"], "completed") << job.dump(2);
+  EXPECT_EQ(job["verification"], "verified");
+  ASSERT_EQ(job["attempts"].size(), 2u) << job.dump(2);
+  EXPECT_EQ(job["attempts"][0]["role"], "inline");
+  EXPECT_EQ(job["attempts"][0]["model"], "sim-standard");
+  EXPECT_EQ(job["attempts"][0]["verdict"], "failed");
+  EXPECT_EQ(job["attempts"][1]["role"], "reasoning");
+  EXPECT_EQ(job["attempts"][1]["verdict"], "passed");
+  EXPECT_EQ(job["attempts"][1]["stage"], 1);
+  const auto& steps = job["decision"]["steps"];
+  ASSERT_EQ(steps.size(), 2u) << job["decision"].dump(2);
+  EXPECT_EQ(steps[0]["outcome"], "next");
+  EXPECT_TRUE(steps[0]["reason"].get<std::string>().starts_with("failed:")) << steps[0]["reason"];
+  EXPECT_EQ(steps[1]["outcome"], "accepted");
+  EXPECT_EQ(job["decision"]["answered_by"]["rung"], "reasoning");
+  // The answer is the passing code.
+  EXPECT_NE(job["answer"].get<std::string>().find(problem.at("entry_point").get<std::string>()),
+            std::string::npos)
+      << job["answer"];
 }
 
 // A classifier that says "easy" but is unsure of it.
