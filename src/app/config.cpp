@@ -574,6 +574,8 @@ Config LoadConfig(const std::string& path) {
 
   r.Get("reaper.lease_margin_seconds", c.lease_margin_seconds);
   Require(c.lease_margin_seconds >= 1, "reaper.lease_margin_seconds", "must be >= 1");
+  r.Get("reaper.lease_check_seconds", c.lease_check_seconds);
+  Require(c.lease_check_seconds >= 1, "reaper.lease_check_seconds", "must be >= 1");
   r.Get("reaper.interval_seconds", c.reaper_interval_seconds);
   r.Get("reaper.grace_seconds", c.reaper_grace_seconds);
   Require(c.reaper_interval_seconds >= 1, "reaper.interval_seconds", "must be >= 1");

@@ -111,6 +111,9 @@ struct Config {
   const ModelConfig& ReasoningModel() const { return models.at(reasoning_model); }
   // A lease outlives the model call it covers by enough to write the result.
   int lease_margin_seconds = 30;
+  // How often a holder checks that its lease still holds (renewing it every third of its
+  // length): a job cancelled or taken over has its calls cut off within this time.
+  int lease_check_seconds = 5;
   int InlineLeaseSeconds() const { return StandardModel().timeout_seconds + lease_margin_seconds; }
   int ReasoningLeaseSeconds() const {
     return ReasoningModel().timeout_seconds + lease_margin_seconds;

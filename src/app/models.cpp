@@ -1,5 +1,7 @@
 #include "app/models.hpp"
 
+#include <boost/asio/this_coro.hpp>
+
 #include "providers/http_model.hpp"
 #include "providers/replay.hpp"
 #include "providers/sim.hpp"
@@ -103,7 +105,13 @@ boost::asio::awaitable<providers::CallOutcome> Models::Call(
   request.logprobs = m.logprobs;
   if (!m.reasoning_effort.empty()) request.reasoning_effort = m.reasoning_effort;
   if (m.thinking_budget > 0) request.thinking_budget = m.thinking_budget;
-  co_return co_await cache_->Call(*chains_.at(name), std::move(request), deadline, domain);
+  // Cancellation (the job's lease is gone) must come back as the chain's cancelled outcome, not
+  // as the exception Asio throws from the next co_await after it (the cache's, say).
+  const bool throws = co_await boost::asio::this_coro::throw_if_cancelled();
+  co_await boost::asio::this_coro::throw_if_cancelled(false);
+  auto out = co_await cache_->Call(*chains_.at(name), std::move(request), deadline, domain);
+  co_await boost::asio::this_coro::throw_if_cancelled(throws);
+  co_return out;
 }
 
 }  // namespace triage::app

@@ -26,7 +26,8 @@ class Models {
   // `name`'s chain through the cache; the model's configured parameters (max tokens,
   // temperature, reasoning effort, thinking budget, log-probabilities) fill the request;
   // `sampling_temperature`, when given, replaces the model's temperature (best-of-N and
-  // self-consistency samples must differ). Never throws ModelError.
+  // self-consistency samples must differ). Never throws ModelError. Cancellation (terminal) of
+  // the awaiting coroutine cuts the call off: it returns with a cancelled attempt.
   boost::asio::awaitable<providers::CallOutcome> Call(
       std::string name, providers::ModelRequest request, providers::Deadline deadline,
       std::string domain, std::optional<double> sampling_temperature = std::nullopt);

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
@@ -54,33 +56,47 @@ route::CallResult ResultOf(const providers::CallOutcome& outcome, const std::str
   return r;
 }
 
-// Renews `lease` every third of its length until `done`; sets `lost` when it is gone.
+// Checks `lease` every `check` seconds (renewing it every third of its length) until `done`.
+// When it is gone (the job cancelled, finished elsewhere or taken over) sets `lost` and emits
+// `abandon`, which cuts off the calls in flight: another holder, or nobody, wants their answers.
 struct Renewal {
   bool done = false, lost = false;
   std::optional<net::steady_timer> timer;
+  net::cancellation_signal abandon;
 };
 
 net::awaitable<void> RenewWhileRunning(std::shared_ptr<Steps> steps, std::string id, Lease* lease,
-                                       int seconds, std::shared_ptr<Renewal> renewal) {
-  const auto period = std::chrono::milliseconds(std::max(1000, seconds * 1000 / 3));
+                                       int seconds, int check, std::shared_ptr<Renewal> renewal) {
+  using Clock = std::chrono::steady_clock;
+  const auto renew_every = std::chrono::milliseconds(std::max(1000, seconds * 1000 / 3));
+  const auto period = std::min<std::chrono::milliseconds>(renew_every, std::chrono::seconds(check));
+  auto renewed = Clock::now();
   while (!renewal->done) {
     renewal->timer->expires_after(period);
     co_await renewal->timer->async_wait(net::as_tuple(net::use_awaitable));  // cancelled: done
     if (renewal->done) break;
     try {
-      const auto expires = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+      const auto now = Clock::now();
+      const bool renew = now - renewed + period / 2 >= renew_every;
       const bool held =
-          co_await steps->db.Run([id, token = lease->token, seconds](pqxx::connection& c) {
-            return store::RenewLease(c, id, token, seconds);
+          co_await steps->db.Run([id, token = lease->token, seconds, renew](pqxx::connection& c) {
+            return renew ? store::RenewLease(c, id, token, seconds)
+                         : store::HoldsLease(c, id, token);
           });
       if (renewal->done) co_return;  // the run is over: `lease` may be gone with its caller
       if (!held) {
+        steps->log->info("job_id={} lease gone (cancelled or taken over): its calls are cut off",
+                         id);
         renewal->lost = true;
+        renewal->abandon.emit(net::cancellation_type::terminal);
         co_return;
       }
-      lease->expires = expires;
+      if (renew) {
+        lease->expires = now + std::chrono::seconds(seconds);
+        renewed = now;
+      }
     } catch (const std::exception& e) {
-      steps->log->warn("job_id={} lease renewal failed (retried next period): {}", id, e.what());
+      steps->log->warn("job_id={} lease check failed (retried next period): {}", id, e.what());
     }
   }
 }
@@ -121,10 +137,12 @@ net::awaitable<std::optional<std::vector<std::int64_t>>> StartCalls(Steps& steps
       });
 }
 
-// The calls, all at once (the model layer's limits queue what must wait).
+// The calls, all at once (the model layer's limits queue what must wait). A signal on `abandon`
+// cuts them all off; each then returns with a cancelled attempt.
 net::awaitable<std::vector<providers::CallOutcome>> MakeCalls(Steps& steps,
                                                               const store::JobRecord& job,
-                                                              const route::CallModels& call) {
+                                                              const route::CallModels& call,
+                                                              net::cancellation_slot abandon) {
   const auto& config = steps.config;
   const auto timeout = config.models.at(call.model).timeout_seconds;
   const auto temperature =
@@ -140,7 +158,8 @@ net::awaitable<std::vector<providers::CallOutcome>> MakeCalls(Steps& steps,
         net::deferred));
   auto [order, errors, outcomes] =
       co_await net::experimental::make_parallel_group(std::move(ops))
-          .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
+          .async_wait(net::experimental::wait_for_all(),
+                      net::bind_cancellation_slot(abandon, net::use_awaitable));
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
   co_return outcomes;
@@ -188,8 +207,10 @@ net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord j
                                                                  : config.ReasoningLeaseSeconds();
   auto renewal = std::make_shared<Renewal>();
   renewal->timer.emplace(co_await net::this_coro::executor);
-  net::co_spawn(co_await net::this_coro::executor,
-                RenewWhileRunning(steps, job.id, &lease, lease_seconds, renewal), net::detached);
+  net::co_spawn(
+      co_await net::this_coro::executor,
+      RenewWhileRunning(steps, job.id, &lease, lease_seconds, config.lease_check_seconds, renewal),
+      net::detached);
   struct StopRenewal {
     std::shared_ptr<Renewal> r;
     ~StopRenewal() {
@@ -200,6 +221,10 @@ net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord j
 
   PlanRun run{plan, std::move(progress), route::Finish{}, {}};
   for (int steps_taken = 0; steps_taken < 1000; ++steps_taken) {
+    if (renewal->lost) {  // nothing this run finds can be stored now
+      run.end = engine.Degrade(run.progress, kLeaseLost);
+      co_return run;
+    }
     auto action = engine.Next(run.progress, executor, budget, NowMs());
     if (auto* handoff = std::get_if<route::HandOff>(&action)) {
       run.end = *handoff;
@@ -210,13 +235,13 @@ net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord j
       co_return run;
     }
     const auto call = std::get<route::CallModels>(action);
-    const auto started =
-        renewal->lost ? std::nullopt : co_await StartCalls(*steps, job, lease, call, role);
-    if (!started) {
+    const auto started = co_await StartCalls(*steps, job, lease, call, role);
+    // A lease lost while the rows were written: whoever ended it marked them abandoned.
+    if (!started || renewal->lost) {
       run.end = engine.Degrade(run.progress, kLeaseLost);
       co_return run;
     }
-    const auto outcomes = co_await MakeCalls(*steps, job, call);
+    const auto outcomes = co_await MakeCalls(*steps, job, call, renewal->abandon.slot());
     std::vector<route::CallResult> results;
     for (const auto& outcome : outcomes) {
       results.push_back(ResultOf(outcome, call.model));

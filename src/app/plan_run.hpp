@@ -2,9 +2,11 @@
 // CallModels the engine asks for becomes that many calls through the model layer, made at once
 // (the layer's concurrency limits queue what must wait), each call's attempt row written as it
 // starts (a holder that dies mid-call leaves it) and completed as it returns; the
-// answers are checked off the io thread (code runs in the sandbox), and the lease is renewed
-// while the run lasts. The run ends at a hand-off to the reasoning queue or a finish; the role
-// stores what it returns (escalate, or complete).
+// answers are checked off the io thread (code runs in the sandbox), and the lease is checked
+// and renewed while the run lasts: once it is gone (cancelled, taken over, finished elsewhere)
+// the calls in flight are cut off (recorded "abandoned") and the run ends, degraded. The run
+// ends at a hand-off to the reasoning queue or a finish; the role stores what it returns
+// (escalate, or complete).
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <optional>

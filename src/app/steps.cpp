@@ -81,7 +81,10 @@ std::vector<store::AttemptRecord> AttemptRecords(const std::string& role,
       r.simulated = a.response->simulated;
     } else {
       r.error = a.error;
-      r.verdict = "error";
+      // A call its holder cut off (the job was cancelled or taken over): its usage when known.
+      const bool cut_off = a.error_kind == providers::ErrorKind::kCancelled;
+      r.verdict = cut_off ? "abandoned" : "error";
+      if (a.partial_usage) r.usage = *a.partial_usage;
     }
     out.push_back(std::move(r));
   }

@@ -279,6 +279,7 @@ net::awaitable<bool> PooledExchange(Stream& stream, beast::flat_buffer& buffer,
   keep_alive = false;
   auto [wec, wn] = co_await bhttp::async_write(stream, req, kTuple);
   if (wec) {
+    out.cancelled = wec == net::error::operation_aborted;
     out.timed_out = wec == beast::error::timeout;
     out.error = "write: " + wec.message();
     co_return false;
@@ -288,6 +289,7 @@ net::awaitable<bool> PooledExchange(Stream& stream, beast::flat_buffer& buffer,
   auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
   if (rec) {
     const bool got_some = parser.got_some();
+    out.cancelled = rec == net::error::operation_aborted;
     out.timed_out = rec == beast::error::timeout;
     out.truncated = rec == bhttp::error::partial_message ||
                     (parser.is_header_done() && !parser.is_done() && !out.timed_out);
@@ -380,6 +382,7 @@ net::awaitable<ClientResponse> ClientPool::Send(const ClientRequest& request,
       tcp::resolver resolver(executor);
       auto [rec, endpoints] = co_await resolver.async_resolve(url->host, url->port, kTuple);
       if (rec) {
+        failed.cancelled = rec == net::error::operation_aborted;
         failed.error = "resolve " + url->host + ": " + rec.message();
         co_return failed;
       }
@@ -387,6 +390,7 @@ net::awaitable<ClientResponse> ClientPool::Send(const ClientRequest& request,
       tcp_stream->expires_at(deadline);
       auto [cec, ep] = co_await tcp_stream->async_connect(endpoints, kTuple);
       if (cec) {
+        failed.cancelled = cec == net::error::operation_aborted;
         failed.timed_out = cec == beast::error::timeout;
         failed.error = "connect: " + cec.message();
         co_return failed;
@@ -407,6 +411,7 @@ net::awaitable<ClientResponse> ClientPool::Send(const ClientRequest& request,
         conn->tls->set_verify_callback(net::ssl::host_name_verification(url->host));
         auto [hec] = co_await conn->tls->async_handshake(net::ssl::stream_base::client, kTuple);
         if (hec) {
+          failed.cancelled = hec == net::error::operation_aborted;
           failed.timed_out = hec == beast::error::timeout;
           failed.error = "tls handshake: " + hec.message();
           co_return failed;
@@ -422,7 +427,8 @@ net::awaitable<ClientResponse> ClientPool::Send(const ClientRequest& request,
                     : co_await PooledExchange(*conn->tls, conn->buffer, request, *url,
                                               state_->options.max_body_bytes, out, keep_alive);
     // A kept-alive connection the server closed meanwhile: nothing was processed, try anew.
-    if (reused && !got_some && !out.timed_out && out.error.size()) continue;
+    // A cancelled exchange is not retried; its connection is dropped (closed) below.
+    if (reused && !got_some && !out.timed_out && !out.cancelled && out.error.size()) continue;
     if (out.error.empty() && keep_alive) state_->Give(key, std::move(conn));
     co_return out;
   }

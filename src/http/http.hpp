@@ -63,6 +63,7 @@ struct ClientResponse {
   std::string request_id;  // x-request-id / request-id, when the server sent one
   bool timed_out = false;  // the deadline passed (connect, write, or a slow trickle of bytes)
   bool truncated = false;  // the connection ended inside the body
+  bool cancelled = false;  // the caller cancelled the exchange; its connection was closed
 };
 
 struct ClientRequest {
@@ -84,7 +85,9 @@ struct PoolOptions {
 // A keep-alive client: connections (http, or https with verified TLS and SNI) are reused per
 // scheme/host/port. The deadline bounds the whole exchange, so a server trickling bytes cannot
 // hold a call past it. A reused connection the server had closed is retried once on a fresh
-// one, only when no byte of a response arrived. Thread-safe; errors come back in the response.
+// one, only when no byte of a response arrived. Asio cancellation of the awaiting coroutine
+// (terminal) ends the exchange at once and closes its connection, so the server sees the client
+// leave (`cancelled`). Thread-safe; errors come back in the response.
 class ClientPool {
  public:
   explicit ClientPool(PoolOptions options = {});

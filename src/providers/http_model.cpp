@@ -201,6 +201,8 @@ http::ClientRequest BuildRequest(Flavor flavor, const HttpModelOptions& o, const
 
 ModelError ErrorFor(Flavor flavor, const std::string& name, const http::ClientResponse& reply) {
   const std::string who = name + " (" + std::string(ToString(flavor)) + ")";
+  if (reply.cancelled)  // cut off mid-call: a provider bills it, but says nothing of it to us
+    return ModelError::Cancelled(who + ": cancelled mid-call (its cost is unknown)");
   if (reply.status == 0 || (reply.error.size() && reply.status < 300)) {
     if (reply.timed_out)
       return ModelError(who + ": deadline exceeded (" + reply.error + ")", true,

@@ -82,6 +82,7 @@ enum class ErrorKind {
   kTruncated,     // the body ended early
   kProvider,      // 200 carrying an error object
   kCircuitOpen,   // the model's circuit breaker refused the call
+  kCancelled,     // the caller abandoned the call (Asio cancellation): never retried
 };
 std::string_view ToString(ErrorKind kind);
 
@@ -96,16 +97,25 @@ class ModelError : public std::runtime_error {
         kind_(kind),
         status_(status),
         retry_after_(retry_after) {}
+  // A call its caller cancelled mid-way. `usage`: what the provider bills for the part it
+  // generated, when that is known (the sim); a real provider reports none without a reply.
+  static ModelError Cancelled(const std::string& what, std::optional<core::Usage> usage = {}) {
+    ModelError e(what, false, ErrorKind::kCancelled);
+    e.partial_usage_ = usage;
+    return e;
+  }
   bool Retryable() const { return retryable_; }
   ErrorKind Kind() const { return kind_; }
   int Status() const { return status_; }  // HTTP status, 0 when none arrived
   std::optional<std::chrono::milliseconds> RetryAfter() const { return retry_after_; }
+  const std::optional<core::Usage>& PartialUsage() const { return partial_usage_; }
 
  private:
   bool retryable_;
   ErrorKind kind_;
   int status_;
   std::optional<std::chrono::milliseconds> retry_after_;
+  std::optional<core::Usage> partial_usage_;
 };
 
 // Prices in micro-dollars per 1M tokens. Reasoning tokens are billed at `reasoning` when set,
@@ -131,6 +141,8 @@ class ModelClient {
   // decides which model really answers (an HTTP model's provider model id and base URL).
   virtual std::string Identity() const { return Name(); }
   // Throws ModelError; never returns after `deadline` (throws a retryable ModelError instead).
+  // Asio cancellation (terminal) of the awaiting coroutine ends the call at once: the provider is
+  // cut off (an HTTP connection is closed) and ModelError::Cancelled is thrown.
   // The request is taken by value: the coroutine may start after the caller's temporaries die.
   virtual boost::asio::awaitable<ModelResponse> Complete(ModelRequest request,
                                                          Deadline deadline) = 0;

@@ -29,6 +29,7 @@ std::string_view ToString(ErrorKind kind) {
     case ErrorKind::kTruncated: return "truncated";
     case ErrorKind::kProvider: return "provider";
     case ErrorKind::kCircuitOpen: return "circuit_open";
+    case ErrorKind::kCancelled: return "cancelled";
   }
   return "error";
 }

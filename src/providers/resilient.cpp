@@ -196,7 +196,39 @@ double ModelChain::NextJitter() {
   return static_cast<double>(z >> 11) / static_cast<double>(1ULL << 53);
 }
 
+namespace {
+
+// Whether the caller cancelled the coroutine this runs in (per-operation cancellation).
+net::awaitable<bool> Cancelled() {
+  const auto state = co_await net::this_coro::cancellation_state;
+  co_return state.cancelled() != net::cancellation_type::none;
+}
+
+// A call's concurrency permits, handed back when it ends however it ends.
+struct Permits {
+  AsyncSemaphore* model = nullptr;
+  AsyncSemaphore* provider = nullptr;
+  void Release() {
+    if (provider) provider->Release();
+    if (model) model->Release();
+    provider = model = nullptr;
+  }
+  ~Permits() { Release(); }
+};
+
+}  // namespace
+
 net::awaitable<CallOutcome> ModelChain::Call(ModelRequest request, Deadline deadline) {
+  // A cancelled call comes back as an outcome, not as the exception Asio would throw from the
+  // first co_await after the cancellation: each wait below checks for it instead.
+  const bool throws = co_await net::this_coro::throw_if_cancelled();
+  co_await net::this_coro::throw_if_cancelled(false);
+  auto out = co_await Attempts(std::move(request), deadline);
+  co_await net::this_coro::throw_if_cancelled(throws);
+  co_return out;
+}
+
+net::awaitable<CallOutcome> ModelChain::Attempts(ModelRequest request, Deadline deadline) {
   CallOutcome out;
   const int first_attempt = request.attempt;
   int calls = 0;
@@ -212,11 +244,34 @@ net::awaitable<CallOutcome> ModelChain::Call(ModelRequest request, Deadline dead
     a.fallback = fallback;
     out.attempts.push_back(std::move(a));
   };
+  // The caller gave up: what this model was doing is abandoned, not judged. A call cut off
+  // (`error`: what it threw) is an attempt; a wait for a slot or a retry is one only when no
+  // call was made before it (every outcome has an attempt).
+  auto cancelled = [&](GuardedModel& g, const std::optional<ModelError>& error, int retry,
+                       bool fallback, milliseconds latency) {
+    g.Breaker().Abandon();
+    const auto e =
+        error && error->Kind() == ErrorKind::kCancelled
+            ? *error
+            : ModelError::Cancelled(
+                  g.Model().Name() + ": cancelled" +
+                  (error ? " mid-call (" + std::string(error->what()) + ")" : " before the call"));
+    out.error = e;
+    if (!error && !out.attempts.empty()) return;
+    fail(g, ErrorKind::kCancelled, e.what(), retry, fallback, latency);
+    auto& a = out.attempts.back();
+    a.partial_usage = e.PartialUsage();
+    if (a.partial_usage) a.cost_micros = CostOf(*a.partial_usage, g.Model().Prices());
+  };
   for (std::size_t index = 0; index < chain_.size(); ++index) {
     auto& g = *chain_[index];
     const bool fallback = index > 0;
     out.model = g.Model().Name();
     for (int retry = 0; retry < std::max(1, g.Policy().retry.max_attempts); ++retry) {
+      if (co_await Cancelled()) {
+        cancelled(g, std::nullopt, retry, fallback, milliseconds(0));
+        co_return out;
+      }
       if (time_->Now() >= deadline) {
         const std::string message = g.Model().Name() + ": deadline exceeded";
         if (out.attempts.empty())
@@ -242,10 +297,21 @@ net::awaitable<CallOutcome> ModelChain::Call(ModelRequest request, Deadline dead
         co_return out;
       }
       if (go_at > time_->Now()) co_await time_->SleepUntil(go_at);
-      bool slot = !g.Slots() || co_await g.Slots()->Acquire(deadline);
-      if (slot && g.ProviderSlots() && !co_await g.ProviderSlots()->Acquire(deadline)) {
-        if (g.Slots()) g.Slots()->Release();
-        slot = false;
+      // Each wait below may end by cancellation: checked before the next starts, since an
+      // operation started after the cancel would not see it.
+      Permits permits;
+      bool slot = !co_await Cancelled();
+      if (slot && g.Slots()) {
+        slot = co_await g.Slots()->Acquire(deadline);
+        if (slot) permits.model = g.Slots();
+      }
+      if (slot && g.ProviderSlots() && !co_await Cancelled()) {
+        slot = co_await g.ProviderSlots()->Acquire(deadline);
+        if (slot) permits.provider = g.ProviderSlots();
+      }
+      if (co_await Cancelled()) {
+        cancelled(g, std::nullopt, retry, fallback, Since(waited_from, time_->Now()));
+        co_return out;
       }
       if (!slot) {
         g.Breaker().Abandon();
@@ -254,17 +320,13 @@ net::awaitable<CallOutcome> ModelChain::Call(ModelRequest request, Deadline dead
         out.error = ModelError(message, true, ErrorKind::kTimeout);
         co_return out;
       }
-      auto release = [&g] {
-        if (g.ProviderSlots()) g.ProviderSlots()->Release();
-        if (g.Slots()) g.Slots()->Release();
-      };
       const auto started = time_->Now();
       const auto call_deadline = std::min(deadline, started + g.Policy().timeout);
       request.attempt = first_attempt + calls++;
       std::optional<ModelError> error;
       try {
         auto response = co_await g.Model().Complete(request, call_deadline);
-        release();
+        permits.Release();
         g.Breaker().Record(true, time_->Now());
         AttemptOutcome a;
         a.model = g.Model().Name();
@@ -283,7 +345,12 @@ net::awaitable<CallOutcome> ModelChain::Call(ModelRequest request, Deadline dead
       } catch (const std::exception& e) {
         error = ModelError(g.Model().Name() + ": " + e.what(), false, ErrorKind::kOther);
       }
-      release();
+      permits.Release();
+      // Whatever a cut-off call threw (an aborted read, an aborted wait), it was cancelled.
+      if (error->Kind() == ErrorKind::kCancelled || co_await Cancelled()) {
+        cancelled(g, error, retry, fallback, Since(started, time_->Now()));
+        co_return out;
+      }
       // Our own bad requests say nothing about the model's health.
       const bool model_fault =
           error->Kind() != ErrorKind::kRequest && error->Kind() != ErrorKind::kAuth;

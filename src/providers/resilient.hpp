@@ -139,6 +139,8 @@ struct AttemptOutcome {
   std::optional<ModelResponse> response;  // set when the call succeeded
   std::string error;                      // set when it failed
   ErrorKind error_kind = ErrorKind::kOther;
+  // A cancelled call's usage, when its provider knows it (the sim); cost_micros prices it.
+  std::optional<core::Usage> partial_usage;
   core::Micros cost_micros = 0;
   std::chrono::milliseconds latency{0};
   bool cache_hit = false;
@@ -154,7 +156,10 @@ struct CallOutcome {
 };
 
 // Tries each model in order, each with its retries; stops at the first success, at the call's
-// deadline, or when the chain is exhausted.
+// deadline, or when the chain is exhausted. Asio cancellation (terminal) of the awaiting
+// coroutine stops it at once: the call in progress is cut off and recorded as a kCancelled
+// attempt (priced from its partial usage when known), with no retry, no fallback, and nothing
+// held against the model's breaker.
 class ModelChain {
  public:
   ModelChain(std::vector<std::shared_ptr<GuardedModel>> chain,
@@ -165,6 +170,7 @@ class ModelChain {
   const std::vector<std::shared_ptr<GuardedModel>>& Models() const { return chain_; }
 
  private:
+  boost::asio::awaitable<CallOutcome> Attempts(ModelRequest request, Deadline deadline);
   double NextJitter();
   std::vector<std::shared_ptr<GuardedModel>> chain_;
   std::shared_ptr<TimeSource> time_;

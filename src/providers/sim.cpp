@@ -1,6 +1,7 @@
 #include "providers/sim.hpp"
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -226,7 +227,14 @@ boost::asio::awaitable<ModelResponse> SimModel::Complete(ModelRequest request, D
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
   const bool late = start + outcome.latency > deadline;
   timer.expires_at(late ? deadline : start + outcome.latency);
-  co_await timer.async_wait(boost::asio::use_awaitable);
+  const auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  if (ec == boost::asio::error::operation_aborted) {
+    const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - start;
+    const std::chrono::duration<double> whole = outcome.latency;
+    const double share = whole.count() > 0 ? waited.count() / whole.count() : 1.0;
+    throw ModelError::Cancelled(options_.name + ": cancelled mid-call",
+                                CutOffUsage(outcome.usage, share));
+  }
   if (late) throw ModelError(options_.name + ": deadline exceeded", true, ErrorKind::kTimeout);
   ModelResponse response;
   response.text = outcome.text;
@@ -240,6 +248,17 @@ boost::asio::awaitable<ModelResponse> SimModel::Complete(ModelRequest request, D
 
   response.simulated = true;
   co_return response;
+}
+
+core::Usage CutOffUsage(const core::Usage& usage, double share) {
+  const double s = std::clamp(share, 0.0, 1.0);
+  auto part = [s](std::int64_t tokens) {
+    return static_cast<std::int64_t>(std::floor(static_cast<double>(tokens) * s));
+  };
+  core::Usage out = usage;
+  out.output = part(usage.output);
+  out.reasoning = part(usage.reasoning);
+  return out;
 }
 
 }  // namespace triage::providers

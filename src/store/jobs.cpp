@@ -323,8 +323,8 @@ CancelOutcome CancelJob(pqxx::connection_base& conn, const std::string& id,
         tx.exec_params("SELECT 1 FROM jobs WHERE id = $1::uuid AND tenant = $2", id, tenant);
     return found.empty() ? CancelOutcome::kNotFound : CancelOutcome::kAlreadyFinal;
   }
-  // No later lease will come to mark them: a holder still alive overwrites them as its calls
-  // return (FinishAttempts), a dead one leaves them abandoned.
+  // No later lease will come to mark them: a holder still alive overwrites them as it cuts its
+  // calls off (FinishAttempts), a dead one leaves them abandoned.
   AbandonInFlight(tx, id);
   const auto callback = OptString(updated[0][0]);
   tx.exec_params(
@@ -381,6 +381,16 @@ bool RenewLease(pqxx::connection_base& conn, const std::string& id, const std::s
       id, lease_token, lease_seconds);
   tx.commit();
   return !updated.empty();
+}
+
+bool HoldsLease(pqxx::connection_base& conn, const std::string& id,
+                const std::string& lease_token) {
+  pqxx::work tx(conn);
+  const auto held = tx.exec_params(
+      "SELECT 1 FROM jobs WHERE id = $1::uuid AND state = 'running' AND lease_token = $2::uuid", id,
+      lease_token);
+  tx.commit();
+  return !held.empty();
 }
 
 std::vector<StuckJob> ClaimStuckJobs(pqxx::connection_base& conn, int grace_seconds, int limit) {

@@ -123,8 +123,8 @@ bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
                  const std::string& lease_token, const Completion& completion);
 
 // queued | running | reasoning_queued -> cancelled for the job's own tenant, with its outbox row
-// (`event_json`, a job.cancelled event). A holder still running a call finds its lease gone;
-// the attempts it made are recorded when it tries to complete (their cost was paid).
+// (`event_json`, a job.cancelled event); its in-flight attempt rows become "abandoned". A live
+// holder finds its lease gone at its next check, cuts its calls off and records them itself.
 enum class CancelOutcome { kCancelled, kAlreadyFinal, kNotFound };
 CancelOutcome CancelJob(pqxx::connection_base& conn, const std::string& id,
                         const std::string& tenant, const std::string& event_json);
@@ -158,6 +158,10 @@ void FinishAttempts(pqxx::connection_base& conn, const std::string& id,
 // False when the lease is gone: lapsed and taken over, or the job finished or was cancelled.
 bool RenewLease(pqxx::connection_base& conn, const std::string& id,
                 const std::string& lease_token, int lease_seconds);
+
+// Whether `lease_token` still holds the job (running under it): read only, for a holder that
+// checks more often than it renews. False once it was cancelled, finished or taken over.
+bool HoldsLease(pqxx::connection_base& conn, const std::string& id, const std::string& lease_token);
 
 // A job to send through Kafka again: a lost produce, a dead lease holder, a lost handoff.
 struct StuckJob {

@@ -185,6 +185,8 @@ std::string Unavailable(bool root, int err) {
   (void)!write(status_fd, buf, 2);
   (void)!write(status_fd, what, std::strlen(what));
   (void)!write(status_fd, detail, std::strlen(detail));
+  // Ends the text: when the program's set-up fails, the init's 'W' record follows it.
+  (void)!write(status_fd, "\n", 1);
   _exit(127);
 }
 
@@ -321,8 +323,6 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
     setrlimit(RLIMIT_FSIZE, &rl);
     rl = {0, 0};
     setrlimit(RLIMIT_CORE, &rl);
-    rl = {64, 64};
-    setrlimit(RLIMIT_NOFILE, &rl);
     // Counted per uid, and inside a user namespace per (namespace, uid), where the init above
     // counts too: either way only the program's own processes.
     rl = {nproc + (confinement.root ? 0 : 1), nproc + (confinement.root ? 0 : 1)};
@@ -342,6 +342,10 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
     if (hi_null < 0 || hi_out < 0 || hi_nonce < 0 || dup2(hi_null, 0) < 0 || dup2(hi_out, 1) < 0 ||
         dup2(hi_out, 2) < 0 || dup2(hi_nonce, 3) < 0)
       ChildFail(status_fd, "dup2");
+    // Only now: the caller's descriptors (a service holds many) occupy numbers up to its own
+    // limit until exec closes them, so a lower limit set earlier left no room to move these.
+    rl = {64, 64};
+    setrlimit(RLIMIT_NOFILE, &rl);
     unsigned char ok = 0;
     (void)!write(status_fd, &ok, 1);
     execve(argv[0], const_cast<char* const*>(argv.data()), const_cast<char* const*>(envp.data()));
@@ -403,7 +407,7 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
   if (!started_ok || (status.size() > next && static_cast<unsigned char>(status[next]) == 0xFF)) {
     std::string why =
         status.size() >= next + 2
-            ? status.substr(next + 2) + ": " +
+            ? status.substr(next + 2, status.find('\n', next + 2) - (next + 2)) + ": " +
                   std::strerror(static_cast<unsigned char>(status[next + 1]))
             : std::string("no report from the sandbox");
     result.verdict = {Outcome::kCrashed, "sandbox unavailable: set-up failed: " + why +

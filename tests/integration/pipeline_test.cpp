@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <filesystem>
+#include <fstream>
 
 #include "app/commands.hpp"
 #include "notify/webhook.hpp"
@@ -502,38 +504,168 @@ TEST_F(NoRouter, AQueuedJobIsCancelledOnceAndItsClientIsTold) {
   EXPECT_EQ(Delete("01234567-89ab-7def-8123-456789abcdef").status, 404);
 }
 
-// A reasoning call of 4 s, cancelled while it runs.
-class SlowReasoning : public Strategies {
+// Calls of 60 s (6,000 s × sim.time_scale 0.01) on both rungs, inline and reasoning, under
+// timeouts that let them run; a holder checks its lease every second.
+class SlowModels : public NoRouter {
  protected:
-  SlowReasoning() {
+  SlowModels() {
+    roles = Roles{};  // every role, the router too
     adjust = [](Config& c) {
-      auto& reasoning = c.models.at("sim-reasoning").profile;
-      reasoning.latency_min_s = reasoning.latency_max_s = 400;  // x sim.time_scale 0.01
+      for (const char* model : {"sim-standard", "sim-reasoning"}) {
+        auto& m = c.models.at(model);
+        m.profile.latency_min_s = m.profile.latency_max_s = 6000;
+        m.timeout_seconds = 120;
+      }
+      c.lease_check_seconds = 1;
     };
+  }
+  // Cancels the job once its call is in flight; then its holder must cut the call off and record
+  // it itself: abandoned, after less than the call's 60 s, priced at what it had generated.
+  void CancelMidCallAndExpectItCutOff(const std::string& id, const std::string& role) {
+    ASSERT_TRUE(t::WaitFor(
+        [&] {
+          const auto job = Job(id);
+          return job["state"] == "running" && job["attempts"].size() == 1 &&
+                 job["attempts"][0]["verdict"] == "in_flight";
+        },
+        std::chrono::seconds(30)));
+    ASSERT_EQ(Delete(id).status, 200);
+    EXPECT_EQ(Job(id)["state"], "cancelled");
+    // The cancel marks the row abandoned at once (its holder may be dead); a live holder then
+    // records the call as it ended. The bound is half the call: a safety net, not a measure.
+    auto holder_recorded = [&] {
+      const auto a = Job(id)["attempts"].at(0);
+      return a.value("error", "").find("cancelled mid-call") != std::string::npos;
+    };
+    ASSERT_TRUE(t::WaitFor(holder_recorded, std::chrono::seconds(30)))
+        << "the call was not cut off: " << Job(id).dump(2);
+    const auto job = Job(id);
+    ASSERT_EQ(job["attempts"].size(), 1u) << job.dump(2);  // no retry, no fallback, no next stage
+    const auto& a = job["attempts"][0];
+    EXPECT_EQ(a["role"], role);
+    EXPECT_EQ(a["verdict"], "abandoned");
+    EXPECT_LT(a["latency_ms"].get<long>(), 60'000);
+    // The sim bills the prompt and the share of the answer generated before the cut.
+    EXPECT_GT(a["tokens"]["input"].get<long>(), 0);
+    EXPECT_GT(a["cost_micros"].get<long>(), 0);
+    EXPECT_EQ(job["cost_micros"], a["cost_micros"]);
+    EXPECT_EQ(job["state"], "cancelled");
+    // Only the cancellation was told: the holder's run, cut short, completes nothing.
+    ASSERT_TRUE(t::WaitFor([&] { return receiver->Deliveries() >= 1; }, std::chrono::seconds(30)));
+    EXPECT_EQ(receiver->Deliveries(), 1);
+    EXPECT_EQ(json::parse(receiver->Received().at(0).body())["type"], "job.cancelled");
+    pqxx::connection conn(schema.dsn());
+    EXPECT_EQ(pqxx::work(conn)
+                  .exec_params1("SELECT count(*) FROM outbox WHERE job_id = $1::uuid", id)[0]
+                  .as<int>(),
+              1);
   }
 };
 
-TEST_F(SlowReasoning, ARunningJobIsCancelledAndItsCallIsStillPaidFor) {
-  const auto id = Submit("How many ways can 6 people sit around a round table?", "hard", "120");
-  ASSERT_TRUE(t::WaitFor([&] { return Job(id)["state"] == "running"; }, std::chrono::seconds(30)));
-  http::ClientRequest r;
-  r.method = "DELETE";
-  r.url = Api("/v1/jobs/" + id);
-  ASSERT_EQ(t::Call(io, r).status, 200);
-  EXPECT_EQ(Job(id)["state"], "cancelled");
-  // The call's attempt row was written as it started (abandoned by the cancel, in case its
-  // holder is gone); when the call ends its holder completes the row with what it cost,
-  // against the cancelled job, which stays cancelled.
-  ASSERT_EQ(Job(id)["attempts"].size(), 1u);
-  EXPECT_EQ(Job(id)["attempts"][0]["verdict"], "abandoned");
-  ASSERT_TRUE(t::WaitFor([&] { return Job(id)["attempts"][0]["cost_micros"].get<long>() > 0; },
-                         std::chrono::seconds(30)));
-  const auto job = Job(id);
-  EXPECT_EQ(job["state"], "cancelled");
-  EXPECT_GT(job["cost_micros"].get<long>(), 0);
-  ASSERT_TRUE(t::WaitFor([&] { return receiver->Deliveries() >= 1; }, std::chrono::seconds(30)));
-  EXPECT_EQ(receiver->Deliveries(), 1);
-  EXPECT_EQ(json::parse(receiver->Received().at(0).body())["type"], "job.cancelled");
+TEST_F(SlowModels, ACancelledJobsReasoningCallIsCutOffAndRecordedAbandonedWithWhatItCost) {
+  CancelMidCallAndExpectItCutOff(
+      Submit("How many ways can 6 people sit around a round table?", "hard", "120"), "reasoning");
+}
+
+TEST_F(SlowModels, ACancelledJobsInlineCallIsCutOffAndRecordedAbandonedWithWhatItCost) {
+  CancelMidCallAndExpectItCutOff(Submit("What is 2 + 3?", "easy", "5"), "inline");
+}
+
+// Code checked by its tests through the service: a HumanEval problem from the shared data set,
+// answered from recordings the test writes to a temporary folder (the replay provider): the
+// standard rung's answer fails the problem's tests, the reasoning rung's (its canonical solution)
+// passes them.
+class CodeByReplay : public Strategies {
+ protected:
+  CodeByReplay() {
+    problem = HumanEval(0);
+    dir = std::filesystem::temp_directory_path() / t::UniqueName("triage-code-replay");
+    std::filesystem::create_directories(dir);
+    const std::string prompt = problem.at("text");
+    auto fenced = [](const std::string& code) { return "```python\n" + code + "```\n"; };
+    std::ofstream(dir / "items.jsonl")
+        << json{{"id", "code/0"}, {"domain", "code"}, {"text", prompt}}.dump() << '\n';
+    std::ofstream outcomes(dir / "outcomes.jsonl");
+    outcomes << json{{"item", "code/0"},
+                     {"model", "weak"},
+                     {"response", fenced(prompt + "    return None\n")}}
+                    .dump()
+             << '\n'
+             << json{{"item", "code/0"},
+                     {"model", "strong"},
+                     {"response",
+                      fenced(prompt + problem.at("canonical_solution").get<std::string>())}}
+                    .dump()
+             << '\n';
+    classifier = [](std::string_view) {
+      classify::Classification c;
+      c.tier = core::Tier::kEasy;
+      return c;
+    };
+    adjust = [this](Config& c) {
+      for (const auto& [model, recorded] :
+           {std::pair{"sim-standard", "weak"}, {"sim-reasoning", "strong"}}) {
+        auto& m = c.models.at(model);
+        m.provider = "replay";
+        m.replay_dir = dir.string();
+        m.replay_model = recorded;
+      }
+      c.routing.plans["code.easy"] =
+          std::get<route::Plan>(route::ParsePlan("cascade(standard) -> escalate(reasoning)"));
+    };
+  }
+  ~CodeByReplay() override { std::filesystem::remove_all(dir); }
+  static json HumanEval(std::size_t index) {
+    const char* env = std::getenv("TRIAGE_DATA_DIR");
+    const auto path =
+        (env && *env ? std::filesystem::path(env)
+                     : std::filesystem::path(TRIAGE_SOURCE_DIR) / ".." / "shared" / "data") /
+        "code" / "humaneval.jsonl";
+    std::ifstream in(path);
+    if (!in)
+      throw std::runtime_error("shared data file missing: " + path.string() +
+                               " (set TRIAGE_DATA_DIR)");
+    std::string line;
+    for (std::size_t i = 0; std::getline(in, line); ++i)
+      if (i == index) return json::parse(line);
+    throw std::runtime_error(path.string() + " has no row " + std::to_string(index));
+  }
+  json problem;
+  std::filesystem::path dir;
+};
+
+TEST_F(CodeByReplay, AnAnswerFailingItsTestsIsEscalatedAndTheNextStagesPassingAnswerVerified) {
+  json body = {{"task", problem.at("text")},
+               {"domain", "code"},
+               {"callback_url", receiver->url()},
+               {"verify",
+                {{"kind", "code"},
+                 {"tests", problem.at("test")},
+                 {"entry_point", problem.at("entry_point")}}},
+               {"metadata", {{"sim", {{"replay_item", "code/0"}}}}}};
+  const auto res = Post(body.dump());
+  ASSERT_EQ(res.status, 202) << res.body;
+  const auto id = json::parse(res.body).at("id").get<std::string>();
+  const auto job = Done(id);
+  EXPECT_EQ(job["state"], "completed") << job.dump(2);
+  EXPECT_EQ(job["verification"], "verified");
+  ASSERT_EQ(job["attempts"].size(), 2u) << job.dump(2);
+  EXPECT_EQ(job["attempts"][0]["role"], "inline");
+  EXPECT_EQ(job["attempts"][0]["model"], "sim-standard");
+  EXPECT_EQ(job["attempts"][0]["verdict"], "failed");
+  EXPECT_EQ(job["attempts"][1]["role"], "reasoning");
+  EXPECT_EQ(job["attempts"][1]["verdict"], "passed");
+  EXPECT_EQ(job["attempts"][1]["stage"], 1);
+  const auto& steps = job["decision"]["steps"];
+  ASSERT_EQ(steps.size(), 2u) << job["decision"].dump(2);
+  EXPECT_EQ(steps[0]["outcome"], "next");
+  EXPECT_TRUE(steps[0]["reason"].get<std::string>().starts_with("failed:")) << steps[0]["reason"];
+  EXPECT_EQ(steps[1]["outcome"], "accepted");
+  EXPECT_EQ(job["decision"]["answered_by"]["rung"], "reasoning");
+  // The answer is the passing code.
+  EXPECT_NE(job["answer"].get<std::string>().find(problem.at("entry_point").get<std::string>()),
+            std::string::npos)
+      << job["answer"];
 }
 
 // A classifier that says "easy" but is unsure of it.

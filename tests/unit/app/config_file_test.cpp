@@ -306,6 +306,8 @@ std::vector<Key> AllKeys(const std::string& secret_file, const std::string& secr
        Int(11)},
       {"reaper.lease_margin_seconds", [](const Config& c) { return Int(c.lease_margin_seconds); },
        Int(12)},
+      {"reaper.lease_check_seconds", [](const Config& c) { return Int(c.lease_check_seconds); },
+       Int(3)},
   };
   for (const char* provider : {"openai", "anthropic"}) {
     keys.push_back({std::string("providers.") + provider + ".max_concurrency",

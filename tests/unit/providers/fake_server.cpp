@@ -74,6 +74,18 @@ struct FakeServer::Impl {
         co_await timer.async_wait(net::as_tuple(net::use_awaitable));
       }
       if (reply.drop) co_return;
+      if (reply.wait_for_close) {
+        char byte;
+        for (;;) {
+          auto [rec, rn] = co_await socket.async_read_some(net::buffer(&byte, 1),
+                                                           net::as_tuple(net::use_awaitable));
+          if (rec) break;
+        }
+        std::lock_guard lock(owner.mutex_);
+        ++owner.client_closes_;
+        owner.closed_.notify_all();
+        co_return;
+      }
       if (reply.trickle_bytes == 0) {
         auto [wec, wn] = co_await net::async_write(socket, net::buffer(reply.raw),
                                                    net::as_tuple(net::use_awaitable));
@@ -106,6 +118,11 @@ FakeServer::FakeServer(Script script) : script_(std::move(script)) {
   impl_ = std::make_unique<Impl>(*this);
   net::co_spawn(impl_->io, impl_->Accept(), net::detached);
   impl_->thread = std::thread([this] { impl_->io.run(); });
+}
+
+bool FakeServer::WaitForClientClose(std::chrono::milliseconds bound) {
+  std::unique_lock lock(mutex_);
+  return closed_.wait_for(lock, bound, [this] { return client_closes_ > 0; });
 }
 
 FakeServer::~FakeServer() {

@@ -3,8 +3,10 @@
 // with raw bytes from a script, so it can also misbehave: stall, trickle, cut a body short or
 // drop the connection. Runs on its own thread; stops on destruction.
 #pragma once
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -28,6 +30,7 @@ struct Reply {
   std::chrono::milliseconds trickle_every{0};  // ... this often
   bool close_after = false;                    // close instead of keeping the connection
   bool drop = false;                           // close without answering
+  bool wait_for_close = false;  // answer nothing: wait until the client closes the connection
 };
 
 // A full HTTP/1.1 response with Content-Length.
@@ -43,6 +46,8 @@ class FakeServer {
   std::string BaseUrl() const;  // http://127.0.0.1:<port>
   std::vector<SeenRequest> Requests();
   int Connections() const { return connections_; }
+  // Whether a client closed a connection a `wait_for_close` reply held, within `bound`.
+  bool WaitForClientClose(std::chrono::milliseconds bound);
 
  private:
   struct Impl;
@@ -50,6 +55,8 @@ class FakeServer {
   std::mutex mutex_;
   std::vector<SeenRequest> requests_;
   std::atomic<int> connections_{0};
+  std::condition_variable closed_;
+  int client_closes_ = 0;
   Script script_;
   friend struct Impl;
 };

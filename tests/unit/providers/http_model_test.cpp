@@ -6,8 +6,11 @@
 
 #include <cmath>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 #include <fstream>
 #include <future>
@@ -377,6 +380,38 @@ TEST(HttpModel, AConnectionTheServerClosedIsReplacedTransparently) {
   HttpModel model(Flavor::kOpenAi, Options(server, "gpt-4o-mini"), pool);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Call(model, Simple()).response);
   EXPECT_EQ(server.Connections(), 3);
+}
+
+TEST(HttpModel, ACancelledCallClosesItsConnectionAndIsNotRetriedOnAnother) {
+  auto& io = Io();
+  boost::asio::cancellation_signal cancel;
+  FakeServer server([&](const auto&, int index) {
+    if (index == 0) return Http(200, ReadFixture("openai_chat_response.json"));
+    // The second request has arrived: its caller gives up on it.
+    boost::asio::post(io, [&] { cancel.emit(boost::asio::cancellation_type::terminal); });
+    Reply r;
+    r.wait_for_close = true;
+    return r;
+  });
+  auto pool = std::make_shared<http::ClientPool>();
+  HttpModel model(Flavor::kOpenAi, Options(server, "gpt-4o-mini"), pool);
+  ASSERT_TRUE(Call(model, Simple()).response);  // leaves its connection in the pool
+  io.restart();
+  auto future = boost::asio::co_spawn(
+      io, model.Complete(Simple(), std::chrono::steady_clock::now() + kSafetyBound),
+      boost::asio::bind_cancellation_slot(cancel.slot(), boost::asio::use_future));
+  io.run();
+  const auto r = Collect(future);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->Kind(), ErrorKind::kCancelled) << r.error->what();
+  EXPECT_FALSE(r.error->Retryable());
+  EXPECT_FALSE(r.error->PartialUsage());  // a provider cut off says nothing of its bill
+  // The server saw the client leave (a real provider stops generating), and no other
+  // connection took the request again.
+  EXPECT_TRUE(server.WaitForClientClose(kSafetyBound));
+  EXPECT_EQ(server.Connections(), 1);
+  EXPECT_EQ(server.Requests().size(), 2u);
+  EXPECT_EQ(pool->Idle(), 0u);
 }
 
 // The chain's clock, starting at the real time (the adapter's socket deadlines are real) and

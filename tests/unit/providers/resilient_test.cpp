@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -311,6 +314,77 @@ TEST(ModelChain, AQueuedCallGivesUpAtItsDeadline) {
   const auto late = second.get();
   EXPECT_FALSE(late.response);
   EXPECT_EQ(late.error->Kind(), ErrorKind::kTimeout);
+}
+
+// Waits an hour for its answer: only cancellation ends it.
+class HangingModel final : public ModelClient {
+ public:
+  const std::string& Name() const override { return name_; }
+  const std::string& Provider() const override { return name_; }
+  const Pricing& Prices() const override { return pricing_; }
+  net::awaitable<ModelResponse> Complete(ModelRequest, Deadline) override {
+    ++calls;
+    net::steady_timer t(co_await net::this_coro::executor, 1h);
+    co_await t.async_wait(net::use_awaitable);
+    co_return ModelResponse{};
+  }
+  int calls = 0;
+
+ private:
+  std::string name_ = "hanging";
+  Pricing pricing_;
+};
+
+// Runs `chain.Call` until the posted cancel, which runs once the call waits.
+CallOutcome CancelledCall(net::io_context& io, ModelChain& chain) {
+  net::cancellation_signal cancel;
+  auto call = net::co_spawn(io, chain.Call({}, Clock::now() + 1h),
+                            net::bind_cancellation_slot(cancel.slot(), net::use_future));
+  net::post(io, [&] { cancel.emit(net::cancellation_type::terminal); });
+  io.run();
+  return call.get();
+}
+
+TEST(ModelChain, ACancelledCallEndsAsOneCancelledAttemptWithoutRetryFallbackOrBlame) {
+  auto hanging = std::make_shared<HangingModel>();
+  auto backup = std::make_shared<ScriptedModel>("backup", std::deque<ScriptedModel::Step>{});
+  auto policy = Policy();
+  policy.breaker.min_calls = 1;  // one failure held against it would open the breaker
+  auto guarded = std::make_shared<GuardedModel>(hanging, policy);
+  ModelChain chain({guarded, std::make_shared<GuardedModel>(backup, Policy())});
+  net::io_context io;
+  const auto out = CancelledCall(io, chain);
+  EXPECT_FALSE(out.response);
+  ASSERT_EQ(out.attempts.size(), 1u);
+  EXPECT_EQ(out.attempts[0].error_kind, ErrorKind::kCancelled) << out.attempts[0].error;
+  EXPECT_EQ(out.attempts[0].model, "hanging");
+  ASSERT_TRUE(out.error);
+  EXPECT_EQ(out.error->Kind(), ErrorKind::kCancelled);
+  EXPECT_EQ(hanging->calls, 1);
+  EXPECT_EQ(backup->calls, 0);
+  EXPECT_EQ(guarded->Breaker().Current(), CircuitBreaker::State::kClosed);
+}
+
+TEST(ModelChain, ACallCancelledWhileQueuedForASlotGivesUpItsPlace) {
+  auto model = std::make_shared<GateModel>();
+  auto policy = Policy();
+  policy.max_concurrency = 1;
+  auto guarded = std::make_shared<GuardedModel>(model, policy);
+  ModelChain chain({guarded});
+  net::io_context io;
+  auto first = net::co_spawn(io, chain.Call({}, Clock::now() + 10s), net::use_future);
+  const auto queued = CancelledCall(io, chain);  // waits behind `first`
+  EXPECT_TRUE(first.get().response);
+  EXPECT_FALSE(queued.response);
+  ASSERT_EQ(queued.attempts.size(), 1u);
+  EXPECT_EQ(queued.attempts[0].error_kind, ErrorKind::kCancelled) << queued.attempts[0].error;
+  EXPECT_EQ(guarded->Slots()->Waiting(), 0u);
+  // Its slot is free again: the next call goes straight through.
+  io.restart();
+  auto next = net::co_spawn(io, chain.Call({}, Clock::now() + 10s), net::use_future);
+  io.run();
+  EXPECT_TRUE(next.get().response);
+  EXPECT_EQ(model->max_inside, 1);
 }
 
 }  // namespace

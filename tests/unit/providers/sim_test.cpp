@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 #include <cmath>
 #include <map>
@@ -320,6 +323,44 @@ TEST(SimModel, WaitsItsLatencyAndFailsPastTheDeadline) {
   // provider computes from log-probabilities, which the sim has none of.
   EXPECT_FALSE(response.confidence.has_value());
   EXPECT_THROW(late.get(), ModelError);
+}
+
+TEST(SimModel, ACancelledCallEndsAtOnceBillingWhatItHadGenerated) {
+  boost::asio::io_context io;
+  SimModel model(Reasoning());  // at least 15 s of real waiting
+  const auto request = Request("job-x", "hard");
+  boost::asio::cancellation_signal cancel;
+  auto call = boost::asio::co_spawn(
+      io, model.Complete(request, std::chrono::steady_clock::now() + std::chrono::hours(1)),
+      boost::asio::bind_cancellation_slot(cancel.slot(), boost::asio::use_future));
+  // Runs once the call waits: the caller gives up on it.
+  boost::asio::post(io, [&] { cancel.emit(boost::asio::cancellation_type::terminal); });
+  io.run();
+  try {
+    call.get();
+    FAIL() << "a cancelled call answered";
+  } catch (const ModelError& e) {
+    EXPECT_EQ(e.Kind(), ErrorKind::kCancelled) << e.what();
+    EXPECT_FALSE(e.Retryable());
+    ASSERT_TRUE(e.PartialUsage());
+    const auto whole = Simulate(Reasoning(), request).usage;
+    EXPECT_EQ(e.PartialUsage()->input, whole.input);  // the prompt was read
+    EXPECT_LT(e.PartialUsage()->output + e.PartialUsage()->reasoning,
+              whole.output + whole.reasoning);
+  }
+}
+
+TEST(SimModel, ACutOffCallBillsThePromptAndItsShareOfTheOutput) {
+  core::Usage u;
+  u.input = 100;
+  u.output = 41;
+  u.reasoning = 20;
+  const auto half = CutOffUsage(u, 0.5);
+  EXPECT_EQ(half.input, 100);
+  EXPECT_EQ(half.output, 20);  // rounded down
+  EXPECT_EQ(half.reasoning, 10);
+  EXPECT_EQ(CutOffUsage(u, -1).output, 0);
+  EXPECT_EQ(CutOffUsage(u, 2).output, 41);
 }
 
 }  // namespace

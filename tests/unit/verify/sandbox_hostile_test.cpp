@@ -390,6 +390,30 @@ TEST(Sandbox, WorksWhateverDescriptorsTheParentHasOpen) {
   EXPECT_TRUE(r.verdict.Passed()) << r.verdict.reason << "\n" << r.output_tail;
 }
 
+TEST(Sandbox, WorksInAProcessHoldingManyDescriptors) {
+  // A service holds sockets to its database, broker and clients: more than the program's own
+  // limit of 64, on every number from 10 up.
+  std::vector<int> held;
+  for (int i = 0; i < 100; ++i) held.push_back(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  CodeResult r = RunPythonProgram("x = 1\n", Tight());
+  for (int fd : held) close(fd);
+  EXPECT_TRUE(r.verdict.Passed()) << r.verdict.reason << "\n" << r.output_tail;
+}
+
+TEST(Sandbox, ASetUpFailureIsReportedAsReadableText) {
+  // The program's own set-up fails (no such interpreter): the reason names the step and the
+  // error, and holds none of the bytes the sandbox's init reports the program's end with.
+  auto limits = Tight();
+  limits.python = "/nonexistent/python3";
+  CodeResult r = RunPythonProgram("x = 1\n", limits);
+  EXPECT_EQ(r.verdict.outcome, Outcome::kCrashed);
+  EXPECT_NE(r.verdict.reason.find("execve /nonexistent/python3: No such file or directory"),
+            std::string::npos)
+      << r.verdict.reason;
+  for (char c : r.verdict.reason)
+    EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte " << int(c) << " in: " << r.verdict.reason;
+}
+
 TEST(Sandbox, CodeCommandReportsTheFailingTestAsJson) {
   CommandOutput out = CodeCommand("def add(a, b):\n    return a - b\n", "assert add(1, 1) == 2\n",
                                   "", /*json=*/true, Tight());
