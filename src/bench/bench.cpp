@@ -67,32 +67,12 @@ class BenchChecker final : public route::Checker {
 
   verify::VoteResult Vote(const std::vector<std::string>& responses) const override {
     if (responses.empty() || !ParseStandIn(responses.front())) return real_.Vote(responses);
-    verify::VoteResult out;
-    for (std::size_t i = 0; i < responses.size(); ++i) {
-      const auto s = ParseStandIn(responses[i]);
-      if (!s) {
-        ++out.unreadable;
-        continue;
-      }
-      const auto answer = AnswerOf(*s);
-      auto it = std::find_if(out.classes.begin(), out.classes.end(),
-                             [&](const auto& c) { return c.representative == answer; });
-      if (it == out.classes.end())
-        out.classes.push_back({answer, {i}});
-      else
-        it->members.push_back(i);
+    std::vector<std::string> answers;  // a failed call's "" is unreadable
+    for (const auto& r : responses) {
+      const auto s = ParseStandIn(r);
+      answers.push_back(s ? AnswerOf(*s) : "");
     }
-    std::stable_sort(out.classes.begin(), out.classes.end(), [](const auto& a, const auto& b) {
-      return a.members.size() > b.members.size();
-    });
-    if (!out.classes.empty()) {
-      out.has_winner = true;
-      out.winner = out.classes.front().representative;
-      out.winner_index = out.classes.front().members.front();
-      out.share = static_cast<double>(out.classes.front().members.size()) /
-                  static_cast<double>(responses.size());
-    }
-    return out;
+    return verify::VoteByText(answers);
   }
 
  private:

@@ -27,31 +27,9 @@ Checker::Checked VerifyChecker::Check(const std::string& response) const {
 
 verify::VoteResult VerifyChecker::Vote(const std::vector<std::string>& responses) const {
   if (Math()) return verify::MajorityVote(responses, reference_.math);
-  verify::VoteResult out;
-  for (std::size_t i = 0; i < responses.size(); ++i) {
-    const auto answer = Trimmed(responses[i]);
-    if (answer.empty()) {
-      ++out.unreadable;
-      continue;
-    }
-    auto it = std::find_if(out.classes.begin(), out.classes.end(),
-                           [&](const verify::VoteClass& c) { return c.representative == answer; });
-    if (it == out.classes.end())
-      out.classes.push_back({answer, {i}});
-    else
-      it->members.push_back(i);
-  }
-  std::stable_sort(out.classes.begin(), out.classes.end(), [](const auto& a, const auto& b) {
-    return a.members.size() > b.members.size();
-  });
-  if (!out.classes.empty()) {
-    out.has_winner = true;
-    out.winner = out.classes.front().representative;
-    out.winner_index = out.classes.front().members.front();
-    out.share = static_cast<double>(out.classes.front().members.size()) /
-                static_cast<double>(responses.size());
-  }
-  return out;
+  std::vector<std::string> answers;
+  for (const auto& r : responses) answers.push_back(Trimmed(r));
+  return verify::VoteByText(answers);
 }
 
 }  // namespace triage::route

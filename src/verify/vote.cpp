@@ -43,4 +43,31 @@ VoteResult MajorityVote(const std::vector<std::string>& responses, const MathOpt
   return result;
 }
 
+VoteResult VoteByText(const std::vector<std::string>& answers) {
+  VoteResult out;
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    if (answers[i].empty()) {
+      ++out.unreadable;
+      continue;
+    }
+    auto it = std::find_if(out.classes.begin(), out.classes.end(),
+                           [&](const VoteClass& c) { return c.representative == answers[i]; });
+    if (it == out.classes.end())
+      out.classes.push_back({answers[i], {i}});
+    else
+      it->members.push_back(i);
+  }
+  std::stable_sort(out.classes.begin(), out.classes.end(), [](const auto& a, const auto& b) {
+    return a.members.size() > b.members.size();
+  });
+  if (!out.classes.empty()) {
+    out.has_winner = true;
+    out.winner = out.classes.front().representative;
+    out.winner_index = out.classes.front().members.front();
+    out.share = static_cast<double>(out.classes.front().members.size()) /
+                static_cast<double>(answers.size());
+  }
+  return out;
+}
+
 }  // namespace triage::verify

@@ -27,4 +27,7 @@ struct VoteResult {
 // `options.extract` decides how answers are found in each response.
 VoteResult MajorityVote(const std::vector<std::string>& responses, const MathOptions& options = {});
 
+// The same over answers already read, grouped by exact text; an empty answer is unreadable.
+VoteResult VoteByText(const std::vector<std::string>& answers);
+
 }  // namespace triage::verify
