@@ -17,7 +17,7 @@ struct BenchFlags {
   std::string classifier = "models/classifier.bin", svg, router_before, router_after;
   std::uint64_t seed = 42;
   int samples = 5;
-  double precision = 0.95, recall = 0.90;
+  double precision = 0.95, recall = 0.90, keep = 0.95;
   bool json = false, csv = false;
 };
 
@@ -27,6 +27,7 @@ void Run(const BenchFlags& f) {
   options.cheap = f.cheap;
   options.strong = f.strong;
   options.samples = f.samples;
+  options.keep = f.keep;
   options.verifier = {f.precision, f.recall};
   const auto split = replay::ParseReplaySplit(f.split);
   if (!split) throw std::invalid_argument("--split must be test, train or all");
@@ -90,6 +91,11 @@ void AddBenchCommands(CLI::App& app) {
       ->capture_default_str();
   c->add_option("--samples", flags->samples, "n of best-of-n and self-consistency")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  c->add_option("--keep", flags->keep,
+                "With --split test: pick each sweep's threshold on the train split as the cheapest "
+                "keeping this share of the strong model's accuracy")
+      ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   c->add_option("--cheap", flags->cheap, "The cheap model (default: the cheapest on the hull)");
   c->add_option("--strong", flags->strong, "The strong model (default: the most accurate)");

@@ -256,6 +256,17 @@ std::vector<std::string> LevelsOf(const replay::ReplaySet& set) {
   return out;
 }
 
+// The learned router's view of every item (text, tier probabilities, labels), once.
+void BuildTasks(Context& cx) {
+  if (!cx.tasks.empty()) return;
+  for (const auto& item : cx.set.items) {
+    std::optional<std::array<double, core::kTierCount>> tiers;
+    if (cx.options.classify && item.text && !item.text->empty())
+      tiers = cx.options.classify(*item.text).probabilities;
+    cx.tasks.emplace(item.id, learn::TaskOf(item, tiers));
+  }
+}
+
 const char* const kThresholds[] = {"0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"};
 
 // The learned router's strategies: alone (before the call), as a cascade's confidence (after
@@ -286,12 +297,7 @@ void LearnedStrategies(Context& cx, Report& report, const std::string& C, const 
     after = false;
   }
   if (!before && !after) return;
-  for (const auto& item : cx.set.items) {
-    std::optional<std::array<double, core::kTierCount>> tiers;
-    if (o.classify && item.text && !item.text->empty())
-      tiers = o.classify(*item.text).probabilities;
-    cx.tasks.emplace(item.id, learn::TaskOf(item, tiers));
-  }
+  BuildTasks(cx);
   if (report.split != "test")
     report.assumptions.push_back(
         "the learned router's figures are on items it may have trained on; run --split test");
@@ -347,13 +353,147 @@ void LearnedStrategies(Context& cx, Report& report, const std::string& C, const 
           });
 }
 
+// "The most correct answers for at most $X": per item, the model a budget buys, from predicted
+// P(right) per model and item (the learned router where it knows the model, else each model's
+// accuracy by difficulty label on the train split) and expected costs (each model's mean call
+// cost on the train split). Items start on their cheapest model; then, best gain per dollar
+// first, each item moves up its own frontier of (cost, P) while the budget lasts -- the greedy
+// answer to the knapsack's linear relaxation. Nothing here reads the evaluated items' outcomes.
+void BudgetPolicy(Context& cx, Report& report, const replay::ReplaySet& train) {
+  const auto& o = cx.options;
+  if (train.items.empty()) {
+    report.skipped.push_back("budget policy: the train split holds no items to learn costs from");
+    return;
+  }
+  std::map<std::string, double> cost;  // expected call cost by model
+  std::map<std::string, std::map<std::string, std::pair<double, int>>> by_label;  // model, label
+  const auto train_expected = replay::ExpectedCorrect(train);
+  for (std::size_t i = 0; i < train.outcomes.size(); ++i) {
+    const auto& oc = train.outcomes[i];
+    const auto* item = train.FindItem(oc.item);
+    auto& [sum, n] = by_label[oc.model][item->difficulty.value_or("")];
+    sum += train_expected[i];
+    ++n;
+  }
+  for (const auto& model : cx.set.models) {
+    double total = 0;
+    int n = 0;
+    for (const auto& oc : train.outcomes)
+      if (oc.model == model) total += replay::CallCost(cx.Profile(model), oc), ++n;
+    if (!n) {
+      report.skipped.push_back("budget policy: no train-split outcomes of " + model);
+      return;
+    }
+    cost[model] = total / n;
+  }
+  const bool learned = o.before != nullptr;
+  if (learned) BuildTasks(cx);
+  const auto predict = [&](const std::string& model, const replay::Item& item) {
+    if (learned && o.before->Has(model)) return o.before->Predict(model, cx.Task(item)).value_or(0);
+    const auto& labels = by_label[model];
+    auto it = labels.find(item.difficulty.value_or(""));
+    if (it == labels.end()) {  // an unseen label: the model's overall rate
+      double sum = 0;
+      int n = 0;
+      for (const auto& [label, sn] : labels) sum += sn.first, n += sn.second;
+      return n ? sum / n : 0.0;
+    }
+    return it->second.first / it->second.second;
+  };
+  // Each item's frontier: its models by cost with P rising and gains per dollar falling.
+  struct Step {
+    double slope, dcost;
+    std::size_t item;
+    int index;  // the frontier vertex it moves the item to
+  };
+  std::vector<std::vector<std::pair<double, std::string>>> frontier(cx.set.items.size());
+  std::vector<Step> steps;
+  double base = 0;
+  for (std::size_t i = 0; i < cx.set.items.size(); ++i) {
+    const auto& item = cx.set.items[i];
+    std::vector<Point> points;
+    std::map<std::pair<double, double>, std::string> model_at;
+    for (const auto& model : cx.set.models) {
+      if (!cx.set.Find(item.id, model)) continue;
+      const Point p{cost.at(model), predict(model, item)};
+      if (model_at.emplace(std::pair{p.cost, p.accuracy}, model).second) points.push_back(p);
+    }
+    if (points.empty()) continue;
+    const auto cheapest =
+        *std::min_element(points.begin(), points.end(), [](const Point& a, const Point& b) {
+          return a.cost != b.cost ? a.cost < b.cost : a.accuracy > b.accuracy;
+        });
+    // The hull from the origin, without it: its first vertex may not be the cheapest model, so
+    // start from the cheapest and keep the vertices past it.
+    auto hull = UpperHull(points);
+    std::vector<std::pair<double, std::string>> f = {
+        {cheapest.cost, model_at.at({cheapest.cost, cheapest.accuracy})}};
+    Point last = cheapest;
+    for (const auto& v : hull) {
+      if (v.cost <= last.cost || v.accuracy <= last.accuracy) continue;
+      steps.push_back({(v.accuracy - last.accuracy) / (v.cost - last.cost), v.cost - last.cost, i,
+                       static_cast<int>(f.size())});
+      f.push_back({v.cost, model_at.at({v.cost, v.accuracy})});
+      last = v;
+    }
+    base += cheapest.cost;
+    frontier[i] = std::move(f);
+  }
+  std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) {
+    return a.slope != b.slope ? a.slope > b.slope
+           : a.item != b.item ? a.item < b.item
+                              : a.index < b.index;
+  });
+  const double strong_total = cost.at(cx.strong) * static_cast<double>(cx.set.items.size());
+  Curve curve{"budget policy", "the budget, as a share of the strong model's expected cost", {}};
+  for (const double share : {0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0}) {
+    std::vector<int> at(cx.set.items.size(), 0);
+    double left = share * strong_total - base;
+    for (const auto& step : steps) {
+      if (at[step.item] != step.index - 1 || step.dcost > left) continue;
+      at[step.item] = step.index;
+      left -= step.dcost;
+    }
+    std::map<std::string, std::string> chosen;
+    for (std::size_t i = 0; i < cx.set.items.size(); ++i)
+      if (!frontier[i].empty())
+        chosen[cx.set.items[i].id] =
+            cx.rung_of.at(frontier[i][static_cast<std::size_t>(at[i])].second);
+    auto row = RunPlanRow(
+        cx, fmt::format("budget policy (<= {:g}% of strong)", 100 * share), "strategy",
+        [&](const replay::Item& item) {
+          const auto it = chosen.find(item.id);
+          return "direct(" + (it == chosen.end() ? cx.rung_of.at(cx.strong) : it->second) + ")";
+        });
+    row.plan = fmt::format(
+        "per item the model a budget of {:g}% of the strong model's expected cost buys ({})",
+        100 * share,
+        learned ? "P(right) from the learned router where it knows the model, else accuracy by "
+                  "label on the train split"
+                : "P(right): accuracy by label on the train split");
+    if (share == 0.5) {
+      auto shown = row;
+      shown.name = "budget policy (<= 50% of strong's cost)";
+      report.rows.push_back(std::move(shown));
+    }
+    curve.points.push_back(std::move(row));
+  }
+  report.curves.push_back(std::move(curve));
+  if (report.split != "test")
+    report.assumptions.push_back(
+        "the budget policy learns costs and accuracies from the train split; outside --split test "
+        "its figures include those items");
+}
+
 }  // namespace
 
 Point Row::point() const {
   return {items ? cost_usd / items : 0, items ? static_cast<double>(correct) / items : 0};
 }
 
-Report RunBench(const replay::ReplaySet& full, const replay::Profiles& profiles,
+namespace {
+
+Report RunSplit(const replay::ReplaySet& full, const replay::Profiles& profiles,
                 const BenchOptions& options) {
   const auto set = replay::SelectSplit(full, options.split);
   if (set.items.empty()) throw std::invalid_argument("the split holds no items of the set");
@@ -540,7 +680,57 @@ Report RunBench(const replay::ReplaySet& full, const replay::Profiles& profiles,
         "sample each");
   }
   LearnedStrategies(cx, report, C, S, cheap);
+  BudgetPolicy(cx, report, replay::SelectSplit(full, classify::Split::kTrain));
   report.rows.push_back(Oracle(cx));
+  return report;
+}
+
+}  // namespace
+
+void ChooseOnTrain(Report& test, const Report& train, double keep) {
+  const auto strong_accuracy = [](const Report& r) {
+    for (const auto& row : r.rows)
+      if (row.kind == "single" && row.model == r.strong) return row.point().accuracy;
+    return 0.0;
+  };
+  const double needed = keep * strong_accuracy(train);
+  std::vector<Row> chosen;
+  for (const auto& curve : test.curves) {
+    const auto it = std::find_if(train.curves.begin(), train.curves.end(),
+                                 [&](const Curve& c) { return c.strategy == curve.strategy; });
+    if (it == train.curves.end() || it->points.size() != curve.points.size()) continue;
+    std::size_t pick = 0;
+    bool met = false;
+    for (std::size_t i = 0; i < it->points.size(); ++i) {
+      const auto p = it->points[i].point();
+      const auto best = it->points[pick].point();
+      if (p.accuracy >= needed ? (!met || p.cost < best.cost)
+                               : (!met && p.accuracy > best.accuracy))
+        pick = i;
+      met = met || p.accuracy >= needed;
+    }
+    auto row = curve.points[pick];
+    row.plan = fmt::format(
+        "{}; chosen on the train split ({} of {}: {:.1f}% there, {} keeping {:g}% "
+        "of its strong model's accuracy)",
+        row.plan, row.name, train.items, 100 * it->points[pick].point().accuracy,
+        met ? "the cheapest point" : "no point", 100 * keep);
+    row.name = curve.strategy + ", chosen on train";
+    chosen.push_back(std::move(row));
+  }
+  const auto oracle = std::find_if(test.rows.begin(), test.rows.end(),
+                                   [](const Row& r) { return r.kind == "oracle"; });
+  test.rows.insert(oracle, chosen.begin(), chosen.end());
+}
+
+Report RunBench(const replay::ReplaySet& full, const replay::Profiles& profiles,
+                const BenchOptions& options) {
+  auto report = RunSplit(full, profiles, options);
+  if (options.split == classify::Split::kHeldOut) {
+    auto on_train = options;
+    on_train.split = classify::Split::kTrain;
+    ChooseOnTrain(report, RunSplit(full, profiles, on_train), options.keep);
+  }
   return report;
 }
 

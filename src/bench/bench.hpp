@@ -38,6 +38,9 @@ struct BenchOptions {
   std::string cheap, strong;  // the outcomes' model names; empty: chosen (see Report)
   StandInVerifier verifier;
   int samples = 5;  // n of best-of-n and self-consistency
+  // With the test split: each swept strategy also gets the point whose threshold the train
+  // split picks, the cheapest there keeping this share of the strong model's accuracy.
+  double keep = 0.95;
   // The difficulty classifier, for the hybrid by tier and the learned router's tier features
   // (items need text); empty: not run.
   std::function<classify::Classification(std::string_view)> classify;
@@ -77,6 +80,11 @@ struct Report {
   std::vector<Curve> curves;
   std::vector<Point> hull;  // of the single models
 };
+
+// Adds to `test`, for each curve `train` also swept, the point whose threshold the train split
+// picks -- the cheapest there keeping `keep` of its strong model's accuracy, else the most
+// accurate -- as a row "<strategy>, chosen on train": a figure no test item helped choose.
+void ChooseOnTrain(Report& test, const Report& train, double keep);
 
 // Throws replay::ReplayError for a set the profiles cannot price, std::invalid_argument for
 // options naming a model the set does not hold or a split with no items.

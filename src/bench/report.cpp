@@ -68,13 +68,13 @@ std::string FormatTable(const Report& r) {
   std::string out =
       fmt::format("triage bench: {} ({} split, {} items); cheap model {}, strong {}\n", r.set,
                   r.split, r.items, r.cheap, r.strong);
-  out += fmt::format("{:<40}{:>9}{:>8}{:>8}{:>13}{:>14}{:>10}{:>10}{:>10}{:>9}{:>7}\n", "strategy",
+  out += fmt::format("{:<40}{:>9}{:>8}{:>8}{:>13}{:>14}{:>10}{:>10}{:>10}{:>10}{:>7}\n", "strategy",
                      "accuracy", "p50 s", "p95 s", "cost/query", "cost/correct", "to strong",
                      "of acc.", "of cost", "vs oracle", "hull");
   for (const auto& row : r.rows) {
     const auto rel = RelativeOf(r, row);
     out += fmt::format(
-        "{:<40}{:>8.1f}%{:>8.2f}{:>8.2f}{:>13}{:>14}{:>9.1f}%{:>9.1f}%{:>9.1f}%{:>+9.1f}{:>7}\n",
+        "{:<40}{:>8.1f}%{:>8.2f}{:>8.2f}{:>13}{:>14}{:>9.1f}%{:>9.1f}%{:>9.1f}%{:>+10.1f}{:>7}\n",
         row.name, 100 * Accuracy(row), row.p50_s, row.p95_s, Usd(Ratio(row.cost_usd, row.items)),
         row.correct ? Usd(row.cost_usd / row.correct) : "-", 100 * rel.to_strong,
         100 * rel.of_accuracy, 100 * rel.of_cost, -100 * rel.oracle_gap,
@@ -89,7 +89,7 @@ std::string FormatTable(const Report& r) {
       strong.name, strong.name);
   out += "plans (rungs are the models' names):\n";
   for (const auto& row : r.rows)
-    if (row.kind != "single") out += fmt::format("  {:<38}{}\n", row.name, row.plan);
+    if (row.kind != "single") out += fmt::format("  {:<40} {}\n", row.name, row.plan);
   for (const auto& c : r.curves) {
     out += fmt::format("sweep: {} ({})\n", c.strategy, c.parameter);
     for (const auto& p : c.points)
