@@ -88,6 +88,7 @@ std::variant<Submission, Error> ParseSubmission(std::string_view body, const Lim
       if (!value.is_string()) return Fail("invalid_field", key, "task must be a string");
       s.task = value.get<std::string>();
     } else if (key == "domain") {
+      if (value.is_null()) continue;
       if (!value.is_string()) return Fail("invalid_field", key, "domain must be a string");
       s.domain = value.get<std::string>();
     } else if (key == "callback_url") {

@@ -18,7 +18,7 @@
 //   "tenant": "name",                     optional (default "default")
 //   "v": 1                                optional schema version
 // }
-// Unknown fields are rejected, so a misspelt option is an error rather than silently ignored;
+// An optional field given as null is as if it were not given. Unknown fields are rejected, so a misspelt option is an error rather than silently ignored;
 // so are repeated keys and NUL characters anywhere in the document (see strict_json.hpp): no
 // input is changed on its way in.
 #pragma once

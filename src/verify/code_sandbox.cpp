@@ -231,6 +231,18 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
     std::filesystem::remove_all(dir);
     return result;
   }
+  // The nonce is in the pipe before the clone and the write end closed: written after it, to a
+  // child already gone (a failed exec), the write raised SIGPIPE and killed the caller.
+  const bool nonce_sent =
+      write(nonce_pipe[1], nonce.data(), nonce.size()) == static_cast<ssize_t>(nonce.size());
+  close(nonce_pipe[1]);
+  nonce_pipe[1] = -1;
+  if (!nonce_sent) {
+    result.verdict = {Outcome::kCrashed, "sandbox: cannot pass the run's nonce"};
+    for (int fd : {out_fd, null_fd, nonce_pipe[0], status_pipe[0], status_pipe[1]}) close(fd);
+    std::filesystem::remove_all(dir);
+    return result;
+  }
   // Everything the child needs is built before the clone: after it only system calls are safe.
   std::string dir_str = dir.string();
   std::string home = "HOME=" + dir_str;
@@ -254,7 +266,7 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
     result.verdict = {Outcome::kCrashed, Unavailable(confinement.root, errno)};
     close(out_fd);
     close(null_fd);
-    for (int fd : {nonce_pipe[0], nonce_pipe[1], status_pipe[0], status_pipe[1]}) close(fd);
+    for (int fd : {nonce_pipe[0], status_pipe[0], status_pipe[1]}) close(fd);
     std::filesystem::remove_all(dir);
     return result;
   }
@@ -356,8 +368,6 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
   close(null_fd);
   close(nonce_pipe[0]);
   close(status_pipe[1]);
-  (void)!write(nonce_pipe[1], nonce.data(), nonce.size());
-  close(nonce_pipe[1]);
   // Wall clock: poll a pidfd, or fall back to waiting in short slices. Killing the child, pid 1
   // of its namespace, kills every process the program started; wait4 returns once they are gone.
   bool timed_out = false;
@@ -405,11 +415,10 @@ CodeResult Run(const std::string& candidate, const std::string& tests,
   const bool started_ok = !status.empty() && status[0] == 0;
   const std::size_t next = started_ok ? 1 : 0;
   if (!started_ok || (status.size() > next && static_cast<unsigned char>(status[next]) == 0xFF)) {
-    std::string why =
-        status.size() >= next + 2
-            ? status.substr(next + 2, status.find('\n', next + 2) - (next + 2)) + ": " +
-                  std::strerror(static_cast<unsigned char>(status[next + 1]))
-            : std::string("no report from the sandbox");
+    std::string why = status.size() >= next + 2
+                          ? status.substr(next + 2, status.find('\n', next + 2) - (next + 2)) +
+                                ": " + std::strerror(static_cast<unsigned char>(status[next + 1]))
+                          : std::string("no report from the sandbox");
     result.verdict = {Outcome::kCrashed, "sandbox unavailable: set-up failed: " + why +
                                              "; the program is not run unconfined"};
     return result;

@@ -18,8 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-
+#include <csignal>
 #include <cstddef>
 #include <cstdlib>
 #include <filesystem>
@@ -258,8 +257,7 @@ TEST(SandboxHostile, SocketsCannotReachTheNetwork) {
                         std::to_string(port) + "), timeout=2)\ns.sendall(b'leak')\n";
   CodeResult r = RunPythonProgram(program, Tight());
   EXPECT_EQ(r.verdict.outcome, Outcome::kFailed) << r.verdict.reason;
-  EXPECT_NE(r.verdict.reason.find("Network is unreachable"), std::string::npos)
-      << r.verdict.reason;
+  EXPECT_NE(r.verdict.reason.find("Network is unreachable"), std::string::npos) << r.verdict.reason;
   // Nothing reached the host's listener.
   EXPECT_LT(accept(listener, nullptr, nullptr), 0);
   close(listener);
@@ -412,6 +410,18 @@ TEST(Sandbox, ASetUpFailureIsReportedAsReadableText) {
       << r.verdict.reason;
   for (char c : r.verdict.reason)
     EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte " << int(c) << " in: " << r.verdict.reason;
+}
+
+// A program that dies at once (here: its interpreter is missing) used to race the caller's
+// write of the run's nonce into its pipe; losing the race raised SIGPIPE, which kills a process
+// that keeps the default action (this test's, as a service's could be). Many quick deaths in a
+// row give the race every chance; the nonce now goes in before the child exists.
+TEST(Sandbox, AProgramThatDiesAtOnceNeverTakesTheCallerWithIt) {
+  ASSERT_NE(signal(SIGPIPE, SIG_DFL), SIG_ERR);
+  auto limits = Tight();
+  limits.python = "/nonexistent/python3";
+  for (int i = 0; i < 100; ++i)
+    ASSERT_EQ(RunPythonProgram("x = 1\n", limits).verdict.outcome, Outcome::kCrashed) << i;
 }
 
 TEST(Sandbox, CodeCommandReportsTheFailingTestAsJson) {
