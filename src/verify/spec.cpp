@@ -1,8 +1,9 @@
 #include "verify/spec.hpp"
 
 #include <map>
-#include <regex>
 #include <set>
+
+#include "verify/pattern.hpp"
 
 namespace triage::verify {
 namespace {
@@ -77,12 +78,10 @@ std::variant<VerifyRequest, std::string> ParseVerifySpec(const nlohmann::json& s
     auto pattern = NonEmptyString(spec, "pattern");
     if (!pattern || pattern->size() > 1000)
       return std::string("verify.pattern must be a non-empty string of at most 1000 bytes");
-    try {
-      std::regex compiled(*pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      return "verify.pattern is not a valid ECMAScript regular expression: " +
-             std::string(e.what());
-    }
+    if (const auto why = PatternError(*pattern))
+      return "verify.pattern is not a regular expression triage can run (RE2 syntax: no "
+             "backreferences or lookaround): " +
+             *why;
     r.pattern = std::move(pattern);
   } else if (kind == "exact") {
     if (!spec["expected"].is_string()) return std::string("verify.expected must be a string");

@@ -6,7 +6,7 @@
 //                                          Python run in the sandbox: `tests` is asserts, or a
 //                                          check(candidate) function when entry_point is given
 //   {"kind": "json", "schema": {...}}     the answer is JSON valid against the schema
-//   {"kind": "regex", "pattern": "..."}   the whole answer matches (ECMAScript, <= 1000 bytes)
+//   {"kind": "regex", "pattern": "..."}   the whole answer matches (RE2 syntax, <= 1000 bytes)
 //   {"kind": "exact", "expected": "..."}  the answer equals this (trimmed)
 //   {"kind": "steps"}                      the worked arithmetic checks out
 #pragma once

@@ -1,8 +1,9 @@
 #include "verify/structured.hpp"
 
 #include <cmath>
-#include <regex>
 #include <string>
+
+#include "verify/pattern.hpp"
 
 namespace triage::verify {
 namespace {
@@ -145,11 +146,13 @@ class Validator {
         return path + ": longer than " + m->dump();
       if (auto p = schema.find("pattern"); p != schema.end() && p->is_string()) {
         if (s.size() > kMaxRegexInput) return path + ": string too long for pattern check";
-        try {
-          if (!std::regex_search(s, std::regex(p->get<std::string>(), std::regex::ECMAScript)))
+        switch (MatchPattern(p->get<std::string>(), s, /*whole=*/false)) {
+          case PatternMatch::kMatches:
+            break;
+          case PatternMatch::kDoesNotMatch:
             return path + ": does not match pattern " + p->dump();
-        } catch (const std::regex_error&) {
-          return path + ": invalid pattern in schema";
+          case PatternMatch::kInvalid:
+            return path + ": invalid pattern in schema (RE2 syntax)";
         }
       }
     }
@@ -233,13 +236,15 @@ Verdict ExactMatch(std::string_view expected, std::string_view actual,
 Verdict RegexMatch(std::string_view pattern, std::string_view actual) {
   if (actual.size() > kMaxRegexInput)
     return Unparseable("input longer than the regex budget (64 KiB)");
-  try {
-    std::regex re(std::string(pattern), std::regex::ECMAScript);
-    if (std::regex_match(std::string(actual), re)) return Pass("matches the pattern");
-    return Fail("does not match the pattern");
-  } catch (const std::regex_error& e) {
-    return Unparseable(std::string("invalid pattern: ") + e.what());
+  switch (MatchPattern(pattern, actual, /*whole=*/true)) {
+    case PatternMatch::kMatches:
+      return Pass("matches the pattern");
+    case PatternMatch::kDoesNotMatch:
+      return Fail("does not match the pattern");
+    case PatternMatch::kInvalid:
+      break;
   }
+  return Unparseable("invalid pattern (RE2 syntax: no backreferences or lookaround)");
 }
 
 }  // namespace triage::verify

@@ -27,7 +27,8 @@ struct MatchOptions {
 Verdict ExactMatch(std::string_view expected, std::string_view actual,
                    const MatchOptions& options = {});
 
-// ECMAScript regex, whole-string match. Inputs over 64 KiB are refused (regex backtracking).
+// Whole-string match of a user's pattern (verify/pattern.hpp: RE2, linear time). Inputs over
+// 64 KiB are refused.
 Verdict RegexMatch(std::string_view pattern, std::string_view actual);
 
 }  // namespace triage::verify

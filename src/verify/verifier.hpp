@@ -19,7 +19,7 @@ struct VerifyRequest {
   std::optional<std::string> gold;       // math: the reference answer (free text or LaTeX)
   std::optional<CodeTests> tests;        // code: tests the program must pass
   std::optional<nlohmann::json> schema;  // structured output: JSON Schema
-  std::optional<std::string> pattern;    // the whole response must match (ECMAScript regex)
+  std::optional<std::string> pattern;    // the whole response must match (RE2 syntax: verify/pattern.hpp)
   std::optional<std::string> expected;   // the whole response must equal (trimmed)
   bool steps = false;                    // check the worked arithmetic in any domain
   MathOptions math;                      // extraction and comparison options
