@@ -5,12 +5,22 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-#include <pqxx/pqxx>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include "app/commands.hpp"
+#include "corpus.hpp"
 #include "notify/webhook.hpp"
 #include "queue/kafka.hpp"
 #include "route/plan.hpp"
@@ -690,6 +700,225 @@ TEST_F(UnsureClassifier, ALowProbabilityRoutesTheTaskOneTierUp) {
   // Medium's default plan: a vote of the standard rung first.
   EXPECT_EQ(job["decision"]["plan"], "self_consistency(standard, n=5) -> escalate(reasoning)");
   EXPECT_EQ(job["tier_reasons"].back(), "confidence_cut:easy->medium");
+}
+
+}  // namespace
+}  // namespace triage::app
+
+namespace triage::app {
+namespace {
+
+// The whole hostile corpus (tests/hostile/) against the running service, over HTTP and straight
+// on Kafka, with good jobs between the bad ones: each bad body gets its error (a dead letter on
+// Kafka), each valid one is taken, and every good job completes.
+TEST_F(Pipeline_, TheHostileCorpusGetsItsErrorsAndGoodJobsBesideItComplete) {
+  const auto cases = hostile::SubmissionCases(config.limits.max_task_bytes);
+  std::vector<std::string> good;
+  int accepted = 0, bad = 0;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto& c = cases[i];
+    if (i % 10 == 0) good.push_back(Submit("What is 2 + 3?", "easy", "5"));
+    const auto res = Post(c.body);
+    if (c.code.empty()) {
+      // 200: the same idempotency key as an earlier case, the same job.
+      EXPECT_TRUE(res.status == 202 || res.status == 200) << c.name << ": " << res.body;
+      ++accepted;
+      continue;
+    }
+    ++bad;
+    const int status = c.code == "too_large" ? 413 : c.code == "unknown_domain" ? 422 : 400;
+    EXPECT_EQ(res.status, status) << c.name << ": " << res.body;
+    const auto error = json::parse(res.body, nullptr, false);
+    ASSERT_TRUE(error.is_object()) << c.name << ": " << res.body;
+    EXPECT_EQ(error["error"]["code"], c.code) << c.name << ": " << res.body;
+  }
+  // The same bodies as Kafka envelopes, the envelope-only cases too: every bad one a dead
+  // letter with its reason.
+  std::atomic<int> letters{0};
+  std::mutex mutex;
+  std::map<std::string, int> reasons;
+  queue::Consumer dlq(config.kafka, {config.topic_prefix + "-dlq", {config.topics().dlq}, 64, 6000},
+                      [&](queue::Message m, queue::Consumer::Done done) {
+                        std::lock_guard lock(mutex);
+                        ++reasons[json::parse(m.payload)["reason"].get<std::string>()];
+                        ++letters;
+                        done();
+                      });
+  dlq.Start();
+  auto on_kafka = cases;
+  for (const auto& c : hostile::EnvelopeCases()) on_kafka.push_back(c);
+  std::map<std::string, int> expected_reasons;
+  for (const auto& c : on_kafka) {
+    // The broker refuses messages over its limit; the API's 413 covers what cannot be produced.
+    if (c.body.size() > 512 * 1024) continue;
+    producer->Produce(config.topics().jobs, "k", c.body, [](std::string) {});
+    if (!c.code.empty()) ++expected_reasons[c.code];
+  }
+  int expected_letters = 0;
+  for (const auto& [code, n] : expected_reasons) expected_letters += n;
+  ASSERT_TRUE(
+      t::WaitFor([&] { return letters.load() >= expected_letters; }, std::chrono::seconds(120)))
+      << letters.load() << " of " << expected_letters << " dead letters";
+  dlq.Stop();
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(reasons, expected_reasons);
+  }
+  ASSERT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == good.size(); },
+                         std::chrono::seconds(120)));
+  for (const auto& id : good) EXPECT_EQ(Job(id)["state"], "completed") << id;
+  // Every accepted hostile-but-valid job (over HTTP and Kafka) reaches a final state too.
+  pqxx::connection conn(schema.dsn());
+  EXPECT_TRUE(t::WaitFor(
+      [&] {
+        return pqxx::work(conn)
+                   .exec(
+                       "SELECT count(*) FROM jobs WHERE state NOT IN "
+                       "('completed', 'failed', 'expired', 'cancelled')")[0][0]
+                   .as<int>() == 0;
+      },
+      std::chrono::seconds(120)));
+  EXPECT_GE(pqxx::work(conn).exec("SELECT count(*) FROM jobs")[0][0].as<int>(),
+            static_cast<int>(good.size()) + accepted);
+  EXPECT_GT(bad, 100);
+}
+
+// Webhook receivers that misbehave, each on its own loopback port: one trickles its answer a
+// byte at a time, one never answers, one answers 300 MB, one redirects, one resets the
+// connection. Their jobs complete and their deliveries fail with a reason; the good receiver
+// still gets every other job's webhook, and the redirect is not followed.
+class HostileReceivers {
+ public:
+  enum class Kind { kTrickle, kSilent, kHuge, kRedirect, kReset };
+  HostileReceivers(std::string redirect_to) : redirect_to_(std::move(redirect_to)) {
+    for (auto kind : {Kind::kTrickle, Kind::kSilent, Kind::kHuge, Kind::kRedirect, Kind::kReset}) {
+      auto& a = acceptors_.emplace_back(
+          io_, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+      ports_.push_back(a.local_endpoint().port());
+      boost::asio::co_spawn(io_, Serve(a, kind), boost::asio::detached);
+    }
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~HostileReceivers() {
+    io_.stop();
+    thread_.join();
+  }
+  std::string Url(Kind kind) const {
+    return "http://127.0.0.1:" + std::to_string(ports_[static_cast<int>(kind)]) + "/hook";
+  }
+
+ private:
+  boost::asio::awaitable<void> Serve(boost::asio::ip::tcp::acceptor& acceptor, Kind kind) {
+    namespace net = boost::asio;
+    for (int n = 0; n < 100; ++n) {  // bounded: the test's retries are far fewer
+      auto socket = std::make_shared<net::ip::tcp::socket>(
+          co_await acceptor.async_accept(net::use_awaitable));
+      net::co_spawn(io_, Answer(socket, kind), net::detached);
+    }
+  }
+  boost::asio::awaitable<void> Answer(std::shared_ptr<boost::asio::ip::tcp::socket> socket,
+                                      Kind kind) {
+    namespace net = boost::asio;
+    std::array<char, 4096> buf{};
+    auto [ec, n] =
+        co_await socket->async_read_some(net::buffer(buf), net::as_tuple(net::use_awaitable));
+    if (ec) co_return;
+    net::steady_timer timer(io_);
+    const auto write = [&](std::string_view text) -> net::awaitable<bool> {
+      auto [wec, w] = co_await net::async_write(*socket, net::buffer(text.data(), text.size()),
+                                                net::as_tuple(net::use_awaitable));
+      co_return !wec;
+    };
+    switch (kind) {
+      case Kind::kTrickle:
+        for (char c : std::string_view("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")) {
+          if (!co_await write(std::string_view(&c, 1))) co_return;
+          timer.expires_after(std::chrono::milliseconds(400));
+          co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+        }
+        break;
+      case Kind::kSilent:
+        timer.expires_after(std::chrono::seconds(60));
+        co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+        break;
+      case Kind::kHuge: {
+        if (!co_await write("HTTP/1.1 200 OK\r\nContent-Length: 314572800\r\n\r\n")) co_return;
+        const std::string chunk(64 * 1024, '0');
+        for (int i = 0; i < 300 * 16; ++i)  // 300 MB, unless the client leaves first
+          if (!co_await write(chunk)) co_return;
+        break;
+      }
+      case Kind::kRedirect:
+        co_await write("HTTP/1.1 302 Found\r\nLocation: " + redirect_to_ +
+                       "\r\nContent-Length: 0\r\n\r\n");
+        break;
+      case Kind::kReset:
+        socket->set_option(net::socket_base::linger(true, 0));
+        socket->close();
+        break;
+    }
+  }
+
+  std::string redirect_to_;
+  boost::asio::io_context io_;
+  std::deque<boost::asio::ip::tcp::acceptor> acceptors_;  // stable: Serve holds each by reference
+  std::vector<unsigned short> ports_;
+  std::thread thread_;
+};
+
+class HostileWebhooks : public Pipeline_ {
+ protected:
+  HostileWebhooks() {
+    adjust = [](Config& c) {
+      c.webhook_timeout_ms = 2000;
+      c.notify_max_in_flight = 16;
+    };
+  }
+};
+
+TEST_F(HostileWebhooks, MisbehavingReceiversNeitherBlockNorLoseOtherDeliveries) {
+  HostileReceivers hostile(receiver->url());
+  using Kind = HostileReceivers::Kind;
+  std::map<std::string, Kind> bad;  // job id -> its receiver
+  for (auto kind : {Kind::kTrickle, Kind::kSilent, Kind::kHuge, Kind::kRedirect, Kind::kReset}) {
+    json body = {{"task", "What is 4 + 4?"},
+                 {"domain", "math"},
+                 {"callback_url", hostile.Url(kind)},
+                 {"metadata", {{"sim", {{"difficulty", "easy"}, {"expected_answer", "8"}}}}}};
+    const auto res = Post(body.dump());
+    ASSERT_EQ(res.status, 202) << res.body;
+    bad[json::parse(res.body)["id"].get<std::string>()] = kind;
+  }
+  std::vector<std::string> good;
+  for (int i = 0; i < 20; ++i)
+    good.push_back(Submit("What is 1 + " + std::to_string(i) + "?", "easy", std::to_string(1 + i)));
+  ASSERT_TRUE(
+      t::WaitFor([&] { return receiver->DistinctJobs() == good.size(); }, std::chrono::seconds(90)))
+      << receiver->DistinctJobs() << " of " << good.size();
+  // Every hostile delivery was tried and failed with a reason (the 300 MB answer is cut off at
+  // the client's body limit), none was followed elsewhere.
+  pqxx::connection conn(schema.dsn());
+  for (const auto& [id, kind] : bad) {
+    EXPECT_EQ(Job(id)["state"], "completed") << id;
+    ASSERT_TRUE(t::WaitFor(
+        [&] {
+          auto r = pqxx::work(conn).exec_params(
+              "SELECT webhook_attempts FROM outbox WHERE job_id = $1", id);
+          return !r.empty() && r[0][0].as<int>() >= 1;
+        },
+        std::chrono::seconds(60)))
+        << "kind " << static_cast<int>(kind);
+    const auto row = pqxx::work(conn).exec_params(
+        "SELECT webhook_done_at IS NOT NULL AND NOT webhook_dead, coalesce(last_error, '') "
+        "FROM outbox WHERE job_id = $1",
+        id)[0];
+    EXPECT_FALSE(row[0].as<bool>()) << "kind " << static_cast<int>(kind) << " counted delivered";
+    EXPECT_FALSE(row[1].as<std::string>().empty()) << "kind " << static_cast<int>(kind);
+  }
+  for (const auto& r : receiver->Received()) {
+    const auto data_id = json::parse(r.body())["data"]["id"].get<std::string>();
+    EXPECT_FALSE(bad.contains(data_id)) << "a redirect was followed for " << data_id;
+  }
 }
 
 }  // namespace
