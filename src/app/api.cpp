@@ -65,6 +65,13 @@ net::awaitable<http::Response> Api::Serve(const http::Request& req) {
                                     "database unavailable");
     }
   }
+  if (path == "/metrics" && method == verb::get) {
+    http::Response res{http::Status::ok, req.version()};
+    res.set(boost::beast::http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.body() = steps_->metrics->Text();
+    res.prepare_payload();
+    co_return res;
+  }
   std::string tenant = "default";
   if (auto it = req.find("x-tenant"); it != req.end()) {
     tenant = std::string(it->value());
@@ -141,6 +148,7 @@ net::awaitable<http::Response> Api::Submit(const http::Request& req, const std::
   const auto inserted =
       co_await steps_->db.Run([job](pqxx::connection& c) { return store::InsertJob(c, job); });
   if (inserted.inserted) {
+    steps_->metrics->JobAccepted(job.task.domain, "http");
     // The row is durable: if this message is lost, the reaper sends the job again.
     steps_->producer.Produce(
         steps_->topics.jobs, job.id, EnvelopeFor(job),

@@ -25,6 +25,7 @@
 #include "core/percentile.hpp"
 #include "notify/webhook.hpp"
 #include "providers/sim.hpp"
+#include "route/record.hpp"
 #include "store/migrations.hpp"
 
 namespace triage::app {
@@ -96,8 +97,8 @@ void PrintTiers(const std::vector<Problem>& problems, const std::vector<std::str
   auto line = [](const std::string& name, const Bucket& b) {
     fmt::print("{:<20}{:>6}{:>8}{:>11}{:>9.1f}%{:>13}{:>15}{:>9.2f}{:>9.2f}\n", name, b.count,
                b.inline_count, b.count - b.inline_count, 100.0 * b.correct / std::max(1, b.count),
-               Usd(b.cost), b.correct ? Usd(b.cost / b.correct) : "-", core::Percentile(b.latencies, 0.5),
-               core::Percentile(b.latencies, 0.95));
+               Usd(b.cost), b.correct ? Usd(b.cost / b.correct) : "-",
+               core::Percentile(b.latencies, 0.5), core::Percentile(b.latencies, 0.95));
   };
   for (const auto& [tier, b] : by_tier)
     line(std::string(core::ToString(static_cast<core::Tier>(tier))), b);
@@ -133,7 +134,7 @@ StrategyRow LiveRow(const std::vector<Problem>& problems, const std::vector<std:
       accepted = accepted || outcome == "accepted";
       if (outcome == "next" && step.value("stage", 0) + 1 < static_cast<int>(stages)) {
         escalated = true;
-        ++live.reasons[ReasonKind(step.value("reason", ""))];
+        ++live.reasons[route::ReasonKind(step.value("reason", ""))];
       }
     }
     live.reached_queued += queued;

@@ -58,8 +58,8 @@ cache::CacheOptions CacheOptionsFrom(const CacheConfig& c) {
   return o;
 }
 
-Models::Models(const Config& config, store::Db* db)
-    : config_(config), pool_(std::make_shared<http::ClientPool>()) {
+Models::Models(const Config& config, store::Db* db, std::shared_ptr<metrics::Metrics> metrics)
+    : config_(config), metrics_(std::move(metrics)), pool_(std::make_shared<http::ClientPool>()) {
   for (const auto& [name, m] : config.models) {
     // Only the models a role can reach are built: unused entries need no API key.
     guarded_[name] = nullptr;
@@ -111,6 +111,13 @@ boost::asio::awaitable<providers::CallOutcome> Models::Call(
   co_await boost::asio::this_coro::throw_if_cancelled(false);
   auto out = co_await cache_->Call(*chains_.at(name), std::move(request), deadline, domain);
   co_await boost::asio::this_coro::throw_if_cancelled(throws);
+  if (metrics_)
+    for (const auto& a : out.attempts)
+      metrics_->ModelCalled({a.model,
+                             a.cache_hit  ? "cache_hit"
+                             : a.response ? "ok"
+                                          : std::string(providers::ToString(a.error_kind)),
+                             a.latency, a.cost_micros, a.retry});
   co_return out;
 }
 

@@ -11,6 +11,7 @@
 
 #include "app/config.hpp"
 #include "cache/completion_cache.hpp"
+#include "metrics/metrics.hpp"
 #include "providers/resilient.hpp"
 
 namespace triage::app {
@@ -22,7 +23,8 @@ cache::CacheOptions CacheOptionsFrom(const CacheConfig& config);
 
 class Models {
  public:
-  Models(const Config& config, store::Db* db);
+  // Every call's attempts are recorded in `metrics` (when given).
+  Models(const Config& config, store::Db* db, std::shared_ptr<metrics::Metrics> metrics = nullptr);
   // `name`'s chain through the cache; the model's configured parameters (max tokens,
   // temperature, reasoning effort, thinking budget, log-probabilities) fill the request;
   // `sampling_temperature`, when given, replaces the model's temperature (best-of-N and
@@ -36,6 +38,7 @@ class Models {
 
  private:
   const Config& config_;
+  std::shared_ptr<metrics::Metrics> metrics_;
   std::shared_ptr<http::ClientPool> pool_;
   std::map<std::string, std::shared_ptr<providers::GuardedModel>> guarded_;
   std::map<std::string, std::unique_ptr<providers::ModelChain>> chains_;

@@ -73,6 +73,7 @@ net::awaitable<void> Notifier::Deliver(store::OutboxItem item) {
   request.headers = WebhookHeaders(item, timestamp, s.config.webhook_key);
   const auto response = co_await http::Send(std::move(request));
   if (response.status >= 200 && response.status < 300) {
+    s.metrics->Webhook("delivered");
     co_await s.db.Run([id = item.id](pqxx::connection& c) { store::MarkWebhookDelivered(c, id); });
     co_return;
   }
@@ -86,6 +87,7 @@ net::awaitable<void> Notifier::Deliver(store::OutboxItem item) {
       response.retry_after.find_first_not_of("0123456789") == std::string::npos &&
       response.retry_after.size() < 7)
     next = std::max(*next, std::chrono::milliseconds(std::stoll(response.retry_after) * 1000));
+  s.metrics->Webhook(dead ? "gave_up" : "failed");
   s.log->info("job_id={} webhook attempt {} failed: {}{}", item.job_id, item.webhook_attempts + 1,
               error, dead ? " (giving up)" : "");
   co_await s.db.Run(

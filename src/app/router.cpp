@@ -60,6 +60,7 @@ net::awaitable<void> Router::RouteMessage(const queue::Message& m) {
                "kafka");
   const auto inserted =
       co_await steps_->db.Run([job](pqxx::connection& c) { return store::InsertJob(c, job); });
+  if (inserted.inserted) steps_->metrics->JobAccepted(job.task.domain, "kafka");
   co_await RouteJob(inserted.id);
 }
 

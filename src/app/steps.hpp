@@ -21,6 +21,7 @@
 #include "app/config.hpp"
 #include "core/ids.hpp"
 #include "intake/submission.hpp"
+#include "metrics/metrics.hpp"
 #include "providers/model_client.hpp"
 #include "queue/kafka.hpp"
 #include "route/measured.hpp"
@@ -51,7 +52,6 @@ struct Lease {
   std::chrono::steady_clock::time_point expires;
 };
 
-
 // One row per call the resilient, cached layer made: retries, fallbacks and cache hits (cost 0,
 // no tokens billed) included.
 std::vector<store::AttemptRecord> AttemptRecords(const std::string& role,
@@ -72,6 +72,8 @@ struct Steps : std::enable_shared_from_this<Steps> {
   store::Db& db;
   queue::Producer& producer;
   Topics topics;
+  // What this process saw (GET /metrics); the models layer records every call in it.
+  std::shared_ptr<metrics::Metrics> metrics;
   std::shared_ptr<Models> models;  // every model call goes through its resilient, cached layer
   // The ladder with each model's measured cost and latency in place of the configured ones.
   std::shared_ptr<route::MeasuredLadder> ladder;

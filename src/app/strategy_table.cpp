@@ -8,6 +8,7 @@
 #include "core/percentile.hpp"
 #include "providers/sim.hpp"
 #include "route/offline.hpp"
+#include "route/record.hpp"
 #include "route/verify_checker.hpp"
 #include "verify/math_equivalence.hpp"
 
@@ -62,7 +63,7 @@ void Tally(StrategyRow& row, const route::Ladder& ladder) {
       const bool last = step.stage + 1 >= static_cast<int>(job.plan.stages.size());
       if (step.outcome != "next" || last) continue;
       escalated = true;
-      ++row.reasons[ReasonKind(step.reason)];
+      ++row.reasons[route::ReasonKind(step.reason)];
     }
     row.reached_queued += queued;
     row.escalated += escalated;
@@ -215,24 +216,6 @@ std::vector<Strategy> DemoStrategies(const route::RoutingOptions& routing,
                                    thresholds.default_confidence);
   out.push_back(std::move(triage));
   return out;
-}
-
-std::string ReasonKind(std::string_view reason) {
-  static const std::vector<std::pair<std::string_view, std::string_view>> kinds = {
-      {"confidence", "confidence"},
-      {"failed:", "verify failed"},
-      {"unparseable:", "unparseable"},
-      {"none of", "none verified"},
-      {"vote share", "vote share"},
-      {"the majority answer fails", "majority fails"},
-      {"no readable answer", "no readable answer"},
-      {"the call failed", "call failed"},
-      {"deadline", "deadline"},
-      {"budget", "budget"},
-  };
-  for (const auto& [prefix, kind] : kinds)
-    if (reason.starts_with(prefix)) return std::string(kind);
-  return std::string(reason.substr(0, std::min(reason.find(':'), std::size_t{24})));
 }
 
 std::string FormatStrategyTable(const std::vector<StrategyRow>& rows, double time_scale) {

@@ -69,7 +69,7 @@ struct StrategyRow {
   double p50_s = 0, p95_s = 0;
   int reached_queued = 0;              // jobs with a call on a rung served by the reasoning queue
   int escalated = 0;                   // jobs a stage passed on to a later stage
-  std::map<std::string, int> reasons;  // those steps by kind of reason (ReasonKind)
+  std::map<std::string, int> reasons;  // those steps by kind of reason (route::ReasonKind)
   int unaccepted = 0;  // jobs whose plan ran out with no answer accepted (the best is returned)
 };
 
@@ -93,10 +93,6 @@ StrategyRow CheapestCorrect(std::string name, const std::vector<OfflineJob>& job
 // tier), cascade, best-of-N, self-consistency, and triage's default, `routing`'s plans and
 // thresholds for `domain`.
 std::vector<Strategy> DemoStrategies(const route::RoutingOptions& routing, std::string_view domain);
-
-// The kind of a trail step's reason: "confidence", "verify failed", "none verified",
-// "vote share", "call failed", ...; the text before its first ':' for one not known here.
-std::string ReasonKind(std::string_view reason);
 
 // The table, one line per row, then each row's plans.
 std::string FormatStrategyTable(const std::vector<StrategyRow>& rows, double time_scale);

@@ -43,8 +43,10 @@ net::awaitable<void> Worker::ReasonMessage(const queue::Message& m) {
   // The plan resumes where the router handed it off (or starts, for a job sent straight here).
   auto [plan, progress] =
       PlanOf(*steps_, *job, core::ParseTier(job->tier.value_or("")).value_or(core::Tier::kHard));
+  steps_->metrics->ReasoningCallsInFlight(1);
   auto run = co_await RunPlan(steps_, *job, *lease, route::Executor::kWorker, std::move(plan),
                               std::move(progress), "reasoning");
+  steps_->metrics->ReasoningCallsInFlight(-1);
   co_await steps_->Finish(*job, *lease, CompletionOf(run));
 }
 

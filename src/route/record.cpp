@@ -115,4 +115,24 @@ json DecisionJson(const Plan& plan, const Progress& p, const Finish& finish) {
   return out;
 }
 
+std::string ReasonKind(std::string_view reason) {
+  static const std::vector<std::pair<std::string_view, std::string_view>> kinds = {
+      {"confidence", "confidence"},
+      {"failed:", "verify failed"},
+      {"unparseable:", "unparseable"},
+      {"timed_out:", "verify timed out"},
+      {"crashed:", "verify crashed"},
+      {"none of", "none verified"},
+      {"vote share", "vote share"},
+      {"the majority answer fails", "majority fails"},
+      {"no readable answer", "no readable answer"},
+      {"the call failed", "call failed"},
+      {"deadline", "deadline"},
+      {"budget", "budget"},
+  };
+  for (const auto& [prefix, kind] : kinds)
+    if (reason.starts_with(prefix)) return std::string(kind);
+  return "other";
+}
+
 }  // namespace triage::route

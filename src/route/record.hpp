@@ -21,4 +21,8 @@ std::optional<std::pair<Plan, Progress>> ProgressFromJson(const std::string& tex
 // {"plan": "...", "steps": [...], "answered_by": {...}, "degraded": ..., "reason": "..."}
 nlohmann::json DecisionJson(const Plan& plan, const Progress& progress, const Finish& finish);
 
+// The kind of a trail step's reason: "confidence", "verify failed", "none verified", "vote
+// share", "call failed", ...; "other" for one not known here (a bounded set: metrics label it).
+std::string ReasonKind(std::string_view reason);
+
 }  // namespace triage::route

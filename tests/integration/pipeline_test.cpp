@@ -18,6 +18,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <sstream>
 
 #include "app/commands.hpp"
 #include "corpus.hpp"
@@ -919,6 +920,58 @@ TEST_F(HostileWebhooks, MisbehavingReceiversNeitherBlockNorLoseOtherDeliveries) 
     const auto data_id = json::parse(r.body())["data"]["id"].get<std::string>();
     EXPECT_FALSE(bad.contains(data_id)) << "a redirect was followed for " << data_id;
   }
+}
+
+}  // namespace
+}  // namespace triage::app
+
+namespace triage::app {
+namespace {
+
+// The sum of every sample of `name` (any labels) in a Prometheus exposition.
+double SumOf(const std::string& text, const std::string& name) {
+  double sum = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(name + "{", 0) == 0 || line.rfind(name + " ", 0) == 0)
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
+  return sum;
+}
+
+TEST_F(Pipeline_, MetricsCountWhatFlowedThroughTheService) {
+  std::vector<std::string> ids;
+  ids.push_back(Submit("What is 17 + 25?", "easy", "42"));
+  ids.push_back(Submit("What is 3 * 4?", "easy", "12"));
+  ids.push_back(Submit("How many ways can 6 people sit around a round table?", "hard", "120"));
+  ASSERT_TRUE(
+      t::WaitFor([&] { return receiver->DistinctJobs() == ids.size(); }, std::chrono::seconds(60)));
+  std::string text;
+  ASSERT_TRUE(t::WaitFor(
+      [&] {
+        const auto res = Get("/metrics");
+        text = res.body;
+        return res.status == 200 && SumOf(text, "triage_webhook_deliveries_total") >= 3;
+      },
+      std::chrono::seconds(30)))
+      << text;
+  EXPECT_EQ(SumOf(text, "triage_jobs_accepted_total"), 3);
+  EXPECT_EQ(SumOf(text, "triage_jobs_finished_total"), 3);
+  EXPECT_EQ(SumOf(text, "triage_job_duration_seconds_count"), 3);
+  // Every attempt recorded with the job is a model call the metrics counted.
+  int attempts = 0;
+  core::Micros cost = 0;
+  for (const auto& id : ids) {
+    const auto job = Job(id);
+    attempts += static_cast<int>(job["attempts"].size());
+    cost += job["cost_micros"].get<core::Micros>();
+  }
+  EXPECT_EQ(SumOf(text, "triage_model_calls_total"), attempts);
+  EXPECT_EQ(SumOf(text, "triage_job_cost_micro_dollars_total"), static_cast<double>(cost));
+  EXPECT_NE(
+      text.find(
+          "triage_jobs_finished_total{domain=\"math\",route=\"reasoning\",state=\"completed\""),
+      std::string::npos)
+      << text;
 }
 
 }  // namespace

@@ -1,0 +1,57 @@
+// The service's metrics, exposed in the Prometheus text format (GET /metrics; docs/metrics.md).
+// prometheus-cpp holds the metric model and writes the exposition; our HTTP server serves it.
+// What is recorded is value in: the roles hand over what happened (a job's end, a model
+// attempt, a webhook delivery) and this decides the names and labels. Label sets stay bounded:
+// domains, tiers, routes, states, verdicts, models and reasons come from config or code, and
+// tenants past the first `max_tenants` seen share the label "other". Thread-safe.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/money.hpp"
+
+namespace triage::metrics {
+
+struct FinishedJob {
+  std::string domain, tier, route, state, verification, tenant;
+  std::optional<std::chrono::duration<double>> took;  // acknowledgement to final state
+  core::Micros cost = 0;
+  std::vector<std::string> escalations;  // the kinds of reason a stage passed the job on for
+  std::string answered_by;               // the rung that answered ("" when none)
+};
+
+struct ModelAttempt {
+  std::string model;
+  std::string outcome;  // ok | cache_hit | timeout | rate_limited | ... | cancelled
+  std::chrono::duration<double> took{0};
+  core::Micros cost = 0;
+  int retry = 0;  // 0 for the first call to this model
+};
+
+class Metrics {
+ public:
+  explicit Metrics(std::size_t max_tenants = 100);
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  void JobAccepted(const std::string& domain, const std::string& source);
+  void JobFinished(const FinishedJob& job);
+  void ModelCalled(const ModelAttempt& attempt);
+  void BreakerOpen(const std::string& model, bool open);
+  void Webhook(const std::string& outcome);  // delivered | failed | gave_up
+  void ReasoningCallsInFlight(int delta);
+
+  // The exposition: every family, in the text format (version 0.0.4).
+  std::string Text() const;
+
+ private:
+  struct Families;
+  std::unique_ptr<Families> f_;
+};
+
+}  // namespace triage::metrics
