@@ -86,6 +86,19 @@ net::awaitable<http::Response> Api::Serve(const http::Request& req) {
     co_return co_await Submit(req, tenant);
   }
   constexpr std::string_view kJobPrefix = "/v1/jobs/";
+  constexpr std::string_view kFeedbackSuffix = "/feedback";
+  if (path.starts_with(kJobPrefix) && path.ends_with(kFeedbackSuffix) &&
+      path.size() > kJobPrefix.size() + kFeedbackSuffix.size()) {
+    if (method != verb::post)
+      co_return http::ErrorResponse(req, http::Status::method_not_allowed, "method_not_allowed",
+                                    "use POST");
+    const auto id =
+        path.substr(kJobPrefix.size(), path.size() - kJobPrefix.size() - kFeedbackSuffix.size());
+    if (!core::IsUuid(id))
+      co_return http::ErrorResponse(req, http::Status::bad_request, "invalid_id",
+                                    "job id must be a UUID");
+    co_return co_await PostFeedback(req, id, tenant);
+  }
   if (path.starts_with(kJobPrefix)) {
     if (method != verb::get && method != verb::delete_)
       co_return http::ErrorResponse(req, http::Status::method_not_allowed, "method_not_allowed",
@@ -125,6 +138,49 @@ net::awaitable<http::Response> Api::Cancel(const http::Request& req, const std::
         "the job is already " + std::string(core::ToString(now ? now->state : job->state)));
   }
   co_return http::JsonResponse(req, http::Status::ok, CancelledJson(id));
+}
+
+// POST /v1/jobs/{id}/feedback: one feedback per final job, stored as given (a gold is graded at
+// tune time). The same feedback again answers 200 with the stored record; a different one 409
+// with the stored one, which stays.
+net::awaitable<http::Response> Api::PostFeedback(const http::Request& req, const std::string& id,
+                                                 const std::string& tenant) {
+  if (auto it = req.find(boost::beast::http::field::content_type);
+      it != req.end() && !it->value().starts_with("application/json"))
+    co_return http::ErrorResponse(req, http::Status::unsupported_media_type,
+                                  "unsupported_media_type", "send application/json");
+  auto parsed = ParseFeedback(req.body());
+  if (const auto* e = std::get_if<intake::Error>(&parsed))
+    co_return http::JsonResponse(
+        req, e->code == "too_large" ? http::Status::payload_too_large : http::Status::bad_request,
+        ErrorJson(*e));
+  const auto feedback = std::get<store::Feedback>(parsed);
+  const auto result = co_await steps_->db.Run([id, tenant, feedback](pqxx::connection& c) {
+    return store::AddFeedback(c, id, tenant, feedback);
+  });
+  using Outcome = store::FeedbackOutcome;
+  switch (result.outcome) {
+    case Outcome::kNotFound:  // another tenant's job too, as GET answers
+      co_return http::ErrorResponse(req, http::Status::not_found, "not_found", "no such job");
+    case Outcome::kNotFinal:
+      co_return http::ErrorResponse(
+          req, http::Status::conflict, "not_final",
+          "the job is " + std::string(core::ToString(*result.state)) +
+              "; feedback is taken once it is completed, failed, expired or cancelled");
+    case Outcome::kNoAnswer:
+      co_return http::ErrorResponse(
+          req, http::Status::conflict, "no_answer",
+          "the job ended without an answer to judge; send {\"gold\": ...} instead");
+    case Outcome::kConflict:
+      co_return http::JsonResponse(req, http::Status::conflict,
+                                   FeedbackConflictJson(id, *result.stored));
+    case Outcome::kStored:
+    case Outcome::kSame:
+      break;
+  }
+  co_return http::JsonResponse(
+      req, result.outcome == Outcome::kStored ? http::Status::created : http::Status::ok,
+      FeedbackJson(id, *result.stored));
 }
 
 // Intake over HTTP: parsed strictly, the row stored, then the envelope produced; the 202 means

@@ -1,5 +1,6 @@
 // The api role: POST /v1/jobs (intake, then the row stored before the envelope is produced to
-// `<prefix>.jobs`), GET and DELETE (cancel) /v1/jobs/{id}, /healthz and /readyz. HandleHttp answers one request and
+// `<prefix>.jobs`), GET and DELETE (cancel) /v1/jobs/{id}, POST /v1/jobs/{id}/feedback,
+// /healthz and /readyz. HandleHttp answers one request and
 // may be called without Start() (tests, the pipeline's own HandleHttp); Start() binds the port.
 #pragma once
 #include <memory>
@@ -24,6 +25,9 @@ class Api : public std::enable_shared_from_this<Api> {
   boost::asio::awaitable<http::Response> Serve(const http::Request& req);
   boost::asio::awaitable<http::Response> Submit(const http::Request& req,
                                                 const std::string& tenant);
+  boost::asio::awaitable<http::Response> PostFeedback(const http::Request& req,
+                                                      const std::string& id,
+                                                      const std::string& tenant);
   boost::asio::awaitable<http::Response> Cancel(const http::Request& req, const std::string& id,
                                                 const std::string& tenant);
 

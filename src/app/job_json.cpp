@@ -6,6 +6,7 @@
 
 #include "core/ids.hpp"
 #include "core/utf8.hpp"
+#include "intake/strict_json.hpp"
 #include "notify/webhook.hpp"
 
 namespace triage::app {
@@ -106,6 +107,62 @@ std::string ErrorJson(const intake::Error& e) {
   json body = {{"error", {{"code", e.code}, {"message", e.message}}}};
   if (!e.field.empty()) body["error"]["field"] = e.field;
   return Dump(body);
+}
+
+std::variant<store::Feedback, intake::Error> ParseFeedback(std::string_view body) {
+  using Error = intake::Error;
+  if (!core::IsValidUtf8(body)) return Error{"invalid_utf8", "", "body is not valid UTF-8"};
+  auto parsed = intake::ParseStrictJson(body);
+  if (auto* problem = std::get_if<intake::JsonProblem>(&parsed))
+    return Error{problem->code, problem->field, problem->message};
+  const json& doc = std::get<json>(parsed);
+  if (!doc.is_object()) return Error{"not_an_object", "", "body must be a JSON object"};
+  store::Feedback f;
+  for (const auto& [key, value] : doc.items()) {
+    if (key == "correct") {
+      if (!value.is_boolean()) return Error{"invalid_field", key, "correct must be true or false"};
+      f.correct = value.get<bool>();
+    } else if (key == "gold") {
+      // A JSON number would reach us re-printed (4.50 as 4.5): only text is kept as sent.
+      if (!value.is_string() || value.get_ref<const std::string&>().empty())
+        return Error{"invalid_field", key,
+                     "gold must be a non-empty string (a number as text, e.g. \"4.50\")"};
+      f.gold = value.get<std::string>();
+      if (f.gold->size() > store::kMaxGoldBytes)
+        return Error{"too_large", key,
+                     "gold must be at most " + std::to_string(store::kMaxGoldBytes) + " bytes"};
+    } else {
+      return Error{"unknown_field", key, "unknown field '" + key + "': send correct or gold"};
+    }
+  }
+  if (f.correct && f.gold)
+    return Error{"invalid_field", "gold", "send either correct or gold, not both"};
+  if (!f.correct && !f.gold)
+    return Error{"missing_field", "correct", "send {\"correct\": true|false} or {\"gold\": ...}"};
+  return f;
+}
+
+namespace {
+json FeedbackObject(const std::string& id, const store::Feedback& f) {
+  json feedback = json::object();
+  if (f.correct) feedback["correct"] = *f.correct;
+  if (f.gold) feedback["gold"] = *f.gold;
+  return {{"job_id", id}, {"feedback", feedback}, {"created_at", f.created_at}};
+}
+}  // namespace
+
+std::string FeedbackJson(const std::string& id, const store::Feedback& f) {
+  return Dump(FeedbackObject(id, f));
+}
+
+std::string FeedbackConflictJson(const std::string& id, const store::Feedback& stored) {
+  const auto existing = FeedbackObject(id, stored);
+  return Dump(
+      {{"error",
+        {{"code", "feedback_exists"},
+         {"message", "the job already has different feedback, " + Dump(existing["feedback"]) +
+                         " given at " + stored.created_at + "; feedback is kept as first given"},
+         {"existing", existing}}}});
 }
 
 std::string EnvelopeFor(const store::NewJob& job) { return Envelope(job); }

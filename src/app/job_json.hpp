@@ -9,11 +9,13 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "intake/submission.hpp"
 #include "providers/model_client.hpp"
 #include "queue/kafka.hpp"
+#include "store/feedback.hpp"
 #include "store/jobs.hpp"
 
 namespace triage::app {
@@ -29,6 +31,16 @@ std::string AcceptedJson(const store::InsertResult& inserted);
 std::string CancelledJson(const std::string& id);
 // The 4xx body for a refused submission.
 std::string ErrorJson(const intake::Error& e);
+
+// POST /v1/jobs/{id}/feedback's body, strict JSON: {"correct": true|false} or {"gold": G}, exactly
+// one, G a non-empty string of at most store::kMaxGoldBytes (a JSON number is refused: the
+// parser would not keep it as written).
+std::variant<store::Feedback, intake::Error> ParseFeedback(std::string_view body);
+// The feedback stored for a job: {"job_id", "feedback": {"correct"} or {"gold"}, "created_at"}.
+std::string FeedbackJson(const std::string& id, const store::Feedback& feedback);
+// The 409 for a different feedback on a job that has one: the error, naming the stored feedback
+// (under "existing", shaped as FeedbackJson).
+std::string FeedbackConflictJson(const std::string& id, const store::Feedback& stored);
 
 // The envelope on `<prefix>.jobs` for a job already stored (from the API or the reaper).
 std::string EnvelopeFor(const store::NewJob& job);

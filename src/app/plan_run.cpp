@@ -184,6 +184,7 @@ net::awaitable<void> FinishCalls(Steps& steps, const store::JobRecord& job, cons
     if (outcomes[i].response) {
       records.back().verdict = std::string(verify::ToString(sample.verdict.outcome));
       records.back().confidence = sample.confidence;
+      records.back().answer = sample.answer;
     }
     finished.push_back({started.at(i), std::move(records)});
   }

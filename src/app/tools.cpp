@@ -15,6 +15,7 @@
 #endif
 
 #include "app/bench_cli.hpp"
+#include "app/tune_cli.hpp"
 
 namespace triage::app {
 
@@ -29,6 +30,7 @@ void AddToolCommands(CLI::App& app) {
   AddRouterCommands(app);
 #endif
   AddBenchCommands(app);
+  AddTuneCommands(app);
 }
 
 }  // namespace triage::app

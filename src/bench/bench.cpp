@@ -27,6 +27,28 @@ std::string StandInText(std::string_view item, std::string_view model, int sampl
                      correct ? 1 : 0);
 }
 
+// A call whose check the service recorded (an outcome with a `verdict`): the text carries that
+// verdict and the recorded answer, and the checker returns them instead of verifying again.
+constexpr std::string_view kRecorded = "\x1frecorded\x1f";
+
+std::string RecordedText(std::string_view verdict, std::string_view answer) {
+  return fmt::format("{}{}{}{}", kRecorded, verdict, kSep, answer);
+}
+
+struct Recorded {
+  verify::Outcome outcome;
+  std::string answer;
+};
+std::optional<Recorded> ParseRecorded(std::string_view text) {
+  if (!text.starts_with(kRecorded)) return std::nullopt;
+  text.remove_prefix(kRecorded.size());
+  const auto at = text.find(kSep);
+  if (at == std::string_view::npos) return std::nullopt;
+  const auto outcome = verify::ParseOutcome(text.substr(0, at));
+  if (!outcome) return std::nullopt;
+  return Recorded{*outcome, std::string(text.substr(at + 1))};
+}
+
 struct StandIn {
   std::string item, model;
   int sample = 0;
@@ -56,6 +78,8 @@ class BenchChecker final : public route::Checker {
       : real_(Reference(item)), false_pass_(false_pass), verifier_(verifier), seed_(seed) {}
 
   Checked Check(const std::string& response) const override {
+    if (const auto r = ParseRecorded(response))
+      return {r->answer, {r->outcome, "recorded: " + std::string(verify::ToString(r->outcome))}};
     const auto s = ParseStandIn(response);
     if (!s) return real_.Check(response);
     const double draw =
@@ -66,6 +90,14 @@ class BenchChecker final : public route::Checker {
   }
 
   verify::VoteResult Vote(const std::vector<std::string>& responses) const override {
+    if (!responses.empty() && ParseRecorded(responses.front())) {
+      std::vector<std::string> answers;  // grouped by the verifier's equivalence, as recorded
+      for (const auto& r : responses) {
+        const auto recorded = ParseRecorded(r);
+        answers.push_back(recorded ? recorded->answer : "");
+      }
+      return real_.Vote(answers);
+    }
     if (responses.empty() || !ParseStandIn(responses.front())) return real_.Vote(responses);
     std::vector<std::string> answers;  // a failed call's "" is unreadable
     for (const auto& r : responses) {
@@ -169,7 +201,10 @@ void RunItem(const Context& cx, const replay::Item& item, const route::Plan& pla
     const auto index = static_cast<std::size_t>(outcome - cx.set.outcomes.data());
     const bool right = replay::SampleCorrect(*outcome, cx.expected[index], cx.options.seed, sample);
     correct[sample] = right;
-    r.text = outcome->response ? *outcome->response : StandInText(item.id, model, sample, right);
+    r.text = outcome->verdict    ? RecordedText(*outcome->verdict, outcome->response.value_or(""))
+             : outcome->response ? *outcome->response
+                                 : StandInText(item.id, model, sample, right);
+    r.confidence = outcome->confidence;
     const auto& profile = cx.Profile(model);
     r.cost = static_cast<core::Micros>(std::llround(replay::CallCost(profile, *outcome) * 1e6));
     r.latency = std::chrono::milliseconds(
@@ -353,6 +388,40 @@ void LearnedStrategies(Context& cx, Report& report, const std::string& C, const 
           });
 }
 
+// The ladder (a rung per model), the stand-in verifier's rates; true when a stand-in is needed.
+bool Prepare(Context& cx) {
+  const auto& set = cx.set;
+  const auto& options = cx.options;
+  std::set<std::string> taken;
+  for (const auto& model : set.models) {
+    const auto rung = RungName(model, taken);
+    taken.insert(rung);
+    cx.rung_of[model] = rung;
+    cx.model_of[rung] = model;
+    cx.ladder.rungs.push_back({rung, model, false, 0, {}});
+  }
+  for (const auto& name : {options.cheap, options.strong})
+    if (!name.empty() && !cx.rung_of.contains(name))
+      throw std::invalid_argument("the set has no model '" + name + "'");
+
+  // Each model's accuracy (expected, over the split) sets the stand-in's false-pass rate:
+  // precision = r p / (r p + f (1 - p))  =>  f = r p (1 - precision) / (precision (1 - p)).
+  const auto& v = options.verifier;
+  bool stand_in = false;
+  for (const auto& model : set.models) {
+    double sum = 0;
+    int n = 0;
+    for (std::size_t i = 0; i < set.outcomes.size(); ++i)
+      if (set.outcomes[i].model == model) sum += cx.expected[i], ++n;
+    const double p = n ? sum / n : 0;
+    cx.false_pass[model] =
+        p >= 1 ? 0.0
+               : std::clamp(v.recall * p * (1 - v.precision) / (v.precision * (1 - p)), 0.0, 1.0);
+    for (const auto& o : set.outcomes) stand_in = stand_in || (o.model == model && !o.response);
+  }
+  return stand_in;
+}
+
 // "The most correct answers for at most $X": per item, the model a budget buys, from predicted
 // P(right) per model and item (the learned router where it knows the model, else each model's
 // accuracy by difficulty label on the train split) and expected costs (each model's mean call
@@ -507,33 +576,8 @@ Report RunSplit(const replay::ReplaySet& full, const replay::Profiles& profiles,
                                                             : "all";
   report.items = static_cast<int>(set.items.size());
 
-  std::set<std::string> taken;
-  for (const auto& model : set.models) {
-    const auto rung = RungName(model, taken);
-    taken.insert(rung);
-    cx.rung_of[model] = rung;
-    cx.model_of[rung] = model;
-    cx.ladder.rungs.push_back({rung, model, false, 0, {}});
-  }
-  for (const auto& name : {options.cheap, options.strong})
-    if (!name.empty() && !cx.rung_of.contains(name))
-      throw std::invalid_argument("the set has no model '" + name + "'");
-
-  // Each model's accuracy (expected, over the split) sets the stand-in's false-pass rate:
-  // precision = r p / (r p + f (1 - p))  =>  f = r p (1 - precision) / (precision (1 - p)).
+  const bool stand_in = Prepare(cx);
   const auto& v = options.verifier;
-  bool stand_in = false;
-  for (const auto& model : set.models) {
-    double sum = 0;
-    int n = 0;
-    for (std::size_t i = 0; i < set.outcomes.size(); ++i)
-      if (set.outcomes[i].model == model) sum += cx.expected[i], ++n;
-    const double p = n ? sum / n : 0;
-    cx.false_pass[model] =
-        p >= 1 ? 0.0
-               : std::clamp(v.recall * p * (1 - v.precision) / (v.precision * (1 - p)), 0.0, 1.0);
-    for (const auto& o : set.outcomes) stand_in = stand_in || (o.model == model && !o.response);
-  }
 
   // The single models, cheapest first; the strong one is the most accurate (then cheapest).
   std::vector<Row> singles;
@@ -732,6 +776,29 @@ Report RunBench(const replay::ReplaySet& full, const replay::Profiles& profiles,
     ChooseOnTrain(report, RunSplit(full, profiles, on_train), options.keep);
   }
   return report;
+}
+
+Curve RunSweep(const replay::ReplaySet& full, const replay::Profiles& profiles,
+               const BenchOptions& options, const Sweep& sweep) {
+  const auto set = replay::SelectSplit(full, options.split);
+  if (set.items.empty()) throw std::invalid_argument("the split holds no items of the set");
+  Context cx{
+      set, options, replay::ProfilesFor(profiles, set), replay::ExpectedCorrect(set), {}, {}, {},
+      {},  {}};
+  Prepare(cx);
+  cx.strong = options.strong;
+  const auto rung = [&](const std::string& model) {
+    const auto it = cx.rung_of.find(model);
+    if (it == cx.rung_of.end()) throw std::invalid_argument("the set has no model '" + model + "'");
+    return it->second;
+  };
+  Curve curve{sweep.strategy, sweep.parameter, {}};
+  for (const auto& value : sweep.values) {
+    auto row = RunPlanRow(cx, sweep.strategy + " (" + value + ")", "strategy",
+                          [&](const replay::Item& item) { return sweep.plan(item, value, rung); });
+    curve.points.push_back(std::move(row));
+  }
+  return curve;
 }
 
 }  // namespace triage::bench

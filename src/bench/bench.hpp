@@ -86,6 +86,22 @@ struct Report {
 // accurate -- as a row "<strategy>, chosen on train": a figure no test item helped choose.
 void ChooseOnTrain(Report& test, const Report& train, double keep);
 
+// One strategy over a range of a parameter (`triage tune`): at each value, every item runs the
+// plan `plan` gives, through the same runner as RunBench's rows. `rung` names a model's rung on
+// the bench's ladder (throws std::invalid_argument for a model the set lacks).
+struct Sweep {
+  std::string strategy, parameter;
+  std::vector<std::string> values;
+  std::function<std::string(const replay::Item& item, const std::string& value,
+                            const std::function<std::string(const std::string& model)>& rung)>
+      plan;
+};
+
+// The sweep's curve, a row per value in order (named "<strategy> (<value>)"); reached_strong
+// counts calls on options.strong. Throws as RunBench does.
+Curve RunSweep(const replay::ReplaySet& set, const replay::Profiles& profiles,
+               const BenchOptions& options, const Sweep& sweep);
+
 // Throws replay::ReplayError for a set the profiles cannot price, std::invalid_argument for
 // options naming a model the set does not hold or a split with no items.
 Report RunBench(const replay::ReplaySet& set, const replay::Profiles& profiles,

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "verify/verdict.hpp"
+
 namespace triage::replay {
 namespace {
 using nlohmann::json;
@@ -136,6 +138,10 @@ Outcome ReadOutcome(const Record& r, std::size_t line) {
   o.input_tokens = r.Count("input_tokens", 0);
   o.output_tokens = r.Count("output_tokens", 0);
   o.runs = r.Count("runs", 1);
+  o.confidence = r.Number("confidence", 0, 1);
+  o.verdict = r.OptionalString("verdict");
+  if (o.verdict && !verify::ParseOutcome(*o.verdict))
+    r.Fail("field `verdict` must be passed, failed, unparseable, timed_out, crashed or no_claims");
   o.line = line;
   return o;
 }

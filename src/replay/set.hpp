@@ -41,6 +41,11 @@ struct Outcome {
   std::optional<double> latency_s;
   std::optional<std::int64_t> input_tokens, output_tokens;
   std::optional<std::int64_t> runs;  // how many runs p_correct was measured over
+  // What the service recorded of this call (`triage tune` builds such sets from its attempts):
+  // the engine's confidence in the answer and the checker's verdict on it (verify::ToString's
+  // names). With a verdict, a replay takes it as the check instead of running the verifier.
+  std::optional<double> confidence;
+  std::optional<std::string> verdict;
   std::size_t line = 0;              // line in outcomes.jsonl, for messages
 };
 

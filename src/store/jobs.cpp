@@ -93,6 +93,19 @@ void SumCost(pqxx::work& tx, const std::string& id) {
       id);
 }
 
+// The answer as stored: none when empty, dropped (and flagged) when over the bound, so a cut
+// answer is never graded as if it were whole.
+struct StoredAnswer {
+  std::optional<std::string> text;
+  bool too_long = false;
+};
+StoredAnswer StoredAnswerOf(const AttemptRecord& a) {
+  if (a.answer_too_long || (a.answer && a.answer->size() > kMaxStoredAnswerBytes))
+    return {{}, true};
+  if (!a.answer || a.answer->empty()) return {};
+  return {a.answer, false};
+}
+
 // Appends attempts after any the job already has (an escalated job keeps its inline attempts);
 // returns their row ids. The job's cost is the caller's to sum again (SumCost) when it changed.
 std::vector<std::int64_t> InsertAttempts(pqxx::work& tx, const std::string& id,
@@ -104,16 +117,17 @@ std::vector<std::int64_t> InsertAttempts(pqxx::work& tx, const std::string& id,
   std::vector<std::int64_t> ids;
   for (const auto& a : attempts) {
     const auto confidence = NumberText(a.confidence);
+    const auto answer = StoredAnswerOf(a);
     auto row = tx.exec_params(
         "INSERT INTO attempts (job_id, seq, role, model, provider, provider_id, tokens_in,"
         " tokens_out, tokens_reasoning, tokens_cached, cost_micros, latency_ms, confidence,"
-        " verdict, cache_hit, simulated, error, stage, sample)"
+        " verdict, cache_hit, simulated, error, stage, sample, answer, answer_too_long)"
         " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-        " $13::double precision, $14, $15, $16, $17, $18::int, $19::int) RETURNING id",
+        " $13::double precision, $14, $15, $16, $17, $18::int, $19::int, $20, $21) RETURNING id",
         id, ++seq, a.role, a.model, a.provider, a.provider_id, a.usage.input, a.usage.output,
         a.usage.reasoning, a.usage.cached_read, a.cost_micros, a.latency_ms, OrNull(confidence),
         a.verdict, a.cache_hit, a.simulated, OrNull(a.error), OrNull(NumberText(a.stage)),
-        OrNull(NumberText(a.sample)));
+        OrNull(NumberText(a.sample)), OrNull(answer.text), answer.too_long);
     ids.push_back(row[0][0].as<std::int64_t>());
   }
   return ids;
@@ -182,8 +196,8 @@ std::optional<JobRecord> GetJob(pqxx::connection_base& conn, const std::string& 
     auto attempts = tx.exec_params(
         "SELECT role, model, provider, coalesce(provider_id, ''), tokens_in, tokens_out,"
         " tokens_reasoning, tokens_cached, cost_micros, latency_ms, confidence, verdict,"
-        " cache_hit, simulated, error, stage, sample FROM attempts WHERE job_id = $1::uuid"
-        " ORDER BY seq",
+        " cache_hit, simulated, error, stage, sample, answer, answer_too_long FROM attempts"
+        " WHERE job_id = $1::uuid ORDER BY seq",
         id);
     for (const auto& r : attempts) {
       AttemptRecord a;
@@ -204,6 +218,8 @@ std::optional<JobRecord> GetJob(pqxx::connection_base& conn, const std::string& 
       a.error = OptString(r[14]);
       if (!r[15].is_null()) a.stage = r[15].as<int>();
       if (!r[16].is_null()) a.sample = r[16].as<int>();
+      a.answer = OptString(r[17]);
+      a.answer_too_long = r[18].as<bool>();
       job.attempts.push_back(std::move(a));
     }
   }
@@ -357,14 +373,16 @@ void FinishAttempts(pqxx::connection_base& conn, const std::string& id,
   for (const auto& call : calls) {
     const auto& a = call.attempts.front();
     const auto confidence = NumberText(a.confidence);
+    const auto answer = StoredAnswerOf(a);
     tx.exec_params(
         "UPDATE attempts SET model = $3, provider = $4, provider_id = $5, tokens_in = $6,"
         " tokens_out = $7, tokens_reasoning = $8, tokens_cached = $9, cost_micros = $10,"
         " latency_ms = $11, confidence = $12::double precision, verdict = $13, cache_hit = $14,"
-        " simulated = $15, error = $16 WHERE id = $1 AND job_id = $2::uuid",
+        " simulated = $15, error = $16, answer = $17, answer_too_long = $18"
+        " WHERE id = $1 AND job_id = $2::uuid",
         call.attempt_id, id, a.model, a.provider, a.provider_id, a.usage.input, a.usage.output,
         a.usage.reasoning, a.usage.cached_read, a.cost_micros, a.latency_ms, OrNull(confidence),
-        a.verdict, a.cache_hit, a.simulated, OrNull(a.error));
+        a.verdict, a.cache_hit, a.simulated, OrNull(a.error), OrNull(answer.text), answer.too_long);
     more.insert(more.end(), call.attempts.begin() + 1, call.attempts.end());
   }
   InsertAttempts(tx, id, more);

@@ -48,7 +48,14 @@ struct AttemptRecord {
   std::optional<std::string> error;
   std::optional<int> stage;   // the plan stage the call served
   std::optional<int> sample;  // the job's n-th sample
+  // The call's checked answer (what the verifier read), for feedback to grade at tune time.
+  // Stored only up to kMaxStoredAnswerBytes: a longer one is dropped and answer_too_long set.
+  std::optional<std::string> answer;
+  bool answer_too_long = false;
 };
+
+// The longest attempt answer kept (migrations/0005_feedback.sql).
+constexpr std::size_t kMaxStoredAnswerBytes = 8192;
 
 struct JobRecord {
   std::string id;

@@ -36,4 +36,11 @@ std::string_view ToString(Outcome outcome) {
   return "unknown";
 }
 
+std::optional<Outcome> ParseOutcome(std::string_view name) {
+  for (const auto o : {Outcome::kPassed, Outcome::kFailed, Outcome::kUnparseable,
+                       Outcome::kTimedOut, Outcome::kCrashed, Outcome::kNoClaims})
+    if (ToString(o) == name) return o;
+  return std::nullopt;
+}
+
 }  // namespace triage::verify

@@ -1,6 +1,7 @@
 // The verdict every verifier returns: an outcome, and a reason a person can read.
 // Value type; no I/O. ToStatus() maps the richer outcome onto core::VerificationStatus.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,8 @@ struct Verdict {
 };
 
 std::string_view ToString(Outcome outcome);
+// The outcome ToString names; nothing for any other text.
+std::optional<Outcome> ParseOutcome(std::string_view name);
 inline Verdict Pass(std::string reason) { return {Outcome::kPassed, std::move(reason)}; }
 inline Verdict Fail(std::string reason) { return {Outcome::kFailed, std::move(reason)}; }
 inline Verdict Unparseable(std::string reason) {
