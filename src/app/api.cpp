@@ -5,6 +5,7 @@
 #include <boost/beast/http/field.hpp>
 
 #include "app/job_json.hpp"
+#include "app/job_metrics.hpp"
 #include "core/ids.hpp"
 #include "core/utf8.hpp"
 
@@ -177,6 +178,11 @@ net::awaitable<http::Response> Api::PostFeedback(const http::Request& req, const
     case Outcome::kStored:
     case Outcome::kSame:
       break;
+  }
+  if (result.outcome == Outcome::kStored) {
+    const auto job =
+        co_await steps_->db.Run([id](pqxx::connection& c) { return store::GetJob(c, id, false); });
+    if (job) steps_->metrics->FeedbackReceived(JudgedOf(*job, feedback));
   }
   co_return http::JsonResponse(
       req, result.outcome == Outcome::kStored ? http::Status::created : http::Status::ok,

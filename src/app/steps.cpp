@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/job_json.hpp"
+#include "app/job_metrics.hpp"
 #include "app/models.hpp"
 #include "route/plan.hpp"
 #include "route/record.hpp"
@@ -198,41 +199,6 @@ void Steps::WarnRetryingAsHolder(const std::string& id, int attempt, const std::
   log->warn("job_id={} database unavailable, retrying as lease holder (attempt {}): {}", id,
             attempt, e.what());
 }
-
-namespace {
-
-// What a finished job tells the metrics: its labels, how long it took since it was taken in,
-// its cost, and from the decision trail the kinds of reason stages passed it on for (the last
-// stage's "next" ends the plan, it escalates nothing) and the rung that answered.
-metrics::FinishedJob FinishedJobOf(const store::JobRecord& job, const store::Completion& c,
-                                   std::int64_t now_ms) {
-  metrics::FinishedJob f;
-  f.domain = job.task.domain;
-  f.tier = job.tier.value_or("");
-  f.route = job.route.value_or("");
-  f.state = std::string(core::ToString(c.state));
-  f.verification = std::string(core::ToString(c.verification));
-  f.tenant = job.tenant;
-  if (const auto created = intake::ParseRfc3339(job.created_at))
-    f.took = std::chrono::duration<double>(static_cast<double>(now_ms - *created) / 1000.0);
-  f.cost = c.recorded_cost;
-  for (const auto& a : c.attempts) f.cost += a.cost_micros;
-  if (!c.decision_json) return f;
-  const auto decision = nlohmann::json::parse(*c.decision_json, nullptr, false);
-  if (!decision.is_object()) return f;
-  const auto plan = route::ParsePlan(decision.value("plan", ""));
-  const auto stages =
-      std::holds_alternative<route::Plan>(plan) ? std::get<route::Plan>(plan).stages.size() : 0;
-  for (const auto& step : decision.value("steps", nlohmann::json::array()))
-    if (step.value("outcome", "") == "next" &&
-        step.value("stage", 0) + 1 < static_cast<int>(stages))
-      f.escalations.push_back(route::ReasonKind(step.value("reason", "")));
-  if (decision.contains("answered_by") && decision["answered_by"].is_object())
-    f.answered_by = decision["answered_by"].value("rung", "");
-  return f;
-}
-
-}  // namespace
 
 net::awaitable<void> Steps::Finish(const store::JobRecord& job, const Lease& lease,
                                    store::Completion completion) {

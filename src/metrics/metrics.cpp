@@ -79,6 +79,15 @@ struct Metrics::Families {
                      .Name("triage_webhook_deliveries_total")
                      .Help("Webhook delivery attempts by outcome")
                      .Register(*registry)),
+        judged(BuildCounter()
+                   .Name("triage_feedback_total")
+                   .Help("Finished jobs users judged, by domain, tier, route, answering rung and "
+                         "whether the answer was right")
+                   .Register(*registry)),
+        judged_cost(BuildCounter()
+                        .Name("triage_feedback_cost_micro_dollars_total")
+                        .Help("What the judged jobs cost, by domain, tier and correctness")
+                        .Register(*registry)),
         reasoning(BuildGauge()
                       .Name("triage_reasoning_calls_in_flight")
                       .Help("Jobs a worker is running a reasoning plan for")
@@ -109,6 +118,8 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Counter>& call_cost;
   prometheus::Family<prometheus::Gauge>& breaker;
   prometheus::Family<prometheus::Counter>& webhooks;
+  prometheus::Family<prometheus::Counter>& judged;
+  prometheus::Family<prometheus::Counter>& judged_cost;
   prometheus::Gauge& reasoning;
   std::size_t max_tenants;
   std::mutex mutex;
@@ -149,6 +160,20 @@ void Metrics::BreakerOpen(const std::string& model, bool open) {
 
 void Metrics::Webhook(const std::string& outcome) {
   f_->webhooks.Add({{"outcome", outcome}}).Increment();
+}
+
+void Metrics::FeedbackReceived(const Judged& j) {
+  const std::string correct = j.correct ? "true" : "false";
+  const std::string tier = j.tier.empty() ? "none" : j.tier;
+  f_->judged
+      .Add({{"domain", j.domain},
+            {"tier", tier},
+            {"route", j.route.empty() ? "none" : j.route},
+            {"rung", j.rung.empty() ? "none" : j.rung},
+            {"correct", correct}})
+      .Increment();
+  f_->judged_cost.Add({{"domain", j.domain}, {"tier", tier}, {"correct", correct}})
+      .Increment(static_cast<double>(j.cost));
 }
 
 void Metrics::ReasoningCallsInFlight(int delta) {

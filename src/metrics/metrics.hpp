@@ -32,6 +32,14 @@ struct ModelAttempt {
   int retry = 0;  // 0 for the first call to this model
 };
 
+// A user's judgement of a finished job (POST /v1/jobs/{id}/feedback): accuracy by tier, route
+// and rung, and cost per correct answer, where the truth arrives later.
+struct Judged {
+  std::string domain, tier, route, rung;
+  bool correct = false;
+  core::Micros cost = 0;
+};
+
 class Metrics {
  public:
   explicit Metrics(std::size_t max_tenants = 100);
@@ -44,6 +52,7 @@ class Metrics {
   void ModelCalled(const ModelAttempt& attempt);
   void BreakerOpen(const std::string& model, bool open);
   void Webhook(const std::string& outcome);  // delivered | failed | gave_up
+  void FeedbackReceived(const Judged& judged);
   void ReasoningCallsInFlight(int delta);
 
   // The exposition: every family, in the text format (version 0.0.4).

@@ -972,6 +972,22 @@ TEST_F(Pipeline_, MetricsCountWhatFlowedThroughTheService) {
           "triage_jobs_finished_total{domain=\"math\",route=\"reasoning\",state=\"completed\""),
       std::string::npos)
       << text;
+  // Truth that arrives later: one job judged right, one judged against a gold answer it misses.
+  http::ClientRequest judge;
+  judge.url = Api("/v1/jobs/" + ids[0] + "/feedback");
+  judge.headers = {{"content-type", "application/json"}};
+  judge.body = R"({"correct": true})";
+  EXPECT_EQ(t::Call(io, judge).status, 201);
+  judge.url = Api("/v1/jobs/" + ids[1] + "/feedback");
+  judge.body = R"({"gold": "13"})";  // 3 * 4 is 12
+  EXPECT_EQ(t::Call(io, judge).status, 201);
+  const auto judged = Get("/metrics").body;
+  EXPECT_EQ(SumOf(judged, "triage_feedback_total"), 2);
+  EXPECT_NE(judged.find("correct=\"true\""), std::string::npos) << judged;
+  EXPECT_NE(judged.find("correct=\"false\""), std::string::npos) << judged;
+  EXPECT_EQ(SumOf(judged, "triage_feedback_cost_micro_dollars_total"),
+            static_cast<double>(Job(ids[0])["cost_micros"].get<core::Micros>() +
+                                Job(ids[1])["cost_micros"].get<core::Micros>()));
 }
 
 }  // namespace
