@@ -171,15 +171,37 @@ TEST_F(StorePg, OutboxRowsAreClaimedOnceUntilTheirLeaseEnds) {
   EXPECT_EQ(claimed[0].webhook_id, "msg_" + job.id);
   EXPECT_FALSE(claimed[0].kafka_published);
   EXPECT_TRUE(ClaimOutbox(conn, 10, 60).empty());
-  MarkKafkaPublished(conn, claimed[0].id);
-  MarkWebhookFailed(conn, claimed[0].id, "HTTP 500", 0, false);
+  EXPECT_TRUE(MarkKafkaPublished(conn, claimed[0].id, claimed[0].lease_token));
+  EXPECT_TRUE(MarkWebhookFailed(conn, claimed[0].id, claimed[0].lease_token, "HTTP 500", 0, false));
   claimed = ClaimOutbox(conn, 10, 60);
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_TRUE(claimed[0].kafka_published);
   EXPECT_EQ(claimed[0].webhook_attempts, 1);
-  MarkWebhookDelivered(conn, claimed[0].id);
-  RetryOutboxLater(conn, claimed[0].id, 0);
+  EXPECT_TRUE(MarkWebhookDelivered(conn, claimed[0].id, claimed[0].lease_token));
+  // The lease ended with the delivery: a late second report of the same claim changes nothing.
+  EXPECT_FALSE(RetryOutboxLater(conn, claimed[0].id, claimed[0].lease_token, 0));
   EXPECT_TRUE(ClaimOutbox(conn, 10, 60).empty());  // nothing left to do
+}
+
+// A notifier paused past its lease (the chaos run's SIGSTOP) wakes up and reports the attempt it
+// had started as failed after the next holder delivered the webhook: its report must not undo
+// that delivery (it reopened the row, so the webhook was sent again).
+TEST_F(StorePg, AnOutboxHolderWhoseLeaseLapsedCannotUndoTheNextHoldersWork) {
+  const auto job = Job();
+  InsertJob(conn, job);
+  const auto token = LeaseForInline(conn, job.id, "easy", {}, 60);
+  ASSERT_TRUE(CompleteJob(conn, job.id, *token, Done("4")));
+  const auto stale = ClaimOutbox(conn, 10, -1);  // a lease that ran out a second ago
+  ASSERT_EQ(stale.size(), 1u);
+  const auto current = ClaimOutbox(conn, 10, 60);
+  ASSERT_EQ(current.size(), 1u);
+  EXPECT_TRUE(MarkKafkaPublished(conn, current[0].id, current[0].lease_token));
+  EXPECT_TRUE(MarkWebhookDelivered(conn, current[0].id, current[0].lease_token));
+  EXPECT_FALSE(MarkWebhookFailed(conn, stale[0].id, stale[0].lease_token, "timeout", 0, false));
+  EXPECT_FALSE(RetryOutboxLater(conn, stale[0].id, stale[0].lease_token, 0));
+  EXPECT_TRUE(ClaimOutbox(conn, 10, 60).empty());  // delivered: not to be sent again
+  pqxx::work tx(conn);
+  EXPECT_EQ(tx.exec("SELECT webhook_attempts FROM outbox")[0][0].as<int>(), 1);
 }
 
 TEST_F(StorePg, TheReaperFindsLostJobsWaitingLongerBetweenEachResend) {
