@@ -7,10 +7,10 @@
 // Inputs: `--acks` (chaos_load's lines "<index> <id> <via> <unix ms>"), `--webhooks`
 // (chaos_receiver's "<unix ms> <status> <webhook-id> <job id> <body hash>"), `--faults` (the
 // run's "<name> <start unix ms> <end unix ms>").
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <librdkafka/rdkafkacpp.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -71,9 +71,10 @@ std::map<std::string, JobRow> ReadJobs(pqxx::connection& conn) {
            "SELECT j.id::text, j.state, coalesce(j.route, ''), {}, o.id IS NOT NULL, {}, {},"
            " coalesce(o.webhook_dead, false) FROM jobs j LEFT JOIN outbox o ON o.job_id = j.id",
            ms("j.completed_at"), ms("o.kafka_published_at"), ms("o.webhook_done_at")))) {
-    jobs[r[0].as<std::string>()] = {r[1].as<std::string>(), r[2].as<std::string>(),
+    jobs[r[0].as<std::string>()] = {r[1].as<std::string>(),  r[2].as<std::string>(),
                                     r[3].as<std::int64_t>(), r[5].as<std::int64_t>(),
-                                    r[6].as<std::int64_t>(), r[4].as<bool>(), r[7].as<bool>()};
+                                    r[6].as<std::int64_t>(), r[4].as<bool>(),
+                                    r[7].as<bool>()};
   }
   return jobs;
 }
@@ -105,7 +106,8 @@ std::vector<std::pair<std::string, std::string>> ReadTopic(const std::string& br
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
   if (!consumer) throw std::runtime_error("kafka consumer: " + err);
   RdKafka::Metadata* raw = nullptr;
-  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(consumer.get(), topic, nullptr, err));
+  std::unique_ptr<RdKafka::Topic> handle(
+      RdKafka::Topic::create(consumer.get(), topic, nullptr, err));
   if (consumer->metadata(false, handle.get(), &raw, 10000) != RdKafka::ERR_NO_ERROR)
     throw std::runtime_error("kafka metadata of " + topic);
   std::unique_ptr<RdKafka::Metadata> metadata(raw);
@@ -116,7 +118,8 @@ std::vector<std::pair<std::string, std::string>> ReadTopic(const std::string& br
       std::int64_t lo = 0, hi = 0;
       consumer->query_watermark_offsets(topic, p->id(), &lo, &hi, 10000);
       if (hi > lo) high[p->id()] = hi;
-      parts.push_back(RdKafka::TopicPartition::create(topic, p->id(), RdKafka::Topic::OFFSET_BEGINNING));
+      parts.push_back(
+          RdKafka::TopicPartition::create(topic, p->id(), RdKafka::Topic::OFFSET_BEGINNING));
     }
   consumer->assign(parts);
   RdKafka::TopicPartition::destroy(parts);
@@ -188,8 +191,10 @@ int main(int argc, char** argv) {
     ++hooks_total;
     s.bodies.insert(w[4]);
     s.webhook_ids.insert(w[2]);
-    if (w[1] == "200") ++s.delivered;
-    else ++s.refused, ++hooks_refused;
+    if (w[1] == "200")
+      ++s.delivered;
+    else
+      ++s.refused, ++hooks_refused;
   }
   const auto events = ReadTopic(brokers, topic);
   for (const auto& [key, hash] : events) {
@@ -222,7 +227,8 @@ int main(int argc, char** argv) {
     if (s.bodies.size() > 1) ++twice;  // two different completions were sent out
     if (s.delivered == 0) ++hooks_missing;
     duplicate_hooks += std::max(0, s.delivered - 1);
-    if (s.webhook_ids.size() > 1 || (!s.webhook_ids.empty() && *s.webhook_ids.begin() != "msg_" + id))
+    if (s.webhook_ids.size() > 1 ||
+        (!s.webhook_ids.empty() && *s.webhook_ids.begin() != "msg_" + id))
       ++id_mismatch;
     if (s.events == 0) ++events_missing;
     duplicate_events += std::max(0, s.events - 1);

@@ -5,9 +5,9 @@
 // first 202 was lost) or at its Kafka delivery report. Failures are retried with the same
 // identity (HTTP: the idempotency key; Kafka: the envelope's id) until `--give-up-seconds`,
 // so a retry never makes a second job. Exits 1 when some job was never acknowledged.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -104,8 +104,8 @@ struct Load {
   net::awaitable<void> Submitter() {
     while (next < options.jobs) {
       const int i = next++;
-      const auto due = start + std::chrono::microseconds(static_cast<std::int64_t>(
-                                   1e6 * i / options.rate));
+      const auto due =
+          start + std::chrono::microseconds(static_cast<std::int64_t>(1e6 * i / options.rate));
       net::steady_timer timer(co_await net::this_coro::executor, due);
       co_await timer.async_wait(net::use_awaitable);
       const bool http = i % 2 == 0;

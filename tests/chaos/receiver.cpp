@@ -3,10 +3,10 @@
 // tells a redelivery of one completion from a second, different completion). For the first
 // `--fail-seconds` after it starts it answers 500, then 200. The run stops it (SIGKILL) to take
 // it down and starts it again on the same port.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
@@ -67,9 +67,9 @@ int main(int argc, char** argv) {
         const bool fail = Clock::now() < healthy_from;
         // Recorded before the answer: a kill in between shows as a redelivery, never as a
         // delivery that was not recorded.
-        std::fprintf(log, "%lld %d %s %s %zu\n", static_cast<long long>(UnixMs()),
-                     fail ? 500 : 200, Field(req, "webhook-id").c_str(),
-                     JobId(req.body()).c_str(), std::hash<std::string>{}(req.body()));
+        std::fprintf(log, "%lld %d %s %s %zu\n", static_cast<long long>(UnixMs()), fail ? 500 : 200,
+                     Field(req, "webhook-id").c_str(), JobId(req.body()).c_str(),
+                     std::hash<std::string>{}(req.body()));
         std::fflush(log);
         if (fail)
           co_return triage::http::ErrorResponse(req, triage::http::Status::internal_server_error,
