@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "core/ids.hpp"
+#include "store/db.hpp"
 #include "store/jobs.hpp"
 #include "store/migrations.hpp"
 #include "support.hpp"
@@ -202,6 +203,34 @@ TEST_F(StorePg, AnOutboxHolderWhoseLeaseLapsedCannotUndoTheNextHoldersWork) {
   EXPECT_TRUE(ClaimOutbox(conn, 10, 60).empty());  // delivered: not to be sent again
   pqxx::work tx(conn);
   EXPECT_EQ(tx.exec("SELECT webhook_attempts FROM outbox")[0][0].as<int>(), 1);
+}
+
+// A process stopped inside a transaction (the chaos run's SIGSTOPped notifier, caught between its
+// claim's UPDATE and COMMIT) holds the rows' locks for as long as it is stopped, and SKIP LOCKED
+// hides them from every other claimer: the server must end such a session.
+TEST_F(StorePg, AStalledTransactionIsEndedSoItsRowsCanBeClaimedElsewhere) {
+  const auto job = Job();
+  InsertJob(conn, job);
+  const auto token = LeaseForInline(conn, job.id, "easy", {}, 60);
+  ASSERT_TRUE(CompleteJob(conn, job.id, *token, Done("4")));
+  DbOptions options{schema.dsn(), 1};
+  options.idle_in_transaction_timeout_ms = 300;
+  Db db(options);
+  bool claimed_elsewhere = false;
+  try {
+    db.RunBlocking([&](pqxx::connection& c) {
+      if (claimed_elsewhere) return;  // the retry after the server ended the session
+      pqxx::work tx(c);
+      tx.exec("SELECT id FROM outbox FOR UPDATE");  // a claim in progress holds the row
+      // ... and its holder stalls here, sending nothing, while another notifier claims.
+      claimed_elsewhere = testing::WaitFor([&] { return !ClaimOutbox(conn, 10, 60).empty(); },
+                                           std::chrono::seconds(10));
+      tx.commit();
+    });
+  } catch (const std::exception&) {
+    // The stalled session was ended: its commit fails, as a resumed process's would.
+  }
+  EXPECT_TRUE(claimed_elsewhere);
 }
 
 TEST_F(StorePg, TheReaperFindsLostJobsWaitingLongerBetweenEachResend) {
