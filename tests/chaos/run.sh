@@ -254,16 +254,18 @@ elapsed=$(( ($(now_ms) - t0) / 1000 ))
 echo "$out"
 log "run took $elapsed s"
 
+# The report replaces what lies between the markers in --report (the prose around them stays),
+# or makes the file.
 if [ -n "$report" ]; then
   mem=$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
   os=$(. /etc/os-release && echo "$PRETTY_NAME")
+  begin='<!-- chaos report: written by `make chaos` -->' finish='<!-- end of the chaos report -->'
   {
-    echo "# Reliability: the chaos run"
-    echo
+    echo "$begin"
     echo "\`make chaos\` on $(date -u +%Y-%m-%d), $(nproc) cores and $mem GiB ($os, shared"
     echo "with other builds): $jobs jobs at $rate/s, half over HTTP, half on Kafka; simulated"
-    echo "models at time scale $time_scale. The run took $elapsed s. How it works and what each"
-    echo "figure means: tests/chaos/run.sh and tests/chaos/check.cpp."
+    echo "models at time scale $time_scale. The run took $elapsed s, from the services' start to"
+    echo "the verdict."
     echo
     echo "Faults, in the order they came (seconds after the load started):"
     echo
@@ -273,7 +275,17 @@ if [ -n "$report" ]; then
     echo '```'
     echo "$out" | grep -v '^chaos_check: waiting'
     echo '```'
-  } >"$report"
+    echo "$finish"
+  } >"$work/report"
+  if [ -f "$report" ] && grep -qF "$begin" "$report" && grep -qF "$finish" "$report"; then
+    awk -v b="$begin" -v e="$finish" -v r="$work/report" '
+      $0 == b { while ((getline line < r) > 0) print line; skip = 1; next }
+      $0 == e { skip = 0; next }
+      !skip' "$report" >"$work/report.new"
+    mv "$work/report.new" "$report"
+  else
+    { echo "# Reliability: the chaos run"; echo; cat "$work/report"; } >"$report"
+  fi
   log "report written to $report"
 fi
 [ "$load_rc" -eq 0 ] || { echo "chaos: some jobs were never acknowledged" >&2; exit 1; }
