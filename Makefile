@@ -8,7 +8,7 @@ TRIAGE := $(BUILD_DIR)/src/app/triage
 # RESOURCE_LOCK `services` (tests/CMakeLists.txt), so they take the services one at a time.
 CTEST_JOBS ?= 2
 
-.PHONY: demo test build deps services services-down clean
+.PHONY: demo test chaos build deps services services-down clean
 
 deps:
 	@deploy/local/install-deps
@@ -36,6 +36,16 @@ test: build services
 
 demo: build services
 	@eval "$$($(SERVICES) env)" && $(TRIAGE) migrate && $(TRIAGE) demo
+
+# The full chaos run (tests/chaos/run.sh): 10,000 jobs through broker, database, process and
+# webhook faults on a PostgreSQL and Kafka of its own; its report goes to docs/reliability.md.
+# `make test` runs the small one (ctest: chaos_small). It never uses the services above: it
+# starts its own on free ports.
+CHAOS_BIN := $(BUILD_DIR)/tests/chaos
+chaos: build
+	@tests/chaos/run.sh --full --triage $(TRIAGE) --load $(CHAOS_BIN)/chaos_load \
+	  --receiver $(CHAOS_BIN)/chaos_receiver --check $(CHAOS_BIN)/chaos_check \
+	  --report docs/reliability.md
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -431,6 +431,9 @@ Config LoadConfig(const std::string& path) {
   r.Get("postgres.pool_size", c.postgres.pool_size);
   Require(c.postgres.pool_size >= 1 && c.postgres.pool_size <= 256, "postgres.pool_size",
           "must be within 1..256");
+  r.Get("postgres.idle_in_transaction_timeout_ms", c.postgres.idle_in_transaction_timeout_ms);
+  Require(c.postgres.idle_in_transaction_timeout_ms >= 0,
+          "postgres.idle_in_transaction_timeout_ms", "must be >= 0 (0: the server's setting)");
 
   r.Get("kafka.brokers", c.kafka.brokers);
   Require(!c.kafka.brokers.empty(), "kafka.brokers", "must not be empty");

@@ -51,18 +51,35 @@ net::awaitable<void> Notifier::Loop() {
   }
 }
 
+// Every report to the row names this claim's lease token: when the notifier stalled past its
+// lease (paused, starved), the row has moved on to another claim and the report is dropped.
 net::awaitable<void> Notifier::Deliver(store::OutboxItem item) {
   auto& s = *steps_;
+  const auto report = [&](auto change) -> net::awaitable<void> {
+    const bool applied =
+        co_await s.db.Run([id = item.id, token = item.lease_token, change](pqxx::connection& c) {
+          return change(c, id, token);
+        });
+    if (!applied)
+      s.log->warn(
+          "job_id={} outbox lease lapsed before this delivery reported; its next holder "
+          "decides",
+          item.job_id);
+    co_return;
+  };
   if (!item.kafka_published) {
     const auto error =
         co_await Produce(s.producer, s.topics.completed, item.job_id, item.payload_json);
     if (!error.empty()) {
       s.log->warn("job_id={} completion event not published: {}", item.job_id, error);
-      co_await s.db.Run(
-          [id = item.id](pqxx::connection& c) { store::RetryOutboxLater(c, id, 2000); });
+      co_await report([](pqxx::connection& c, std::int64_t id, const std::string& token) {
+        return store::RetryOutboxLater(c, id, token, 2000);
+      });
       co_return;
     }
-    co_await s.db.Run([id = item.id](pqxx::connection& c) { store::MarkKafkaPublished(c, id); });
+    co_await report([](pqxx::connection& c, std::int64_t id, const std::string& token) {
+      return store::MarkKafkaPublished(c, id, token);
+    });
   }
   if (item.webhook_done || !item.callback_url) co_return;
   const auto timestamp = NowMs() / 1000;
@@ -74,7 +91,9 @@ net::awaitable<void> Notifier::Deliver(store::OutboxItem item) {
   const auto response = co_await http::Send(std::move(request));
   if (response.status >= 200 && response.status < 300) {
     s.metrics->Webhook("delivered");
-    co_await s.db.Run([id = item.id](pqxx::connection& c) { store::MarkWebhookDelivered(c, id); });
+    co_await report([](pqxx::connection& c, std::int64_t id, const std::string& token) {
+      return store::MarkWebhookDelivered(c, id, token);
+    });
     co_return;
   }
   const auto error = response.status ? "HTTP " + std::to_string(response.status) : response.error;
@@ -90,10 +109,10 @@ net::awaitable<void> Notifier::Deliver(store::OutboxItem item) {
   s.metrics->Webhook(dead ? "gave_up" : "failed");
   s.log->info("job_id={} webhook attempt {} failed: {}{}", item.job_id, item.webhook_attempts + 1,
               error, dead ? " (giving up)" : "");
-  co_await s.db.Run(
-      [id = item.id, error, delay = next ? next->count() : 0, dead](pqxx::connection& c) {
-        store::MarkWebhookFailed(c, id, error, delay, dead);
-      });
+  co_await report([error, delay = next ? next->count() : 0, dead](
+                      pqxx::connection& c, std::int64_t id, const std::string& token) {
+    return store::MarkWebhookFailed(c, id, token, error, delay, dead);
+  });
 }
 
 }  // namespace triage::app

@@ -27,7 +27,14 @@ std::unique_ptr<pqxx::connection> Db::Acquire() {
       if (conn->is_open()) return conn;
     }
   }
-  return std::make_unique<pqxx::connection>(options_.dsn);
+  auto conn = std::make_unique<pqxx::connection>(options_.dsn);
+  // Kept by libpqxx across its reconnects. Without it, a process stopped between a claim's
+  // UPDATE and its COMMIT hides the claimed rows from every other claimer (SKIP LOCKED) for as
+  // long as it stays stopped: their lease never started, so it can never run out.
+  if (options_.idle_in_transaction_timeout_ms > 0)
+    conn->set_variable("idle_in_transaction_session_timeout",
+                       std::to_string(options_.idle_in_transaction_timeout_ms));
+  return conn;
 }
 
 void Db::Release(std::unique_ptr<pqxx::connection> conn) {

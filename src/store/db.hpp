@@ -24,6 +24,10 @@ bool IsUnavailable(const std::exception& error);
 struct DbOptions {
   std::string dsn;    // libpq connection string; `postgres.dsn`, env TRIAGE_PG_DSN
   int pool_size = 8;  // connections = threads; `postgres.pool_size`
+  // The server ends a session of this pool left idle inside a transaction this long (a process
+  // stopped or starved mid-transaction), releasing its row locks; 0 leaves the server's setting.
+  // `postgres.idle_in_transaction_timeout_ms`.
+  int idle_in_transaction_timeout_ms = 30000;
 };
 
 class Db {

@@ -442,60 +442,72 @@ std::vector<StuckJob> ClaimStuckJobs(pqxx::connection_base& conn, int grace_seco
 std::vector<OutboxItem> ClaimOutbox(pqxx::connection_base& conn, int limit, int lease_seconds) {
   pqxx::work tx(conn);
   auto rows = tx.exec_params(
-      "UPDATE outbox SET lease_until = now() + make_interval(secs => $2)"
+      "UPDATE outbox SET lease_until = now() + make_interval(secs => $2),"
+      " lease_token = gen_random_uuid()"
       " WHERE id IN (SELECT id FROM outbox"
       "   WHERE (kafka_published_at IS NULL OR webhook_done_at IS NULL)"
       "     AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())"
       "   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
-      " RETURNING id, job_id::text, webhook_id, payload::text, callback_url,"
+      " RETURNING id, lease_token::text, job_id::text, webhook_id, payload::text, callback_url,"
       " kafka_published_at IS NOT NULL, webhook_done_at IS NOT NULL, webhook_attempts",
       limit, lease_seconds);
   tx.commit();
   std::vector<OutboxItem> out;
   for (const auto& r : rows) {
     out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(),
-                   r[3].as<std::string>(), OptString(r[4]), r[5].as<bool>(), r[6].as<bool>(),
-                   r[7].as<int>()});
+                   r[3].as<std::string>(), r[4].as<std::string>(), OptString(r[5]),
+                   r[6].as<bool>(), r[7].as<bool>(), r[8].as<int>()});
   }
   return out;
 }
 
-void MarkKafkaPublished(pqxx::connection_base& conn, std::int64_t outbox_id) {
+namespace {
+// One holder's report: `set` applies to row $1 only while its lease token is still $2.
+template <typename... Args>
+bool UpdateAsOutboxHolder(pqxx::connection_base& conn, const std::string& set,
+                          std::int64_t outbox_id, const std::string& lease_token, Args&&... args) {
   pqxx::work tx(conn);
-  tx.exec_params("UPDATE outbox SET kafka_published_at = now() WHERE id = $1", outbox_id);
+  const auto result =
+      tx.exec_params("UPDATE outbox SET " + set + " WHERE id = $1 AND lease_token = $2::uuid",
+                     outbox_id, lease_token, std::forward<Args>(args)...);
   tx.commit();
+  return result.affected_rows() == 1;
+}
+}  // namespace
+
+bool MarkKafkaPublished(pqxx::connection_base& conn, std::int64_t outbox_id,
+                        const std::string& lease_token) {
+  return UpdateAsOutboxHolder(conn, "kafka_published_at = now()", outbox_id, lease_token);
 }
 
-void MarkWebhookDelivered(pqxx::connection_base& conn, std::int64_t outbox_id) {
-  pqxx::work tx(conn);
-  tx.exec_params(
-      "UPDATE outbox SET webhook_done_at = now(), webhook_attempts = webhook_attempts + 1,"
-      " last_error = NULL, lease_until = NULL WHERE id = $1",
-      outbox_id);
-  tx.commit();
+bool MarkWebhookDelivered(pqxx::connection_base& conn, std::int64_t outbox_id,
+                          const std::string& lease_token) {
+  return UpdateAsOutboxHolder(
+      conn,
+      "webhook_done_at = now(), webhook_attempts = webhook_attempts + 1, last_error = NULL,"
+      " lease_until = NULL, lease_token = NULL",
+      outbox_id, lease_token);
 }
 
-void MarkWebhookFailed(pqxx::connection_base& conn, std::int64_t outbox_id,
-                       const std::string& error, std::int64_t retry_in_ms, bool dead) {
-  pqxx::work tx(conn);
-  tx.exec_params(
-      "UPDATE outbox SET webhook_attempts = webhook_attempts + 1, last_error = $2,"
-      " webhook_dead = $4, webhook_done_at = CASE WHEN $4 THEN now() ELSE NULL END,"
-      " next_attempt_at = now() + make_interval(secs => $3::double precision / 1000),"
-      " lease_until = NULL WHERE id = $1",
-      outbox_id, error, retry_in_ms, dead);
-  tx.commit();
+bool MarkWebhookFailed(pqxx::connection_base& conn, std::int64_t outbox_id,
+                       const std::string& lease_token, const std::string& error,
+                       std::int64_t retry_in_ms, bool dead) {
+  return UpdateAsOutboxHolder(
+      conn,
+      "webhook_attempts = webhook_attempts + 1, last_error = $3,"
+      " webhook_dead = $5, webhook_done_at = CASE WHEN $5 THEN now() ELSE NULL END,"
+      " next_attempt_at = now() + make_interval(secs => $4::double precision / 1000),"
+      " lease_until = NULL, lease_token = NULL",
+      outbox_id, lease_token, error, retry_in_ms, dead);
 }
 
-void RetryOutboxLater(pqxx::connection_base& conn, std::int64_t outbox_id,
-                      std::int64_t retry_in_ms) {
-  pqxx::work tx(conn);
-  tx.exec_params(
-      "UPDATE outbox SET lease_until = NULL,"
-      " next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)"
-      " WHERE id = $1",
-      outbox_id, retry_in_ms);
-  tx.commit();
+bool RetryOutboxLater(pqxx::connection_base& conn, std::int64_t outbox_id,
+                      const std::string& lease_token, std::int64_t retry_in_ms) {
+  return UpdateAsOutboxHolder(
+      conn,
+      "lease_until = NULL, lease_token = NULL,"
+      " next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)",
+      outbox_id, lease_token, retry_in_ms);
 }
 
 }  // namespace triage::store

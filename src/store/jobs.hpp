@@ -183,6 +183,7 @@ std::vector<StuckJob> ClaimStuckJobs(pqxx::connection_base& conn, int grace_seco
 
 struct OutboxItem {
   std::int64_t id = 0;
+  std::string lease_token;  // this claim's; the reports below name it
   std::string job_id;
   std::string webhook_id;
   std::string payload_json;
@@ -191,15 +192,21 @@ struct OutboxItem {
   bool webhook_done = false;
   int webhook_attempts = 0;
 };
-// Leases up to `limit` due outbox rows for `lease_seconds`; rows leased elsewhere are skipped.
+// Leases up to `limit` due outbox rows for `lease_seconds`, each under a new token; rows leased
+// elsewhere are skipped.
 std::vector<OutboxItem> ClaimOutbox(pqxx::connection_base& conn, int limit, int lease_seconds);
-void MarkKafkaPublished(pqxx::connection_base& conn, std::int64_t outbox_id);
-void MarkWebhookDelivered(pqxx::connection_base& conn, std::int64_t outbox_id);
+// A holder's reports. Each applies only while `lease_token` is still the row's: a holder that
+// stalled past its lease (and whose row another claimed) gets false and changes nothing.
+bool MarkKafkaPublished(pqxx::connection_base& conn, std::int64_t outbox_id,
+                        const std::string& lease_token);
+bool MarkWebhookDelivered(pqxx::connection_base& conn, std::int64_t outbox_id,
+                          const std::string& lease_token);
 // A failed delivery: retried after `retry_in_ms`, or given up when `dead`.
-void MarkWebhookFailed(pqxx::connection_base& conn, std::int64_t outbox_id,
-                       const std::string& error, std::int64_t retry_in_ms, bool dead);
+bool MarkWebhookFailed(pqxx::connection_base& conn, std::int64_t outbox_id,
+                       const std::string& lease_token, const std::string& error,
+                       std::int64_t retry_in_ms, bool dead);
 // Releases a row's lease so it is due again after `retry_in_ms` (e.g. Kafka was unavailable).
-void RetryOutboxLater(pqxx::connection_base& conn, std::int64_t outbox_id,
-                      std::int64_t retry_in_ms);
+bool RetryOutboxLater(pqxx::connection_base& conn, std::int64_t outbox_id,
+                      const std::string& lease_token, std::int64_t retry_in_ms);
 
 }  // namespace triage::store

@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "core/ids.hpp"
+#include "store/db.hpp"
 #include "store/jobs.hpp"
 #include "store/migrations.hpp"
 #include "support.hpp"
@@ -171,15 +172,65 @@ TEST_F(StorePg, OutboxRowsAreClaimedOnceUntilTheirLeaseEnds) {
   EXPECT_EQ(claimed[0].webhook_id, "msg_" + job.id);
   EXPECT_FALSE(claimed[0].kafka_published);
   EXPECT_TRUE(ClaimOutbox(conn, 10, 60).empty());
-  MarkKafkaPublished(conn, claimed[0].id);
-  MarkWebhookFailed(conn, claimed[0].id, "HTTP 500", 0, false);
+  EXPECT_TRUE(MarkKafkaPublished(conn, claimed[0].id, claimed[0].lease_token));
+  EXPECT_TRUE(MarkWebhookFailed(conn, claimed[0].id, claimed[0].lease_token, "HTTP 500", 0, false));
   claimed = ClaimOutbox(conn, 10, 60);
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_TRUE(claimed[0].kafka_published);
   EXPECT_EQ(claimed[0].webhook_attempts, 1);
-  MarkWebhookDelivered(conn, claimed[0].id);
-  RetryOutboxLater(conn, claimed[0].id, 0);
+  EXPECT_TRUE(MarkWebhookDelivered(conn, claimed[0].id, claimed[0].lease_token));
+  // The lease ended with the delivery: a late second report of the same claim changes nothing.
+  EXPECT_FALSE(RetryOutboxLater(conn, claimed[0].id, claimed[0].lease_token, 0));
   EXPECT_TRUE(ClaimOutbox(conn, 10, 60).empty());  // nothing left to do
+}
+
+// A notifier paused past its lease (the chaos run's SIGSTOP) wakes up and reports the attempt it
+// had started as failed after the next holder delivered the webhook: its report must not undo
+// that delivery (it reopened the row, so the webhook was sent again).
+TEST_F(StorePg, AnOutboxHolderWhoseLeaseLapsedCannotUndoTheNextHoldersWork) {
+  const auto job = Job();
+  InsertJob(conn, job);
+  const auto token = LeaseForInline(conn, job.id, "easy", {}, 60);
+  ASSERT_TRUE(CompleteJob(conn, job.id, *token, Done("4")));
+  const auto stale = ClaimOutbox(conn, 10, -1);  // a lease that ran out a second ago
+  ASSERT_EQ(stale.size(), 1u);
+  const auto current = ClaimOutbox(conn, 10, 60);
+  ASSERT_EQ(current.size(), 1u);
+  EXPECT_TRUE(MarkKafkaPublished(conn, current[0].id, current[0].lease_token));
+  EXPECT_TRUE(MarkWebhookDelivered(conn, current[0].id, current[0].lease_token));
+  EXPECT_FALSE(MarkWebhookFailed(conn, stale[0].id, stale[0].lease_token, "timeout", 0, false));
+  EXPECT_FALSE(RetryOutboxLater(conn, stale[0].id, stale[0].lease_token, 0));
+  EXPECT_TRUE(ClaimOutbox(conn, 10, 60).empty());  // delivered: not to be sent again
+  pqxx::work tx(conn);
+  EXPECT_EQ(tx.exec("SELECT webhook_attempts FROM outbox")[0][0].as<int>(), 1);
+}
+
+// A process stopped inside a transaction (the chaos run's SIGSTOPped notifier, caught between its
+// claim's UPDATE and COMMIT) holds the rows' locks for as long as it is stopped, and SKIP LOCKED
+// hides them from every other claimer: the server must end such a session.
+TEST_F(StorePg, AStalledTransactionIsEndedSoItsRowsCanBeClaimedElsewhere) {
+  const auto job = Job();
+  InsertJob(conn, job);
+  const auto token = LeaseForInline(conn, job.id, "easy", {}, 60);
+  ASSERT_TRUE(CompleteJob(conn, job.id, *token, Done("4")));
+  DbOptions options{schema.dsn(), 1};
+  options.idle_in_transaction_timeout_ms = 300;
+  Db db(options);
+  bool claimed_elsewhere = false;
+  try {
+    db.RunBlocking([&](pqxx::connection& c) {
+      if (claimed_elsewhere) return;  // the retry after the server ended the session
+      pqxx::work tx(c);
+      tx.exec("SELECT id FROM outbox FOR UPDATE");  // a claim in progress holds the row
+      // ... and its holder stalls here, sending nothing, while another notifier claims.
+      claimed_elsewhere = testing::WaitFor([&] { return !ClaimOutbox(conn, 10, 60).empty(); },
+                                           std::chrono::seconds(10));
+      tx.commit();
+    });
+  } catch (const std::exception&) {
+    // The stalled session was ended: its commit fails, as a resumed process's would.
+  }
+  EXPECT_TRUE(claimed_elsewhere);
 }
 
 TEST_F(StorePg, TheReaperFindsLostJobsWaitingLongerBetweenEachResend) {

@@ -223,6 +223,8 @@ std::vector<Key> AllKeys(const std::string& secret_file, const std::string& secr
       {"postgres.dsn", [](const Config& c) { return Value(c.postgres.dsn); },
        "host=db.invalid port=1"},
       {"postgres.pool_size", [](const Config& c) { return Int(c.postgres.pool_size); }, Int(3)},
+      {"postgres.idle_in_transaction_timeout_ms",
+       [](const Config& c) { return Int(c.postgres.idle_in_transaction_timeout_ms); }, Int(5'000)},
       {"kafka.brokers", [](const Config& c) { return Value(c.kafka.brokers); }, "127.0.0.1:29092"},
       {"kafka.topic_prefix", [](const Config& c) { return Value(c.topic_prefix); }, "tri"},
       {"kafka.jobs_partitions", [](const Config& c) { return Int(c.jobs_partitions); }, Int(3)},
