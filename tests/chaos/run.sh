@@ -64,8 +64,16 @@ def free(port):
             return True
         except OSError:
             return False
+# Below the kernel's ephemeral range: a service restarted mid-run binds its port again, and a
+# client connection may meanwhile hold a port from that range as its own (the receiver's
+# restart failed so, "address already in use").
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+top = max(low, 20100)
 for _ in range(500):
-    pg, kafka, api, hook = (random.randrange(20000, 60000) for _ in range(4))
+    pg, kafka, api, hook = (random.randrange(20000, top - 1) for _ in range(4))
     ports = {pg, kafka, kafka + 1, api, hook}
     if len(ports) == 5 and not ports & {54329, 19092, 19093, 8080} and all(map(free, ports)):
         print(pg, kafka, api, hook)
