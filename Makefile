@@ -42,10 +42,14 @@ FUZZ_DIR ?= build-fuzz
 # The suites under ThreadSanitizer, the io_context on this many threads.
 TSAN_TESTS ?= pipeline_test worker_test restart_test
 TSAN_IO_THREADS ?= 4
-# Every finding fails the run; leak checks stay on under ASan.
-SAN_ENV := ASAN_OPTIONS=detect_stack_use_after_return=0:abort_on_error=0 \
+# Every finding fails the run; leak checks stay on under ASan. Reports name source lines when an
+# llvm-symbolizer is installed (any LLVM version reads clang-16's line tables).
+SYMBOLIZER := $(firstword $(wildcard /usr/lib/llvm-16/bin/llvm-symbolizer /usr/lib/llvm-*/bin/llvm-symbolizer))
+SAN_ENV := ASAN_SYMBOLIZER_PATH=$(SYMBOLIZER) \
+  ASAN_OPTIONS=detect_stack_use_after_return=0:abort_on_error=0 \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0:external_symbolizer_path=$(SYMBOLIZER)
 # configure DIR EXTRA-ARGS: cmake into DIR, its log shown only when it fails.
 define configure
 	@mkdir -p .local/logs

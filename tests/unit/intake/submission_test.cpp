@@ -55,10 +55,10 @@ TEST(Submission, RejectsInvalidUtf8BeforeParsing) {
 }
 
 TEST(Submission, NamesTheFieldWithTheWrongType) {
-  for (const char* body : {R"({"task": 5})", R"({"task": "t", "domain": 1})",
-                           R"({"task": "t", "metadata": []})", R"({"task": "t", "callback_url": 3})",
-                           R"({"task": "t", "idempotency_key": false})",
-                           R"({"task": "t", "deadline": true})"}) {
+  for (const char* body :
+       {R"({"task": 5})", R"({"task": "t", "domain": 1})", R"({"task": "t", "metadata": []})",
+        R"({"task": "t", "callback_url": 3})", R"({"task": "t", "idempotency_key": false})",
+        R"({"task": "t", "deadline": true})"}) {
     auto r = Http(body);
     ASSERT_EQ(CodeOf(r), "invalid_field") << body;
     EXPECT_FALSE(std::get<Error>(r).field.empty());
@@ -142,7 +142,9 @@ TEST(Submission, RefusesANulCharacterInsteadOfCuttingTheTaskShort) {
   // Other control characters are stored as they are, so they are accepted unchanged.
   const auto ok = Http(R"({"task": "a\u0001b\tc"})");
   ASSERT_EQ(CodeOf(ok), "ok");
-  EXPECT_EQ(std::get<Submission>(ok).task, "a\x01" "b\tc");
+  EXPECT_EQ(std::get<Submission>(ok).task,
+            "a\x01"
+            "b\tc");
 }
 
 TEST(Submission, RefusesRepeatedKeysNamingTheKey) {
@@ -162,7 +164,8 @@ TEST(Submission, RefusesRepeatedKeysNamingTheKey) {
 }
 
 TEST(Submission, RefusesCallbackUrlsWithCredentialsAndSaysWhy) {
-  const auto e = ErrorOf(Http(R"({"task": "t", "callback_url": "http://user:pass@example.test/h"})"));
+  const auto e =
+      ErrorOf(Http(R"({"task": "t", "callback_url": "http://user:pass@example.test/h"})"));
   EXPECT_EQ(e.code, "invalid_field");
   EXPECT_EQ(e.field, "callback_url");
   EXPECT_NE(e.message.find("credentials"), std::string::npos) << e.message;
@@ -171,9 +174,9 @@ TEST(Submission, RefusesCallbackUrlsWithCredentialsAndSaysWhy) {
   // An @ in the path or query is not userinfo.
   EXPECT_EQ(CodeOf(Http(R"({"task": "t", "callback_url": "https://example.test/h?to=a@b"})")),
             "ok");
-  for (const auto* bad : {"ftp://example.test/h", "http:///h", "https://example.test:0/h",
-                          "https://example.test:70000/h", "https://example.test/h#frag",
-                          "https://exa mple.test/h"})
+  for (const auto* bad :
+       {"ftp://example.test/h", "http:///h", "https://example.test:0/h",
+        "https://example.test:70000/h", "https://example.test/h#frag", "https://exa mple.test/h"})
     EXPECT_EQ(CodeOf(Http(R"({"task": "t", "callback_url": ")" + std::string(bad) + R"("})")),
               "invalid_field")
         << bad;
@@ -186,12 +189,12 @@ TEST(Submission, TakesAVerifySpecAndACostCap) {
   const auto& s = std::get<Submission>(r);
   EXPECT_EQ(s.verify_json, R"({"gold":"3/4","kind":"math"})");
   EXPECT_EQ(s.max_cost_micros, 50'000);
-  for (const auto* ok : {R"({"kind": "steps"})", R"({"kind": "math"})",
-                         R"({"kind": "code", "tests": "assert f(1) == 2"})",
-                         R"({"kind": "code", "tests": "def check(c): pass", "entry_point": "f"})",
-                         R"({"kind": "json", "schema": {"type": "object"}})",
-                         R"({"kind": "regex", "pattern": "^[A-D]$"})",
-                         R"({"kind": "exact", "expected": "Paris"})"})
+  for (const auto* ok :
+       {R"({"kind": "steps"})", R"({"kind": "math"})",
+        R"({"kind": "code", "tests": "assert f(1) == 2"})",
+        R"({"kind": "code", "tests": "def check(c): pass", "entry_point": "f"})",
+        R"({"kind": "json", "schema": {"type": "object"}})",
+        R"({"kind": "regex", "pattern": "^[A-D]$"})", R"({"kind": "exact", "expected": "Paris"})"})
     EXPECT_EQ(CodeOf(Http(R"({"task": "t", "verify": )" + std::string(ok) + "}")), "ok") << ok;
 }
 
@@ -201,7 +204,8 @@ TEST(Submission, ABadVerifySpecOrCostCapIsRefusedNamingWhatIsWrong) {
       {R"({"gold": "1"})", "verify.kind must be one of"},
       {R"({"kind": "vibes"})", "verify.kind 'vibes' is not one of"},
       {R"({"kind": "math", "gold": ""})", "verify.gold must be a non-empty string"},
-      {R"({"kind": "math", "gold": "1", "tests": "x"})", "verify.tests is not a key of kind 'math'"},
+      {R"({"kind": "math", "gold": "1", "tests": "x"})",
+       "verify.tests is not a key of kind 'math'"},
       {R"({"kind": "code"})", "verify.tests is required for kind 'code'"},
       {R"({"kind": "json", "schema": "x"})", "verify.schema must be a JSON Schema"},
       {R"({"kind": "regex", "pattern": "(unclosed"})", "not a valid ECMAScript regular expression"},
@@ -219,7 +223,8 @@ TEST(Submission, ABadVerifySpecOrCostCapIsRefusedNamingWhatIsWrong) {
   Limits small;
   small.max_task_bytes = 64;
   EXPECT_EQ(CodeOf(Http(R"({"task": "t", "verify": {"kind": "exact", "expected": ")" +
-                        std::string(100, 'x') + R"("}})", small)),
+                            std::string(100, 'x') + R"("}})",
+                        small)),
             "too_large");
 }
 
@@ -241,6 +246,35 @@ TEST(Rfc3339, ParsesOffsetsAndFractions) {
   EXPECT_FALSE(ParseRfc3339("1970-13-01T00:00:00Z").has_value());
   EXPECT_FALSE(ParseRfc3339("1970-01-01T00:00:00").has_value());
   EXPECT_FALSE(ParseRfc3339("").has_value());
+}
+
+// Found by fuzz_submission: timegm() moves a day the month lacks into the next month, so
+// "February 31st" was read as March 3rd (and a deadline silently changed).
+TEST(Rfc3339, RefusesADayTheMonthDoesNotHave) {
+  EXPECT_FALSE(ParseRfc3339("2026-02-31T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseRfc3339("2026-02-29T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseRfc3339("2026-04-31T12:00:00+02:00").has_value());
+  EXPECT_EQ(ParseRfc3339("2024-02-29T00:00:00Z"), 1'709'164'800'000);  // a leap year has it
+  EXPECT_EQ(ParseRfc3339("2026-12-31T00:00:00Z"), 1'798'675'200'000);
+}
+
+// Found by fuzz_envelope: an envelope the service wrote itself (the API's, or the reaper's
+// re-send of a job still queued) was refused once its deadline had passed, so the router
+// dead-lettered it and the job stayed queued for ever. A late envelope is read; the router
+// then expires the job, a final state its submitter is told about.
+TEST(Submission, EnvelopeWhoseDeadlinePassedWhileQueuedIsReadNotRefused) {
+  const char* body = R"({"v": 1, "id": "01234567-89ab-7def-8123-456789abcdef", "task": "t",
+                        "deadline": "2027-01-15T07:00:00.000Z"})";
+  const auto envelope = ParseSubmission(body, {}, kNow, Source::kEnvelope);
+  ASSERT_EQ(CodeOf(envelope), "ok") << ErrorOf(envelope).message;
+  EXPECT_EQ(std::get<Submission>(envelope).deadline_unix_ms, ParseRfc3339("2027-01-15T07:00:00Z"));
+  // Over HTTP a deadline in the past is still the submitter's mistake.
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "deadline": "2027-01-15T07:00:00.000Z"})")),
+            "invalid_field");
+  // Too far ahead is refused from either source.
+  EXPECT_EQ(CodeOf(ParseSubmission(R"({"task": "t", "deadline": "2099-01-01T00:00:00Z"})", {}, kNow,
+                                   Source::kEnvelope)),
+            "invalid_field");
 }
 
 }  // namespace
