@@ -50,6 +50,8 @@ std::optional<Url> ParseUrl(std::string_view url, std::string* why) {
     const auto colon = authority.find(':');
     out.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) out.port = std::string(authority.substr(colon + 1));
+    if (out.host.find_first_of("[]") != std::string::npos)
+      return Refuse(why, "the URL's host has a bracket outside an IPv6 address ([...])");
   }
   if (out.host.empty()) return Refuse(why, "the URL has no host");
   if (out.port.empty()) out.port = out.tls ? "443" : "80";

@@ -1,5 +1,5 @@
 // verify::ExtractCandidates: every candidate lies inside the text, ExtractAnswer is the first of
-// them, and every number found is a plain decimal inside the text.
+// them, and every number found is a plain decimal or simple fraction inside the text.
 #include <string>
 
 #include "fuzz_check.hpp"
@@ -7,7 +7,7 @@
 
 namespace {
 
-bool IsDecimal(const std::string& s) {
+bool IsDecimal(std::string_view s) {
   std::size_t i = s.starts_with('-') ? 1 : 0;
   if (i == s.size()) return false;
   bool dot = false, digit = false;
@@ -20,6 +20,15 @@ bool IsDecimal(const std::string& s) {
       return false;
   }
   return digit;
+}
+
+// A decimal, or a simple fraction of two integers ("2/3").
+bool IsPlainNumber(std::string_view s) {
+  const auto slash = s.find('/');
+  if (slash == std::string_view::npos) return IsDecimal(s);
+  const auto num = s.substr(0, slash), den = s.substr(slash + 1);
+  return IsDecimal(num) && num.find('.') == std::string_view::npos && !den.empty() &&
+         den.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
 }  // namespace
@@ -38,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   if (first) FUZZ_CHECK(first->answer == candidates.front().answer);
   for (const auto& n : FindNumbers(text)) {
     FUZZ_CHECK(n.begin < n.end && n.end <= text.size());
-    FUZZ_CHECK(IsDecimal(n.value));
+    FUZZ_CHECK(IsPlainNumber(n.value));
   }
   (void)HasProse(text);
   return 0;

@@ -88,12 +88,14 @@ TEST(Money, FormatsSixDecimals) {
 }
 
 // Found by fuzz_url: the port was split off at the last ':', so "http://a:b:80/" gave host "a:b",
-// which no resolver dials and a Host header would misstate.
+// which no resolver dials and a Host header would misstate; and "http://N[:/x" gave host "N[".
 TEST(ParseUrl, RefusesAColonInAHostWithoutBrackets) {
   std::string why;
   EXPECT_FALSE(ParseUrl("http://a:b:80/", &why).has_value());
   EXPECT_NE(why.find("port"), std::string::npos) << why;
   EXPECT_FALSE(ParseUrl("https://::1/").has_value());
+  EXPECT_FALSE(ParseUrl("http://N[:/x", &why).has_value());  // a bracket outside [v6]
+  EXPECT_NE(why.find("bracket"), std::string::npos) << why;
   const auto v6 = ParseUrl("http://[::1]:80/");
   ASSERT_TRUE(v6.has_value());
   EXPECT_EQ(v6->host, "::1");
