@@ -8,7 +8,7 @@ TRIAGE := $(BUILD_DIR)/src/app/triage
 # RESOURCE_LOCK `services` (tests/CMakeLists.txt), so they take the services one at a time.
 CTEST_JOBS ?= 2
 
-.PHONY: demo test chaos build deps services services-down clean
+.PHONY: demo test chaos build deps services services-down clean fuzz test-sanitize test-asan test-tsan
 
 deps:
 	@deploy/local/install-deps
@@ -33,6 +33,75 @@ test: build services
 	  TRIAGE_TEST_PG_DSN="$$TRIAGE_PG_DSN" TRIAGE_TEST_KAFKA_BROKERS="$$TRIAGE_KAFKA_BROKERS" \
 	  TRIAGE_TEST_PG_RESTART="$${TRIAGE_TEST_PG_RESTART:-$(CURDIR)/$(SERVICES) restart-postgres}" \
 	  ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(CTEST_JOBS) --timeout 600
+
+# Sanitizer and fuzz builds (docs/reliability.md, "Fuzzing and sanitizers"), each in a build dir
+# of its own: instrumented objects never mix with $(BUILD_DIR)'s.
+ASAN_DIR ?= build-asan
+TSAN_DIR ?= build-tsan
+FUZZ_DIR ?= build-fuzz
+# The suites under ThreadSanitizer, the io_context on this many threads.
+TSAN_TESTS ?= pipeline_test worker_test restart_test
+TSAN_IO_THREADS ?= 4
+# Every finding fails the run; leak checks stay on under ASan. Reports name source lines when an
+# llvm-symbolizer is installed (any LLVM version reads clang-16's line tables).
+SYMBOLIZER := $(firstword $(wildcard /usr/lib/llvm-16/bin/llvm-symbolizer /usr/lib/llvm-*/bin/llvm-symbolizer))
+SAN_ENV := ASAN_SYMBOLIZER_PATH=$(SYMBOLIZER) \
+  ASAN_OPTIONS=detect_stack_use_after_return=0:abort_on_error=0 \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp:halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0:external_symbolizer_path=$(SYMBOLIZER)
+# configure DIR EXTRA-ARGS: cmake into DIR, its log shown only when it fails.
+define configure
+	@mkdir -p .local/logs
+	@cmake -S . -B $(1) -G Ninja -DCMAKE_CXX_COMPILER=clang++-16 $(2) >.local/logs/cmake-$(1).log 2>&1 || \
+	  { tail -n 30 .local/logs/cmake-$(1).log; echo "cmake failed; full log: .local/logs/cmake-$(1).log"; exit 1; }
+endef
+TEST_ENV = eval "$$($(SERVICES) env)" && \
+  TRIAGE_TEST_PG_DSN="$$TRIAGE_PG_DSN" TRIAGE_TEST_KAFKA_BROKERS="$$TRIAGE_KAFKA_BROKERS" \
+  TRIAGE_TEST_PG_RESTART="$${TRIAGE_TEST_PG_RESTART:-$(CURDIR)/$(SERVICES) restart-postgres}"
+
+# The unit and integration suites under AddressSanitizer + UBSan.
+test-asan: deps services
+	@echo "test-asan: ASan+UBSan build in $(ASAN_DIR)/"
+	$(call configure,$(ASAN_DIR),-DTRIAGE_SANITIZE=address)
+	@cmake --build $(ASAN_DIR)
+	@$(TEST_ENV) $(SAN_ENV) ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(CTEST_JOBS) --timeout 1200
+
+# The concurrency-heavy suites under ThreadSanitizer, with several io threads. `setarch -R`: clang
+# 16's TSan runtime cannot map its shadow memory under this kernel's address-space randomisation.
+test-tsan: deps services
+	@echo "test-tsan: TSan build of $(TSAN_TESTS) in $(TSAN_DIR)/, $(TSAN_IO_THREADS) io threads"
+	$(call configure,$(TSAN_DIR),-DTRIAGE_SANITIZE=thread -DTRIAGE_TEST_PARTS=none)
+	@cmake --build $(TSAN_DIR) --target $(TSAN_TESTS)
+	@$(TEST_ENV) && for t in $(TSAN_TESTS); do \
+	  echo "test-tsan: $$t"; \
+	  $(SAN_ENV) TRIAGE_TEST_IO_THREADS=$(TSAN_IO_THREADS) \
+	    setarch $$(uname -m) -R $(TSAN_DIR)/tests/integration/$$t \
+	    --gtest_brief=1 || exit 1; \
+	done
+
+test-sanitize: test-asan test-tsan
+
+# libFuzzer targets (tests/fuzz/), each run for FUZZ_SECONDS from its corpus. New inputs go to
+# $(FUZZ_DIR)/corpus/; a crash stops the run and is left in $(FUZZ_DIR)/crashes/ -- fix it, add a
+# unit test, and keep the input in tests/fuzz/corpus/<target>/, which every run replays first.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= fuzz_submission fuzz_envelope fuzz_math fuzz_extract fuzz_steps fuzz_confidence fuzz_url
+fuzz: deps
+	@echo "fuzz: libFuzzer build in $(FUZZ_DIR)/, $(FUZZ_SECONDS) s per target"
+	$(call configure,$(FUZZ_DIR),-DTRIAGE_SANITIZE=address -DTRIAGE_FUZZ=ON -DTRIAGE_TEST_PARTS=none)
+	@cmake --build $(FUZZ_DIR) --target $(FUZZ_TARGETS)
+	@mkdir -p $(FUZZ_DIR)/crashes
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	  echo "fuzz: $$t"; \
+	  $(SAN_ENV) $(FUZZ_DIR)/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_DIR)/crashes/$$t- \
+	    $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t >$(FUZZ_DIR)/$$t.log 2>&1 || \
+	    { tail -n 40 $(FUZZ_DIR)/$$t.log; echo "fuzz: $$t failed; log $(FUZZ_DIR)/$$t.log"; exit 1; }; \
+	  grep -E '^stat::number_of_executed_runs|^Done' $(FUZZ_DIR)/$$t.log | tr '\n' ' '; echo; \
+	done
 
 demo: build services
 	@eval "$$($(SERVICES) env)" && $(TRIAGE) migrate && $(TRIAGE) demo

@@ -278,7 +278,7 @@ int RunDemo(Config config, const DemoOptions& options) {
 
   std::vector<std::thread> threads;
   auto guard = net::make_work_guard(io);
-  // One io thread: see RunServe.
+  // One io thread, as RunServe runs.
   threads.emplace_back([&] { io.run(); });
 
   // Submit over HTTP, 32 at a time.

@@ -97,7 +97,9 @@ net::awaitable<void> Notifier::Deliver(store::OutboxItem item) {
     co_return;
   }
   const auto error = response.status ? "HTTP " + std::to_string(response.status) : response.error;
-  thread_local std::mt19937 rng{std::random_device{}()};
+  // A generator of its own, not a thread_local: clang may keep a thread_local's address across
+  // the co_awaits above, and this coroutine may have moved to another io thread since.
+  std::mt19937 rng{std::random_device{}()};
   auto next = notify::NextRetry(s.config.webhook_retry, item.webhook_attempts + 1,
                                 std::uniform_real_distribution<double>(0, 1)(rng));
   // 410 Gone: the receiver asks us to stop (Standard Webhooks).

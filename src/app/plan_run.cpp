@@ -147,12 +147,15 @@ net::awaitable<std::vector<providers::CallOutcome>> MakeCalls(Steps& steps,
   const auto timeout = config.models.at(call.model).timeout_seconds;
   const auto temperature =
       call.sampled ? std::optional(config.routing.sample_temperature) : std::nullopt;
+  // The calls run on the job's own executor (its strand), not on the io_context at large:
+  // `abandon` reaches them through their cancellation slots, which are not thread-safe.
+  const auto executor = co_await net::this_coro::executor;
   using Op = decltype(net::co_spawn(
-      steps.io, std::declval<net::awaitable<providers::CallOutcome>>(), net::deferred));
+      executor, std::declval<net::awaitable<providers::CallOutcome>>(), net::deferred));
   std::vector<Op> ops;
   for (int i = 0; i < call.count; ++i)
     ops.push_back(net::co_spawn(
-        steps.io,
+        executor,
         steps.models->Call(call.model, steps.RequestFor(job, call.first_sample + i),
                            Steps::CallDeadline(job, timeout), job.task.domain, temperature),
         net::deferred));

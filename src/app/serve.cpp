@@ -53,9 +53,9 @@ int RunServe(const Config& config, const std::string& role_list) {
     pipeline.Stop();
     io.stop();
   });
-  // One io thread. Blocking work has its own threads (Postgres pool, Kafka pollers), and one
-  // thread carries thousands of coroutines; with two, AddressSanitizer catches a double free of
-  // a coroutine frame in `make demo` about one run in three — a race not yet found.
+  // One io thread: blocking work has its own threads (Postgres pool, Kafka pollers, verify pool)
+  // and one carries thousands of coroutines. More are safe (docs/architecture.md, "Several io
+  // threads"; `make test-tsan` runs the pipeline on four).
   io.run();
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cctype>
 #include <map>
@@ -127,7 +128,10 @@ std::unique_ptr<queue::Consumer> Steps::Consume(const std::string& group, const 
       config.kafka,
       queue::ConsumerOptions{group, {topic}, max_in_flight, config.session_timeout_ms},
       [self, step = std::move(step)](queue::Message m, queue::Consumer::Done done) {
-        net::co_spawn(self->io, self->Process(std::move(m), step),
+        // A strand per message: the coroutines a job starts (its calls, the lease renewal)
+        // share timers and cancellation signals, which must not be touched by two io threads
+        // at once (docs/architecture.md, "io threads").
+        net::co_spawn(net::make_strand(self->io), self->Process(std::move(m), step),
                       [done](std::exception_ptr) { done(); });
       });
   consumer->Start();

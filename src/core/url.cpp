@@ -45,9 +45,13 @@ std::optional<Url> ParseUrl(std::string_view url, std::string* why) {
       return Refuse(why, "the URL has text after its IPv6 host");
     if (!authority.empty()) out.port = std::string(authority.substr(1));
   } else {
-    const auto colon = authority.rfind(':');
+    // The first ':' ends the host: a host cannot hold one outside brackets, and splitting at
+    // the last would accept "a:b:80" as the host "a:b".
+    const auto colon = authority.find(':');
     out.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) out.port = std::string(authority.substr(colon + 1));
+    if (out.host.find_first_of("[]") != std::string::npos)
+      return Refuse(why, "the URL's host has a bracket outside an IPv6 address ([...])");
   }
   if (out.host.empty()) return Refuse(why, "the URL has no host");
   if (out.port.empty()) out.port = out.tls ? "443" : "80";

@@ -1,5 +1,9 @@
 #include "http/http.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,13 +14,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
-
-#include <array>
-#include <atomic>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 namespace triage::http {
 namespace beast = boost::beast;
@@ -36,17 +36,18 @@ Response JsonResponse(const Request& request, Status status, std::string json) {
 Response ErrorResponse(const Request& request, Status status, std::string_view code,
                        std::string_view message) {
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
-  return JsonResponse(request, status, body.dump(-1, ' ', false,
-                                                 nlohmann::json::error_handler_t::replace));
+  return JsonResponse(request, status,
+                      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 struct Server::State : std::enable_shared_from_this<State> {
   net::io_context& io;
   ServerOptions options;
   Handler handler;
+  // The acceptor lives on a strand: Stop() closes it from any thread while Accept() waits on it.
   tcp::acceptor acceptor;
   State(net::io_context& io, ServerOptions o, Handler h)
-      : io(io), options(std::move(o)), handler(std::move(h)), acceptor(io) {}
+      : io(io), options(std::move(o)), handler(std::move(h)), acceptor(net::make_strand(io)) {}
 
   // After an error response to a request that is still arriving: read and drop the rest
   // (bounded in bytes and time) before closing. Closing with unread bytes makes the kernel
@@ -128,7 +129,9 @@ struct Server::State : std::enable_shared_from_this<State> {
       net::co_spawn(executor, self->Session(beast::tcp_stream(std::move(socket))),
                     [](std::exception_ptr e) {
                       if (!e) return;
-                      try { std::rethrow_exception(e); } catch (const std::exception& ex) {
+                      try {
+                        std::rethrow_exception(e);
+                      } catch (const std::exception& ex) {
                         spdlog::warn("http session ended: {}", ex.what());
                       }
                     });
@@ -148,11 +151,11 @@ void Server::Start() {
   acc.set_option(net::socket_base::reuse_address(true));
   acc.bind(endpoint);
   acc.listen(net::socket_base::max_listen_connections);
-  net::co_spawn(state_->io, state_->Accept(), net::detached);
+  net::co_spawn(state_->acceptor.get_executor(), state_->Accept(), net::detached);
 }
 
 void Server::Stop() {
-  net::post(state_->io, [state = state_] {
+  net::post(state_->acceptor.get_executor(), [state = state_] {
     beast::error_code ignored;
     state->acceptor.close(ignored);
   });
@@ -403,7 +406,7 @@ net::awaitable<ClientResponse> ClientPool::Send(const ClientRequest& request,
         conn->plain = std::move(tcp_stream);
       } else {
         conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*tcp_stream),
-                                                                            TlsContext());
+                                                                           TlsContext());
         if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), url->host.c_str())) {
           failed.error = "tls: cannot set SNI";
           co_return failed;

@@ -31,6 +31,14 @@ int Digits(std::string_view s, size_t pos, size_t n, bool& ok) {
   return v;
 }
 
+// timegm() would move a day the month lacks ("02-31") into the next month: it is refused.
+int DaysIn(int year, int month0) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month0 < 0 || month0 > 11) return 0;
+  return month0 == 1 && leap ? 29 : kDays[month0];
+}
+
 }  // namespace
 
 std::optional<std::int64_t> ParseRfc3339(std::string_view s) {
@@ -44,7 +52,8 @@ std::optional<std::int64_t> ParseRfc3339(std::string_view s) {
   tm.tm_sec = Digits(s, 17, 2, ok);
   if (!ok || s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
       s[13] != ':' || s[16] != ':' || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
-      tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+      tm.tm_mday > DaysIn(tm.tm_year + 1900, tm.tm_mon) || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60)
     return std::nullopt;
   size_t pos = 19;
   std::int64_t millis = 0;
@@ -61,8 +70,7 @@ std::optional<std::int64_t> ParseRfc3339(std::string_view s) {
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
     const int sign = s[pos] == '-' ? -1 : 1;
     const int hh = Digits(s, pos + 1, 2, ok), mm = Digits(s, pos + 4, 2, ok);
-    if (!ok || pos + 6 != s.size() || s[pos + 3] != ':' || hh > 23 || mm > 59)
-      return std::nullopt;
+    if (!ok || pos + 6 != s.size() || s[pos + 3] != ':' || hh > 23 || mm > 59) return std::nullopt;
     offset_s = sign * (hh * 3600 + mm * 60);
     pos += 6;
   } else {
@@ -113,10 +121,15 @@ std::variant<Submission, Error> ParseSubmission(std::string_view body, const Lim
       } else if (value.is_string()) {
         at = ParseRfc3339(value.get<std::string>());
       }
-      if (!at || *at <= now_ms || *at > now_ms + limits.max_deadline_seconds * 1000)
+      // An envelope's deadline may have passed while it waited in Kafka (or in the queue the
+      // reaper re-sends from): the job is read, and the router expires it, a final state.
+      const bool late_allowed = source == Source::kEnvelope;
+      if (!at || (*at <= now_ms && !late_allowed) ||
+          *at > now_ms + limits.max_deadline_seconds * 1000)
         return Fail("invalid_field", key,
                     "deadline must be a future RFC 3339 time or a positive number of seconds, "
-                    "at most " + std::to_string(limits.max_deadline_seconds) + " s away");
+                    "at most " +
+                        std::to_string(limits.max_deadline_seconds) + " s away");
       s.deadline_unix_ms = at;
     } else if (key == "metadata") {
       if (value.is_null()) continue;

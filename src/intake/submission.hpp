@@ -6,7 +6,9 @@
 //   "domain": "math",                     optional (default "general"), one of the known domains
 //   "callback_url": "https://...",        optional http(s) URL, <= 2048 bytes, no user:pass@
 //   "idempotency_key": "k",               optional, 1..256 bytes
-//   "deadline": "2026-01-01T00:00:00Z",   optional RFC 3339 time, or seconds from now (number)
+//   "deadline": "2026-01-01T00:00:00Z",   optional RFC 3339 time, or seconds from now (number);
+//                                         in the future, except in an envelope, which may be
+//                                         read after it passed (the router expires the job)
 //   "metadata": {...},                    optional object, <= max_metadata_bytes serialised
 //   "verify": {"kind": "math", ...},      optional: how the answer is checked (verify/spec.hpp),
 //                                         <= max_task_bytes serialised

@@ -6,6 +6,82 @@
 
 #include <stdexcept>
 
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+// ThreadSanitizer build only. librdkafka starts its threads and takes its locks through C11
+// <threads.h>, which glibc implements without going through the pthread functions that
+// ThreadSanitizer (clang 16) intercepts: it would neither set those threads up (its allocator
+// crashes in them) nor see their locks (every access under one looks like a race). These
+// definitions take the place of glibc's for librdkafka (the executable's symbols come first)
+// and call the pthread functions instead; glibc lays mtx_t and cnd_t out as pthread's types.
+#include <pthread.h>
+#include <threads.h>
+
+#include <cerrno>
+#include <cstdint>
+
+namespace {
+struct ThrdStart {
+  thrd_start_t fn;
+  void* arg;
+};
+void* RunThrd(void* p) {
+  const ThrdStart start = *static_cast<ThrdStart*>(p);
+  delete static_cast<ThrdStart*>(p);
+  return reinterpret_cast<void*>(static_cast<intptr_t>(start.fn(start.arg)));
+}
+int ThrdResult(int rc) {
+  if (rc == 0) return thrd_success;
+  if (rc == EBUSY) return thrd_busy;
+  if (rc == ETIMEDOUT) return thrd_timedout;
+  if (rc == ENOMEM || rc == EAGAIN) return thrd_nomem;
+  return thrd_error;
+}
+pthread_mutex_t* Mutex(mtx_t* m) { return reinterpret_cast<pthread_mutex_t*>(m); }
+pthread_cond_t* Cond(cnd_t* c) { return reinterpret_cast<pthread_cond_t*>(c); }
+}  // namespace
+
+extern "C" {
+int thrd_create(thrd_t* thread, thrd_start_t fn, void* arg) {
+  auto* start = new ThrdStart{fn, arg};
+  const int rc = pthread_create(thread, nullptr, RunThrd, start);
+  if (rc != 0) delete start;
+  return ThrdResult(rc);
+}
+int thrd_join(thrd_t thread, int* result) {
+  void* value = nullptr;
+  const int rc = pthread_join(thread, &value);
+  if (rc == 0 && result) *result = static_cast<int>(reinterpret_cast<intptr_t>(value));
+  return ThrdResult(rc);
+}
+int thrd_detach(thrd_t thread) { return ThrdResult(pthread_detach(thread)); }
+int mtx_init(mtx_t* m, int type) {
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  if (type & mtx_recursive) pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+  const int rc = pthread_mutex_init(Mutex(m), &attr);
+  pthread_mutexattr_destroy(&attr);
+  return ThrdResult(rc);
+}
+int mtx_lock(mtx_t* m) { return ThrdResult(pthread_mutex_lock(Mutex(m))); }
+int mtx_trylock(mtx_t* m) { return ThrdResult(pthread_mutex_trylock(Mutex(m))); }
+int mtx_timedlock(mtx_t* m, const struct timespec* until) {
+  return ThrdResult(pthread_mutex_timedlock(Mutex(m), until));
+}
+int mtx_unlock(mtx_t* m) { return ThrdResult(pthread_mutex_unlock(Mutex(m))); }
+void mtx_destroy(mtx_t* m) { pthread_mutex_destroy(Mutex(m)); }
+int cnd_init(cnd_t* c) { return ThrdResult(pthread_cond_init(Cond(c), nullptr)); }
+int cnd_signal(cnd_t* c) { return ThrdResult(pthread_cond_signal(Cond(c))); }
+int cnd_broadcast(cnd_t* c) { return ThrdResult(pthread_cond_broadcast(Cond(c))); }
+int cnd_wait(cnd_t* c, mtx_t* m) { return ThrdResult(pthread_cond_wait(Cond(c), Mutex(m))); }
+int cnd_timedwait(cnd_t* c, mtx_t* m, const struct timespec* until) {
+  return ThrdResult(pthread_cond_timedwait(Cond(c), Mutex(m), until));
+}
+void cnd_destroy(cnd_t* c) { pthread_cond_destroy(Cond(c)); }
+}
+#endif
+#endif
+
 namespace triage::queue {
 namespace {
 

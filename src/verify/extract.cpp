@@ -468,7 +468,9 @@ std::vector<Extraction> ExtractCandidates(std::string_view text, const ExtractOp
   // A short bare LaTeX answer ("\\frac{10}{9}") is best read whole, before its digits.
   if (options.latex && text.size() <= 256 && text.find('\\') != std::string_view::npos &&
       tier0.empty() && tier100.empty()) {
-    tier100.push_back({std::string(Trim(text)), 0, text.size() + 1, ExtractionMethod::kWhole});
+    // Its span ends where the text does, as a last number's may: sorted rightmost first, it
+    // still comes before that number, because it starts earlier.
+    tier100.push_back({std::string(Trim(text)), 0, text.size(), ExtractionMethod::kWhole});
   }
   if (options.expr) {
     // The last number is a last resort for prose, and only a number standing on its own: a

@@ -51,7 +51,8 @@ std::optional<Extraction> ExtractAnswer(std::string_view text, const ExtractOpti
 // separators "and" / "or"?
 bool HasProse(std::string_view text);
 
-// Plain numbers in `text` as normalised decimal strings ("1,000.5" -> "1000.5"), in order.
+// Plain numbers in `text` as normalised decimal strings ("1,000.5" -> "1000.5") or simple
+// fractions ("2/3"), in order.
 struct NumberSpan {
   std::string value;
   std::size_t begin = 0;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <optional>
+#include <vector>
 
 namespace triage::verify {
 namespace {
@@ -152,9 +153,13 @@ bool IsExprChar(char c) {
          c == ',';
 }
 
-std::string Clean(std::string_view s) {
+// The text with Unicode operators spelt in ASCII; origin[k] is where out[k] came from in `s`,
+// so a claim's offset can be given in the response as written.
+std::string Clean(std::string_view s, std::vector<std::size_t>& origin) {
   std::string out;
+  origin.clear();
   for (std::size_t i = 0; i < s.size(); ++i) {
+    const std::size_t from = i;
     // Unicode operators: × (C3 97), ÷ (C3 B7), − (E2 88 92), · (C2 B7).
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c == 0xC3 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x97) {
@@ -177,6 +182,7 @@ std::string Clean(std::string_view s) {
     } else {
       out += s[i];
     }
+    origin.resize(out.size(), from);
   }
   return out;
 }
@@ -204,9 +210,12 @@ std::string_view TrimExpr(std::string_view e) {
 
 StepReport CheckSteps(std::string_view response_in, const StepOptions& options) {
   StepReport report;
-  std::string response = Clean(response_in);
-  std::string plain;  // the response with <<...>> annotations removed
+  std::vector<std::size_t> origin;  // response index -> response_in index
+  std::string response = Clean(response_in, origin);
+  std::string plain;                      // the response with <<...>> annotations removed
+  std::vector<std::size_t> plain_origin;  // plain index -> response index
   plain.reserve(response.size());
+  plain_origin.reserve(response.size());
   std::size_t i = 0;
   while (i < response.size()) {
     if (response.compare(i, 2, "<<") == 0) {
@@ -217,7 +226,7 @@ StepReport CheckSteps(std::string_view response_in, const StepOptions& options) 
         if (eq != std::string_view::npos && report.claims.size() < options.max_claims) {
           StepClaim claim;
           claim.annotation = true;
-          claim.offset = i;
+          claim.offset = origin[i];
           claim.expression = std::string(body.substr(0, eq));
           claim.claimed = std::string(body.substr(eq + 1));
           Evaluator lhs(claim.expression), rhs(claim.claimed);
@@ -233,6 +242,7 @@ StepReport CheckSteps(std::string_view response_in, const StepOptions& options) 
         continue;
       }
     }
+    plain_origin.push_back(i);
     plain += response[i++];
   }
   // Inline claims: maximal runs of arithmetic characters around each '='.
@@ -290,7 +300,7 @@ StepReport CheckSteps(std::string_view response_in, const StepOptions& options) 
         rhs_is_number = false;
     if (!l || !r) continue;
     StepClaim claim;
-    claim.offset = lhs_start;
+    claim.offset = origin[plain_origin[lhs_start]];
     claim.expression = std::string(lhs);
     claim.claimed = std::string(rhs);
     claim.computed = *l;

@@ -8,9 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/use_future.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -93,11 +95,15 @@ app::Config TestConfig(const FreshSchema& schema) {
 }
 
 IoThreads::IoThreads(boost::asio::io_context& io) : io_(io) {
-  // One thread, like `triage serve` (see RunServe).
-  threads_.emplace_back([this] {
-    auto guard = boost::asio::make_work_guard(io_);
-    io_.run();
-  });
+  // One thread unless TRIAGE_TEST_IO_THREADS asks for more: `make test-sanitize` runs the
+  // concurrency tests on four under ThreadSanitizer (docs/reliability.md).
+  int count = 1;
+  if (const char* env = std::getenv("TRIAGE_TEST_IO_THREADS"))
+    count = std::clamp(std::atoi(env), 1, 16);
+  auto guard =
+      std::make_shared<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+          io_.get_executor());
+  for (int i = 0; i < count; ++i) threads_.emplace_back([this, guard] { io_.run(); });
 }
 
 IoThreads::~IoThreads() {

@@ -6,6 +6,7 @@
 #include "core/job.hpp"
 #include "core/money.hpp"
 #include "core/tier.hpp"
+#include "core/url.hpp"
 #include "core/utf8.hpp"
 
 namespace triage::core {
@@ -63,20 +64,20 @@ TEST(Utf8, AcceptsWellFormedAndRejectsMalformed) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("plain"));
   EXPECT_TRUE(IsValidUtf8("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"));  // é € 😀
-  EXPECT_FALSE(IsValidUtf8("\xC3"));                  // truncated
-  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));              // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));          // surrogate
-  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));      // past U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xC3"));                                 // truncated
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));                             // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));                         // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));                     // past U+10FFFF
   EXPECT_FALSE(IsValidUtf8("\xFF"));
   EXPECT_FALSE(IsValidUtf8(std::string("a\x80")));
 }
 
 TEST(Money, TokenCostIsExactInMicroDollars) {
   EXPECT_EQ(CostOfTokens(1'000'000, 3'000'000), 3'000'000);  // 1M tokens at $3
-  EXPECT_EQ(CostOfTokens(500, 3'000'000), 1'500);             // the seed's easy task: $0.0015
-  EXPECT_EQ(CostOfTokens(8000, 15'000'000), 120'000);         // hard on reasoning: $0.12
-  EXPECT_EQ(CostOfTokens(1, 100'000), 0);                     // $0.0000001 rounds to 0
-  EXPECT_EQ(CostOfTokens(5, 100'000), 1);                     // rounds half up
+  EXPECT_EQ(CostOfTokens(500, 3'000'000), 1'500);            // the seed's easy task: $0.0015
+  EXPECT_EQ(CostOfTokens(8000, 15'000'000), 120'000);        // hard on reasoning: $0.12
+  EXPECT_EQ(CostOfTokens(1, 100'000), 0);                    // $0.0000001 rounds to 0
+  EXPECT_EQ(CostOfTokens(5, 100'000), 1);                    // rounds half up
 }
 
 TEST(Money, FormatsSixDecimals) {
@@ -84,6 +85,20 @@ TEST(Money, FormatsSixDecimals) {
   EXPECT_EQ(FormatUsd(1'500), "$0.001500");
   EXPECT_EQ(FormatUsd(12'345'678), "$12.345678");
   EXPECT_EQ(FormatUsd(-5), "-$0.000005");
+}
+
+// Found by fuzz_url: the port was split off at the last ':', so "http://a:b:80/" gave host "a:b",
+// which no resolver dials and a Host header would misstate; and "http://N[:/x" gave host "N[".
+TEST(ParseUrl, RefusesAColonInAHostWithoutBrackets) {
+  std::string why;
+  EXPECT_FALSE(ParseUrl("http://a:b:80/", &why).has_value());
+  EXPECT_NE(why.find("port"), std::string::npos) << why;
+  EXPECT_FALSE(ParseUrl("https://::1/").has_value());
+  EXPECT_FALSE(ParseUrl("http://N[:/x", &why).has_value());  // a bracket outside [v6]
+  EXPECT_NE(why.find("bracket"), std::string::npos) << why;
+  const auto v6 = ParseUrl("http://[::1]:80/");
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ(v6->host, "::1");
 }
 
 }  // namespace triage::core

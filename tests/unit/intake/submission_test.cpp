@@ -248,5 +248,34 @@ TEST(Rfc3339, ParsesOffsetsAndFractions) {
   EXPECT_FALSE(ParseRfc3339("").has_value());
 }
 
+// Found by fuzz_submission: timegm() moves a day the month lacks into the next month, so
+// "February 31st" was read as March 3rd (and a deadline silently changed).
+TEST(Rfc3339, RefusesADayTheMonthDoesNotHave) {
+  EXPECT_FALSE(ParseRfc3339("2026-02-31T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseRfc3339("2026-02-29T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseRfc3339("2026-04-31T12:00:00+02:00").has_value());
+  EXPECT_EQ(ParseRfc3339("2024-02-29T00:00:00Z"), 1'709'164'800'000);  // a leap year has it
+  EXPECT_EQ(ParseRfc3339("2026-12-31T00:00:00Z"), 1'798'675'200'000);
+}
+
+// Found by fuzz_envelope: an envelope the service wrote itself (the API's, or the reaper's
+// re-send of a job still queued) was refused once its deadline had passed, so the router
+// dead-lettered it and the job stayed queued for ever. A late envelope is read; the router
+// then expires the job, a final state its submitter is told about.
+TEST(Submission, EnvelopeWhoseDeadlinePassedWhileQueuedIsReadNotRefused) {
+  const char* body = R"({"v": 1, "id": "01234567-89ab-7def-8123-456789abcdef", "task": "t",
+                        "deadline": "2027-01-15T07:00:00.000Z"})";
+  const auto envelope = ParseSubmission(body, {}, kNow, Source::kEnvelope);
+  ASSERT_EQ(CodeOf(envelope), "ok") << ErrorOf(envelope).message;
+  EXPECT_EQ(std::get<Submission>(envelope).deadline_unix_ms, ParseRfc3339("2027-01-15T07:00:00Z"));
+  // Over HTTP a deadline in the past is still the submitter's mistake.
+  EXPECT_EQ(CodeOf(Http(R"({"task": "t", "deadline": "2027-01-15T07:00:00.000Z"})")),
+            "invalid_field");
+  // Too far ahead is refused from either source.
+  EXPECT_EQ(CodeOf(ParseSubmission(R"({"task": "t", "deadline": "2099-01-01T00:00:00Z"})", {}, kNow,
+                                   Source::kEnvelope)),
+            "invalid_field");
+}
+
 }  // namespace
 }  // namespace triage::intake

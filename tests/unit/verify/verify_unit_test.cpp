@@ -2,6 +2,8 @@
 // exact/regex match, voting and the command functions.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "verify/commands.hpp"
 #include "verify/extract.hpp"
 #include "verify/math_equivalence.hpp"
@@ -134,6 +136,32 @@ TEST(MathEquivalence, EveryVerdictHasAReason) {
   }
   EXPECT_EQ(CompareMathAnswers("1", "2", Bare()).ToStatus(), core::VerificationStatus::kFailed);
   EXPECT_EQ(CompareMathAnswers("1", "1", Bare()).ToStatus(), core::VerificationStatus::kVerified);
+}
+
+// Found by fuzz_steps: offsets were positions in the text after "½" became "(1/2)" and the
+// <<...>> annotations were cut out, so they pointed past the claim, or past the response.
+TEST(Steps, ClaimOffsetsArePositionsInTheResponseAsWritten) {
+  const std::string text = "Take \u00bd + \u00bd = 1 cup. Then <<2*3=6>>6 boxes, and 5 + 5 = 10.";
+  const StepReport report = CheckSteps(text);
+  ASSERT_EQ(report.claims.size(), 3u) << report.verdict.reason;
+  std::set<std::size_t> offsets;
+  for (const auto& claim : report.claims) offsets.insert(claim.offset);
+  EXPECT_EQ(offsets,
+            (std::set<std::size_t>{text.find("\u00bd"), text.find("<<"), text.find("5 + 5")}));
+}
+
+// Found by fuzz_extract: a bare LaTeX answer's span ended one past the text, and the learned
+// router's answer-position feature (length minus end, unsigned) came out near 1e19.
+TEST(Extract, EveryCandidateSpanLiesInsideTheText) {
+  const std::string text = "\\frac{10}{9}";
+  const auto candidates = ExtractCandidates(text);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates.front().method, ExtractionMethod::kWhole);
+  EXPECT_EQ(candidates.front().answer, text);
+  for (const auto& c : candidates) {
+    EXPECT_LE(c.begin, c.end);
+    EXPECT_LE(c.end, text.size()) << c.answer;
+  }
 }
 
 TEST(Steps, ChecksGsm8kAnnotationsAndInlineArithmetic) {
