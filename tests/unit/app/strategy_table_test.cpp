@@ -162,7 +162,9 @@ TEST_F(StrategyTableTest, EscalationsAreCountedByReasonAndReachTheReasoningRung)
 // passes them, so some accepted, verified answers are wrong. A checker given the true answer
 // would verify none of those.
 TEST_F(StrategyTableTest, TheEnginesCheckerIsNotGivenTheTrueAnswers) {
-  const auto& row = RunAll(jobs, config).Named("standard for all");
+  // The table is kept: a reference into the temporary one dangled (caught by ASan).
+  const auto table = RunAll(jobs, config);
+  const auto& row = table.Named("standard for all");
   int verified_but_wrong = 0;
   for (const auto& job : row.jobs)
     verified_but_wrong +=

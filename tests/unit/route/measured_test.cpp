@@ -27,7 +27,8 @@ TEST(MeasuredLadder, FollowsTheCallsWithAWeightedMean) {
   ladder.Record("m-reasoning", 40'000, milliseconds(30'000));
   ladder.Record("m-reasoning", 60'000, milliseconds(90'000));  // 30 + 0.5 * (90 - 30)
   ladder.Record("m-reasoning", 20'000, milliseconds(20'000));  // 60 + 0.5 * (20 - 60)
-  const auto* rung = ladder.Current().Find("reasoning");
+  const auto current = ladder.Current();  // kept: a pointer into the temporary dangled (ASan)
+  const auto* rung = current.Find("reasoning");
   EXPECT_EQ(rung->expected_latency, milliseconds(40'000));
   EXPECT_EQ(rung->expected_cost, 35'000);  // 40 -> 50 -> 35 thousand
 }
