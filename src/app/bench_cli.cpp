@@ -13,22 +13,14 @@ namespace triage::app {
 namespace {
 
 struct BenchFlags {
-  std::string data, profiles, split = "all", cheap, strong;
+  bench::BenchOptions options;  // the flags that are the bench's own options bind to it
+  std::string data, profiles, split = "all";
   std::string classifier = "models/classifier.bin", svg, router_before, router_after;
-  std::uint64_t seed = 42;
-  int samples = 5;
-  double precision = 0.95, recall = 0.90, keep = 0.95;
   bool json = false, csv = false;
 };
 
 void Run(const BenchFlags& f) {
-  bench::BenchOptions options;
-  options.seed = f.seed;
-  options.cheap = f.cheap;
-  options.strong = f.strong;
-  options.samples = f.samples;
-  options.keep = f.keep;
-  options.verifier = {f.precision, f.recall};
+  auto options = f.options;
   const auto split = replay::ParseReplaySplit(f.split);
   if (!split) throw std::invalid_argument("--split must be test, train or all");
   options.split = *split;
@@ -60,8 +52,9 @@ void Run(const BenchFlags& f) {
   load(f.router_after, "after", options.after);
   auto report = bench::RunBench(set, profiles, options);
   report.assumptions.insert(report.assumptions.end(), router_notes.begin(), router_notes.end());
-  report.assumptions.insert(report.assumptions.begin(), "profiles: " + profiles_path.string() +
-                                                            "; seed " + std::to_string(f.seed));
+  report.assumptions.insert(
+      report.assumptions.begin(),
+      "profiles: " + profiles_path.string() + "; seed " + std::to_string(f.options.seed));
   if (!classifier_note.empty()) report.assumptions.push_back(classifier_note);
   if (!f.svg.empty()) {
     std::ofstream out(f.svg, std::ios::binary);
@@ -85,26 +78,27 @@ void AddBenchCommands(CLI::App& app) {
                 "Per-model prices, tokens and latencies (default bench/<set folder>.toml)");
   c->add_option("--split", flags->split, "test (the held-out split), train or all")
       ->capture_default_str();
-  c->add_option("--seed", flags->seed,
+  c->add_option("--seed", flags->options.seed,
                 "Seed of p_correct draws, latency spreads, the stand-in "
                 "verifier")
       ->capture_default_str();
-  c->add_option("--samples", flags->samples, "n of best-of-n and self-consistency")
+  c->add_option("--samples", flags->options.samples, "n of best-of-n and self-consistency")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  c->add_option("--keep", flags->keep,
+  c->add_option("--keep", flags->options.keep,
                 "With --split test: pick each sweep's threshold on the train split as the cheapest "
                 "keeping this share of the strong model's accuracy")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
-  c->add_option("--cheap", flags->cheap, "The cheap model (default: the cheapest on the hull)");
-  c->add_option("--strong", flags->strong, "The strong model (default: the most accurate)");
+  c->add_option("--cheap", flags->options.cheap,
+                "The cheap model (default: the cheapest on the hull)");
+  c->add_option("--strong", flags->options.strong, "The strong model (default: the most accurate)");
   c->add_option(
-       "--verifier-precision", flags->precision,
+       "--verifier-precision", flags->options.verifier.precision,
        "Stand-in verifier for sets without answers: share of passed answers that are right")
       ->check(CLI::Range(0.01, 1.0))
       ->capture_default_str();
-  c->add_option("--verifier-recall", flags->recall,
+  c->add_option("--verifier-recall", flags->options.verifier.recall,
                 "Stand-in verifier: share of right answers it passes")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
