@@ -332,6 +332,7 @@ void ReadRouting(Reader& r, const toml::table& root, Config& c) {
   }
 
   r.Get("strategy.sample_temperature", routing.sample_temperature);
+  r.Get("strategy.answer_estimator", c.answer_estimator);
   Require(routing.sample_temperature >= 0 && routing.sample_temperature <= 2,
           "strategy.sample_temperature", "must be within [0, 2]");
   // A tier policy.inline_tiers answers inline starts with the standard rung's answer, one of

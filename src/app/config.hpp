@@ -83,6 +83,9 @@ struct Config {
   // The ladder, the plan of every domain x tier and the thresholds ([ladder], [strategy],
   // [thresholds]); by default built from router.model, worker.model and policy.*.
   route::RoutingOptions routing;
+  // `strategy.answer_estimator`: an "after the call" learned router file whose P(answer right)
+  // is each answer's confidence (app/answer_estimation.hpp); empty: none.
+  std::string answer_estimator;
   std::string standard_model = "sim-standard";
   std::string reasoning_model = "sim-reasoning";
   std::map<std::string, ModelConfig> models;

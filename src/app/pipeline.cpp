@@ -1,5 +1,6 @@
 #include "app/pipeline.hpp"
 
+#include "app/answer_estimation.hpp"
 #include "app/api.hpp"
 #include "app/models.hpp"
 #include "app/notifier.hpp"
@@ -48,7 +49,8 @@ struct Pipeline::State {
 
 Pipeline::Pipeline(net::io_context& io, const Config& config, store::Db& db,
                    queue::Producer& producer, Classifier classifier) {
-  auto steps = std::make_shared<Steps>(io, config, db, producer);
+  auto steps =
+      std::make_shared<Steps>(io, config, db, producer, LoadAnswerEstimation(config, classifier));
   state_ = std::make_shared<State>(
       State{steps, std::make_shared<Api>(steps),
             std::make_shared<Router>(steps, std::move(classifier)), std::make_shared<Reaper>(steps),

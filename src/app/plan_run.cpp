@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include "app/answer_estimation.hpp"
 #include "app/job_json.hpp"
 #include "app/models.hpp"
 #include "route/confidence.hpp"
@@ -188,6 +189,7 @@ net::awaitable<void> FinishCalls(Steps& steps, const store::JobRecord& job, cons
       records.back().verdict = std::string(verify::ToString(sample.verdict.outcome));
       records.back().confidence = sample.confidence;
       records.back().answer = sample.answer;
+      records.back().response = outcomes[i].response->text;
     }
     finished.push_back({started.at(i), std::move(records)});
   }
@@ -204,8 +206,13 @@ net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord j
                                 route::Progress progress, std::string role) {
   const auto& config = steps->config;
   const route::VerifyChecker checker(ReferenceOf(job));
+  const auto* estimation = steps->estimation.get();
+  const auto task = estimation ? estimation->TaskOf(job) : route::RouterTask{};
+  std::optional<route::LearnedAnswerEstimator> estimator;
+  if (estimation) estimator.emplace(*estimation->router, task, &estimation->ids);
   const route::Engine engine(plan, steps->ladder->Current(),
-                             config.routing.ThresholdsFor(job.task.domain), checker);
+                             config.routing.ThresholdsFor(job.task.domain), checker,
+                             estimator ? &*estimator : nullptr);
   const route::Budget budget{job.deadline_unix_ms, job.max_cost_micros};
   const int lease_seconds = executor == route::Executor::kRouter ? config.InlineLeaseSeconds()
                                                                  : config.ReasoningLeaseSeconds();

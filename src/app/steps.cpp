@@ -110,7 +110,8 @@ store::NewJob ToNewJob(const intake::Submission& s, std::string id, std::string 
   return job;
 }
 
-Steps::Steps(net::io_context& io, const Config& config, store::Db& db, queue::Producer& producer)
+Steps::Steps(net::io_context& io, const Config& config, store::Db& db, queue::Producer& producer,
+             std::shared_ptr<const AnswerEstimation> estimation)
     : io(io),
       config(config),
       db(db),
@@ -119,6 +120,7 @@ Steps::Steps(net::io_context& io, const Config& config, store::Db& db, queue::Pr
       metrics(std::make_shared<metrics::Metrics>()),
       models(std::make_shared<Models>(config, &db, metrics)),
       ladder(std::make_shared<route::MeasuredLadder>(config.routing.ladder)),
+      estimation(std::move(estimation)),
       log(spdlog::default_logger()) {}
 
 std::unique_ptr<queue::Consumer> Steps::Consume(const std::string& group, const std::string& topic,

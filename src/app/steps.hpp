@@ -35,6 +35,7 @@ class logger;
 namespace triage::app {
 
 class Models;
+struct AnswerEstimation;
 
 std::int64_t NowMs();
 boost::asio::awaitable<void> Sleep(std::chrono::milliseconds duration);
@@ -64,8 +65,8 @@ store::NewJob ToNewJob(const intake::Submission& s, std::string id, std::string 
 using MessageStep = std::function<boost::asio::awaitable<void>(const queue::Message&)>;
 
 struct Steps : std::enable_shared_from_this<Steps> {
-  Steps(boost::asio::io_context& io, const Config& config, store::Db& db,
-        queue::Producer& producer);
+  Steps(boost::asio::io_context& io, const Config& config, store::Db& db, queue::Producer& producer,
+        std::shared_ptr<const AnswerEstimation> estimation = nullptr);
 
   boost::asio::io_context& io;
   const Config& config;
@@ -77,6 +78,8 @@ struct Steps : std::enable_shared_from_this<Steps> {
   std::shared_ptr<Models> models;  // every model call goes through its resilient, cached layer
   // The ladder with each model's measured cost and latency in place of the configured ones.
   std::shared_ptr<route::MeasuredLadder> ladder;
+  // The learned answer estimator (strategy.answer_estimator); nullptr: none configured.
+  std::shared_ptr<const AnswerEstimation> estimation;
   std::shared_ptr<spdlog::logger> log;
   std::atomic<bool> running{false};  // the loops (reaper, notifier) run while it is set
   // Answers are checked here, off the io thread: a code check runs the sandbox for seconds.

@@ -6,7 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "app/answer_estimation.hpp"
+#include "app/commands.hpp"
 #include "bench/tune.hpp"
+#include "bench/tune_estimator.hpp"
+#include "route/router_model.hpp"
 #include "store/feedback.hpp"
 
 namespace triage::app {
@@ -33,10 +37,30 @@ bench::TuneJob TuneJobOf(const store::JobWithFeedback& row) {
   t.correct = row.feedback.correct;
   t.gold = row.feedback.gold;
   for (const auto& a : j.attempts)
-    t.attempts.push_back({a.model, a.sample, a.answer, a.verdict, a.confidence,
+    t.attempts.push_back({a.model, a.sample, a.answer, a.response, a.verdict, a.confidence,
                           static_cast<double>(a.cost_micros) / 1e6,
                           static_cast<double>(a.latency_ms) / 1000.0});
   return t;
+}
+
+// Retrains the answer estimator on the jobs and writes it to flags.estimator_out when proposed.
+bench::EstimatorTuning TuneEstimator(const std::vector<bench::TuneJob>& jobs,
+                                     const TuneFlags& flags, const Config& config) {
+  const auto classify = RouterClassifier();  // the service's, for the same tier probabilities
+  const auto current = LoadAnswerEstimation(config, classify);
+  bench::EstimatorTuneOptions options;
+  options.current = current ? current->router.get() : nullptr;
+  options.tiers = [&](std::string_view text) { return classify(text).probabilities; };
+  for (const auto& [name, model] : config.models) options.ids.emplace(name, EstimatorId(model));
+  options.metadata = "triage tune --since " + flags.since + ": " + std::to_string(jobs.size()) +
+                     " jobs with feedback; retrained on the jobs outside the held-out split";
+  auto tuning = bench::RetrainEstimator(jobs, options);
+  if (tuning.params && !flags.estimator_out.empty()) {
+    std::ofstream file(flags.estimator_out, std::ios::binary);
+    file << route::SerializeRouter(*tuning.params);
+    if (!file) throw std::runtime_error("cannot write " + flags.estimator_out);
+  }
+  return tuning;
 }
 
 }  // namespace
@@ -75,7 +99,9 @@ int RunTune(const TuneFlags& flags, const Config& config, std::ostream& out, std
                    std::to_string(jobs.size()) + " jobs with feedback; seed " +
                    std::to_string(flags.seed);
   const auto domains = bench::Tune(jobs, options);
-  const auto snippet = bench::FormatSnippet(domains, options);
+  const auto estimator = TuneEstimator(jobs, flags, config);
+  const auto snippet = bench::FormatSnippet(domains, options) +
+                       bench::FormatEstimator(estimator, flags.estimator_out);
   if (flags.out.empty()) {
     out << snippet;
   } else {
@@ -83,7 +109,9 @@ int RunTune(const TuneFlags& flags, const Config& config, std::ostream& out, std
     file << snippet;
     if (!file) throw std::runtime_error("cannot write " + flags.out);
   }
-  bool tuned = false;
+  bool tuned = estimator.params.has_value();
+  if (estimator.refused)
+    err << "triage tune: answer estimator not retrained: " << *estimator.refused << "\n";
   for (const auto& d : domains) {
     tuned = tuned || !d.refused;
     if (d.refused)
@@ -108,6 +136,9 @@ void AddTuneCommands(CLI::App& app) {
   c->add_option("--min-outcomes", flags->min_outcomes,
                 "Outcomes a domain needs (default: from the target, docs/benchmarks.md)");
   c->add_option("--out", flags->out, "Write the config snippet here (default: standard output)");
+  c->add_option("--estimator-out", flags->estimator_out,
+                "Write a retrained answer estimator here when the outcomes allow and it is no "
+                "worse than the one in service (default: not written)");
   c->add_option("--seed", flags->seed, "Seed of the draws for outcomes not recorded")
       ->capture_default_str();
   c->callback([flags, &app] {

@@ -123,22 +123,6 @@ class BenchChecker final : public route::Checker {
   std::uint64_t seed_;
 };
 
-// The learned "after the call" estimate of one item's answers.
-class LearnedEstimator final : public route::AnswerEstimator {
- public:
-  LearnedEstimator(const route::LearnedRouter& router, const route::RouterTask& task)
-      : router_(router), task_(task) {}
-  std::optional<double> Estimate(const std::string& model,
-                                 const std::string& response) const override {
-    const route::RouterAnswer answer{response, {}};
-    return router_.Predict(model, task_, &answer);
-  }
-
- private:
-  const route::LearnedRouter& router_;
-  const route::RouterTask& task_;
-};
-
 // A rung name for a model name ("o3-mini (high)" -> "o3-mini_high_"), unique on the ladder.
 std::string RungName(const std::string& model, const std::set<std::string>& taken) {
   std::string out;
@@ -183,7 +167,7 @@ void RunItem(const Context& cx, const replay::Item& item, const route::Plan& pla
              std::vector<double>& latencies, bool learned_confidence) {
   const BenchChecker checker(item, cx.false_pass, cx.options.verifier, cx.options.seed);
   const auto task = learned_confidence ? cx.Task(item) : route::RouterTask{};
-  std::optional<LearnedEstimator> estimator;
+  std::optional<route::LearnedAnswerEstimator> estimator;
   if (learned_confidence) estimator.emplace(*cx.options.after, task);
   const route::Engine engine(plan, cx.ladder, route::Thresholds{0.0, 0.5, 0.5}, checker,
                              estimator ? &*estimator : nullptr);

@@ -28,10 +28,9 @@ bool Agrees(const TuneJob& job, const std::string& reference, const std::string&
   return replay::GradeResponse(item, answer).Passed();
 }
 
-// An attempt's correctness from the job's feedback; nothing when the feedback does not tell.
-// A gold grades every answer. {"correct": true} makes the job's answer a gold. {"correct":
-// false} says only that the job's answer, and any answer agreeing with it, is wrong.
-std::optional<bool> Judge(const TuneJob& job, const TuneAttempt& a) {
+}  // namespace
+
+std::optional<bool> JudgeAttempt(const TuneJob& job, const TuneAttempt& a) {
   if (!a.answer) return std::nullopt;
   const bool answering = job.answered_sample ? a.sample == job.answered_sample
                                              : job.answer && *a.answer == *job.answer;
@@ -43,6 +42,8 @@ std::optional<bool> Judge(const TuneJob& job, const TuneAttempt& a) {
   if (Agrees(job, *job.answer, *a.answer)) return false;
   return std::nullopt;
 }
+
+namespace {
 
 // The model's first answered call on the job, if any.
 const TuneAttempt* FirstAnswer(const TuneJob& job, const std::string& model) {
@@ -102,7 +103,7 @@ DomainTuning TuneDomain(const std::string& domain, const std::vector<const TuneJ
   std::vector<const TuneJob*> imputed;
   for (const auto* job : jobs) {
     const auto* cheap = FirstAnswer(*job, t.cheap);
-    const auto cheap_correct = cheap ? Judge(*job, *cheap) : std::nullopt;
+    const auto cheap_correct = cheap ? JudgeAttempt(*job, *cheap) : std::nullopt;
     if (!cheap_correct) continue;  // the decision tuned here is about this answer
     replay::Item item;
     item.id = job->id;
@@ -111,7 +112,7 @@ DomainTuning TuneDomain(const std::string& domain, const std::vector<const TuneJ
     set.items.push_back(item);
     set.outcomes.push_back(OutcomeOf(*job, *cheap, *cheap_correct));
     const auto* strong = FirstAnswer(*job, t.strong);
-    const auto strong_correct = strong ? Judge(*job, *strong) : std::nullopt;
+    const auto strong_correct = strong ? JudgeAttempt(*job, *strong) : std::nullopt;
     if (strong_correct) {
       set.outcomes.push_back(OutcomeOf(*job, *strong, *strong_correct));
       ++t.strong_measured;

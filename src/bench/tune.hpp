@@ -46,8 +46,9 @@ Interval WilsonInterval(int correct, int n);
 struct TuneAttempt {
   std::string model;
   std::optional<int> sample;
-  std::optional<std::string> answer;  // the checked answer; none when not kept
-  std::string verdict;                // passed | failed | ... | error | abandoned
+  std::optional<std::string> answer;    // the checked answer; none when not kept
+  std::optional<std::string> response;  // the call's full text; none when not kept
+  std::string verdict;                  // passed | failed | ... | error | abandoned
   std::optional<double> confidence;
   double cost_usd = 0, latency_s = 0;
 };
@@ -61,6 +62,11 @@ struct TuneJob {
   std::optional<std::string> gold;
   std::vector<TuneAttempt> attempts;  // in order
 };
+
+// An attempt's correctness from its job's feedback; nothing when the feedback does not tell. A
+// gold grades every answer; {"correct": true} makes the job's answer a gold; {"correct": false}
+// says only that the job's answer, and any answer agreeing with it, is wrong.
+std::optional<bool> JudgeAttempt(const TuneJob& job, const TuneAttempt& attempt);
 
 struct TuneOptions {
   Target target;

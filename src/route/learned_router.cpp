@@ -51,4 +51,13 @@ std::optional<double> LearnedRouter::Predict(std::string_view model, const Route
   return Predict(model, BuildRouterRow(params_.features, task, answer));
 }
 
+std::optional<double> LearnedAnswerEstimator::Estimate(const std::string& model,
+                                                       const std::string& response) const {
+  std::string_view id = model;
+  if (ids_)
+    if (const auto it = ids_->find(model); it != ids_->end()) id = it->second;
+  const RouterAnswer answer{response, {}};
+  return router_.Predict(id, task_, &answer);
+}
+
 }  // namespace triage::route

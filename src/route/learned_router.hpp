@@ -5,12 +5,14 @@
 // Pure: no I/O after Load, never throws on any task or answer text.
 #pragma once
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "route/engine.hpp"
 #include "route/router_features.hpp"
 #include "route/router_model.hpp"
 
@@ -48,6 +50,23 @@ class LearnedRouter {
 
  private:
   RouterParams params_;
+};
+
+// The engine's AnswerEstimator over an "after" router, for one task: P(this answer is right).
+// `ids` maps the engine's model names to the ids the router's file knows them by; a name not in
+// it is looked up as it is. The router, task and ids must outlive it.
+class LearnedAnswerEstimator final : public AnswerEstimator {
+ public:
+  LearnedAnswerEstimator(const LearnedRouter& router, const RouterTask& task,
+                         const std::map<std::string, std::string>* ids = nullptr)
+      : router_(router), task_(task), ids_(ids) {}
+  std::optional<double> Estimate(const std::string& model,
+                                 const std::string& response) const override;
+
+ private:
+  const LearnedRouter& router_;
+  const RouterTask& task_;
+  const std::map<std::string, std::string>* ids_;
 };
 
 // P(class 1) of a two-class linear model on one row (the trainer's evaluation uses it too).

@@ -106,6 +106,14 @@ StoredAnswer StoredAnswerOf(const AttemptRecord& a) {
   return {a.answer, false};
 }
 
+// The response as stored: none when over the bound or holding a NUL (a text column cannot).
+std::optional<std::string> StoredResponseOf(const AttemptRecord& a) {
+  if (!a.response || a.response->size() > kMaxStoredResponseBytes ||
+      a.response->find('\0') != std::string::npos)
+    return std::nullopt;
+  return a.response;
+}
+
 // Appends attempts after any the job already has (an escalated job keeps its inline attempts);
 // returns their row ids. The job's cost is the caller's to sum again (SumCost) when it changed.
 std::vector<std::int64_t> InsertAttempts(pqxx::work& tx, const std::string& id,
@@ -121,13 +129,15 @@ std::vector<std::int64_t> InsertAttempts(pqxx::work& tx, const std::string& id,
     auto row = tx.exec_params(
         "INSERT INTO attempts (job_id, seq, role, model, provider, provider_id, tokens_in,"
         " tokens_out, tokens_reasoning, tokens_cached, cost_micros, latency_ms, confidence,"
-        " verdict, cache_hit, simulated, error, stage, sample, answer, answer_too_long)"
+        " verdict, cache_hit, simulated, error, stage, sample, answer, answer_too_long, response)"
         " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-        " $13::double precision, $14, $15, $16, $17, $18::int, $19::int, $20, $21) RETURNING id",
+        " $13::double precision, $14, $15, $16, $17, $18::int, $19::int, $20, $21, $22)"
+        " RETURNING id",
         id, ++seq, a.role, a.model, a.provider, a.provider_id, a.usage.input, a.usage.output,
         a.usage.reasoning, a.usage.cached_read, a.cost_micros, a.latency_ms, OrNull(confidence),
         a.verdict, a.cache_hit, a.simulated, OrNull(a.error), OrNull(NumberText(a.stage)),
-        OrNull(NumberText(a.sample)), OrNull(answer.text), answer.too_long);
+        OrNull(NumberText(a.sample)), OrNull(answer.text), answer.too_long,
+        OrNull(StoredResponseOf(a)));
     ids.push_back(row[0][0].as<std::int64_t>());
   }
   return ids;
@@ -196,7 +206,8 @@ std::optional<JobRecord> GetJob(pqxx::connection_base& conn, const std::string& 
     auto attempts = tx.exec_params(
         "SELECT role, model, provider, coalesce(provider_id, ''), tokens_in, tokens_out,"
         " tokens_reasoning, tokens_cached, cost_micros, latency_ms, confidence, verdict,"
-        " cache_hit, simulated, error, stage, sample, answer, answer_too_long FROM attempts"
+        " cache_hit, simulated, error, stage, sample, answer, answer_too_long, response"
+        " FROM attempts"
         " WHERE job_id = $1::uuid ORDER BY seq",
         id);
     for (const auto& r : attempts) {
@@ -220,6 +231,7 @@ std::optional<JobRecord> GetJob(pqxx::connection_base& conn, const std::string& 
       if (!r[16].is_null()) a.sample = r[16].as<int>();
       a.answer = OptString(r[17]);
       a.answer_too_long = r[18].as<bool>();
+      a.response = OptString(r[19]);
       job.attempts.push_back(std::move(a));
     }
   }
@@ -378,11 +390,12 @@ void FinishAttempts(pqxx::connection_base& conn, const std::string& id,
         "UPDATE attempts SET model = $3, provider = $4, provider_id = $5, tokens_in = $6,"
         " tokens_out = $7, tokens_reasoning = $8, tokens_cached = $9, cost_micros = $10,"
         " latency_ms = $11, confidence = $12::double precision, verdict = $13, cache_hit = $14,"
-        " simulated = $15, error = $16, answer = $17, answer_too_long = $18"
+        " simulated = $15, error = $16, answer = $17, answer_too_long = $18, response = $19"
         " WHERE id = $1 AND job_id = $2::uuid",
         call.attempt_id, id, a.model, a.provider, a.provider_id, a.usage.input, a.usage.output,
         a.usage.reasoning, a.usage.cached_read, a.cost_micros, a.latency_ms, OrNull(confidence),
-        a.verdict, a.cache_hit, a.simulated, OrNull(a.error), OrNull(answer.text), answer.too_long);
+        a.verdict, a.cache_hit, a.simulated, OrNull(a.error), OrNull(answer.text), answer.too_long,
+        OrNull(StoredResponseOf(a)));
     more.insert(more.end(), call.attempts.begin() + 1, call.attempts.end());
   }
   InsertAttempts(tx, id, more);
@@ -455,8 +468,8 @@ std::vector<OutboxItem> ClaimOutbox(pqxx::connection_base& conn, int limit, int 
   std::vector<OutboxItem> out;
   for (const auto& r : rows) {
     out.push_back({r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(),
-                   r[3].as<std::string>(), r[4].as<std::string>(), OptString(r[5]),
-                   r[6].as<bool>(), r[7].as<bool>(), r[8].as<int>()});
+                   r[3].as<std::string>(), r[4].as<std::string>(), OptString(r[5]), r[6].as<bool>(),
+                   r[7].as<bool>(), r[8].as<int>()});
   }
   return out;
 }

@@ -52,10 +52,15 @@ struct AttemptRecord {
   // Stored only up to kMaxStoredAnswerBytes: a longer one is dropped and answer_too_long set.
   std::optional<std::string> answer;
   bool answer_too_long = false;
+  // The call's full text, for `triage tune` to retrain the answer estimator on; kept only up
+  // to kMaxStoredResponseBytes and without U+0000 (migrations/0007_attempt_response.sql).
+  std::optional<std::string> response;
 };
 
 // The longest attempt answer kept (migrations/0005_feedback.sql).
 constexpr std::size_t kMaxStoredAnswerBytes = 8192;
+// The longest attempt response kept (migrations/0007_attempt_response.sql).
+constexpr std::size_t kMaxStoredResponseBytes = 65536;
 
 struct JobRecord {
   std::string id;
@@ -114,7 +119,7 @@ struct Completion {
   core::VerificationStatus verification = core::VerificationStatus::kUnverified;
   std::optional<std::string> error;
   std::vector<AttemptRecord> attempts;
-  std::string event_json;  // the completion event; becomes the outbox payload
+  std::string event_json;                    // the completion event; becomes the outbox payload
   std::optional<std::string> decision_json;  // the decision trail
   bool degraded = false;
   // Attempts of this run written as they happened (StartAttempts / FinishAttempts), not by
@@ -126,8 +131,8 @@ struct Completion {
 // One transaction: the job's final state and result, its attempts, its outbox row. Applies only
 // while `lease_token` still holds the job; returns false otherwise, writing nothing -- except
 // the attempts when the job was cancelled meanwhile, since those calls were paid for.
-bool CompleteJob(pqxx::connection_base& conn, const std::string& id,
-                 const std::string& lease_token, const Completion& completion);
+bool CompleteJob(pqxx::connection_base& conn, const std::string& id, const std::string& lease_token,
+                 const Completion& completion);
 
 // queued | running | reasoning_queued -> cancelled for the job's own tenant, with its outbox row
 // (`event_json`, a job.cancelled event); its in-flight attempt rows become "abandoned". A live
@@ -140,8 +145,7 @@ CancelOutcome CancelJob(pqxx::connection_base& conn, const std::string& id,
 // the escalation and the engine's progress for the worker to resume from. False (nothing
 // written) when the lease was lost.
 bool EscalateToReasoning(pqxx::connection_base& conn, const std::string& id,
-                         const std::string& lease_token,
-                         const std::vector<AttemptRecord>& attempts,
+                         const std::string& lease_token, const std::vector<AttemptRecord>& attempts,
                          const std::optional<std::string>& strategy_state_json = {});
 
 // Calls the lease holder is about to make: a row each, verdict "in_flight", so a holder that dies
@@ -163,8 +167,8 @@ void FinishAttempts(pqxx::connection_base& conn, const std::string& id,
 
 // Extends a lease its holder still has by `lease_seconds` from now (a long call in progress).
 // False when the lease is gone: lapsed and taken over, or the job finished or was cancelled.
-bool RenewLease(pqxx::connection_base& conn, const std::string& id,
-                const std::string& lease_token, int lease_seconds);
+bool RenewLease(pqxx::connection_base& conn, const std::string& id, const std::string& lease_token,
+                int lease_seconds);
 
 // Whether `lease_token` still holds the job (running under it): read only, for a holder that
 // checks more often than it renews. False once it was cancelled, finished or taken over.

@@ -21,11 +21,16 @@
 #include <sstream>
 
 #include "app/commands.hpp"
+#include "classify/router_classifier.hpp"
 #include "corpus.hpp"
 #include "notify/webhook.hpp"
 #include "queue/kafka.hpp"
+#include "replay/set.hpp"
+#include "route/confidence.hpp"
+#include "route/learned_router.hpp"
 #include "route/plan.hpp"
 #include "support.hpp"
+#include "verify/steps.hpp"
 
 namespace triage::app {
 namespace {
@@ -701,6 +706,101 @@ TEST_F(UnsureClassifier, ALowProbabilityRoutesTheTaskOneTierUp) {
   // Medium's default plan: a vote of the standard rung first.
   EXPECT_EQ(job["decision"]["plan"], "self_consistency(standard, n=5) -> escalate(reasoning)");
   EXPECT_EQ(job["tier_reasons"].back(), "confidence_cut:easy->medium");
+}
+
+// The learned answer estimator in the service (strategy.answer_estimator): recorded GSM8K
+// answers of Mixtral (standard rung) and GPT-4 (reasoning rung) through the replay provider,
+// judged by the shipped "after the call" router. Of the first items whose Mixtral answer passes
+// the step check, the one the router trusts most and the one it trusts least are submitted with
+// the math threshold between the two: the first is accepted inline, the second escalated, each
+// with the router's probability as its confidence. (Tried with made-up tier probabilities, the
+// file gave every answer ~1e-20: the classifier's probabilities on GSM8K vary little, so their
+// weights are large, and only the classifier it was trained with may feed it.)
+class LearnedEstimator : public Pipeline_ {
+ protected:
+  static constexpr const char* kMixtral = "mistralai/Mixtral-8x7B-Instruct-v0.1";
+  LearnedEstimator() {
+    const char* env = std::getenv("TRIAGE_DATA_DIR");
+    dir = (env && *env ? std::filesystem::path(env)
+                       : std::filesystem::path(TRIAGE_SOURCE_DIR) / ".." / "shared" / "data") /
+          "replay" / "gsm8k";
+    estimator_file = std::filesystem::path(TRIAGE_SOURCE_DIR) / "models" / "router_gsm8k_after.bin";
+    // The trained classifier the file was trained with: its tier probabilities are features.
+    classifier = classify::MakeRouterClassifier(
+                     std::filesystem::path(TRIAGE_SOURCE_DIR) / "models" / "classifier.bin", 0)
+                     .classify;
+    const auto set = replay::ReadReplaySet(dir);
+    const auto router = route::LearnedRouter::Load(estimator_file);
+    if (!router) throw std::runtime_error(router.error);
+    for (std::size_t i = 0; i < set.items.size() && i < 100; ++i) {
+      const auto& item = set.items[i];
+      const auto* outcome = set.Find(item.id, kMixtral);
+      if (!outcome || !outcome->response || !item.text ||
+          verify::CheckSteps(*outcome->response).verdict.outcome == verify::Outcome::kFailed)
+        continue;
+      const route::RouterTask task{
+          *item.text, classifier(*item.text).probabilities, {{"domain", "math"}}};
+      // The engine judges the text without a self-report line, trimmed (route/confidence.hpp).
+      const auto seen = route::ParseSelfReport(*outcome->response).text;
+      const route::RouterAnswer answer{seen, {}};
+      const Pick pick{item.id, *item.text, *router.router->Predict(kMixtral, task, &answer)};
+      if (trusted.id.empty() || pick.p > trusted.p) trusted = pick;
+      if (doubted.id.empty() || pick.p < doubted.p) doubted = pick;
+    }
+    threshold = (trusted.p + doubted.p) / 2;
+    adjust = [this](Config& c) {
+      for (const auto& [model, recorded] :
+           {std::pair{"sim-standard", kMixtral}, {"sim-reasoning", "gpt-4-1106-preview"}}) {
+        auto& m = c.models.at(model);
+        m.provider = "replay";
+        m.replay_dir = dir.string();
+        m.replay_model = recorded;
+      }
+      c.answer_estimator = estimator_file.string();
+      c.routing.thresholds["math"] = route::Thresholds{threshold, 0.5, 0.5};
+      for (const auto tier : core::kAllTiers)
+        c.routing.plans["math." + std::string(core::ToString(tier))] =
+            std::get<route::Plan>(route::ParsePlan("cascade(standard) -> escalate(reasoning)"));
+    };
+  }
+  std::string SubmitItem(const std::string& item, const std::string& text) {
+    const json body = {{"task", text},
+                       {"domain", "math"},
+                       {"callback_url", receiver->url()},
+                       {"metadata", {{"sim", {{"replay_item", item}}}}}};
+    const auto res = Post(body.dump());
+    EXPECT_EQ(res.status, 202) << res.body;
+    return json::parse(res.body).at("id").get<std::string>();
+  }
+  struct Pick {
+    std::string id, text;
+    double p = 0;
+  };
+  std::filesystem::path dir, estimator_file;
+  Pick trusted, doubted;
+  double threshold = 0;
+};
+
+TEST_F(LearnedEstimator, TheRoutersProbabilityDecidesWhetherTheCascadeAcceptsOrEscalates) {
+  ASSERT_GT(trusted.p, doubted.p + 0.05) << "the router should tell some answers apart";
+  const auto accepted = SubmitItem(trusted.id, trusted.text);
+  const auto escalated = SubmitItem(doubted.id, doubted.text);
+  ASSERT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == 2; }, std::chrono::seconds(60)));
+  const auto a = Job(accepted), e = Job(escalated);
+  ASSERT_EQ(a["state"], "completed") << a.dump(2);
+  ASSERT_EQ(e["state"], "completed") << e.dump(2);
+  const auto& a_steps = a["decision"]["steps"];
+  ASSERT_EQ(a_steps.size(), 1u) << a["decision"].dump(2);
+  EXPECT_EQ(a_steps[0]["outcome"], "accepted");
+  EXPECT_NEAR(a_steps[0]["confidence"].get<double>(), trusted.p, 1e-9);
+  EXPECT_EQ(a["decision"]["answered_by"]["rung"], "standard");
+  const auto& e_steps = e["decision"]["steps"];
+  ASSERT_EQ(e_steps.size(), 2u) << e["decision"].dump(2);
+  EXPECT_EQ(e_steps[0]["outcome"], "next");
+  EXPECT_NEAR(e_steps[0]["confidence"].get<double>(), doubted.p, 1e-9);
+  EXPECT_EQ(e["decision"]["answered_by"]["rung"], "reasoning");
+  // The confidence recorded on the attempt is the router's too.
+  EXPECT_NEAR(a["attempts"][0]["confidence"].get<double>(), trusted.p, 1e-6);  // stored rounded
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "app/tune_cli.hpp"
 #include "core/ids.hpp"
+#include "route/learned_router.hpp"
 #include "store/feedback.hpp"
 #include "support.hpp"
 
@@ -159,6 +160,54 @@ TEST_F(Tune_, RefusesWhenNoDomainHasEnoughOutcomes) {
   lowered.min_outcomes = 40;
   EXPECT_NE(Snippet(lowered, 0).find("at least 40 outcomes needed (--min-outcomes)"),
             std::string::npos);
+}
+
+// The answer estimator retrained from the stored attempts: every call's full text is kept
+// (migrations/0007), so the cheap model's working and its slips become the estimator's training
+// rows; the file is written, loads as an "after the call" router knowing the cheap model, and
+// the snippet names it.
+TEST_F(Tune_, RetrainsTheAnswerEstimatorFromTheStoredAnswersAndWritesIt) {
+  pqxx::connection c(schema.dsn());
+  for (int n = 0; n < 400; ++n) {
+    store::NewJob job;
+    job.id = core::UuidFromName("tune_pgtest/estimator/" + std::to_string(n));
+    job.tenant = "default";
+    job.task = {"What is " + std::to_string(n) + " + 1?", "math"};
+    job.source = "http";
+    store::InsertJob(c, job);
+    const auto token = store::LeaseForInline(c, job.id, "easy", {}, 60);
+    const bool right = n % 3 != 0;
+    const auto answer = std::to_string(right ? n + 1 : n + 2);
+    auto call = Call(cheap, 0, 0.9, answer);
+    call.response = (right ? "" : "I think maybe ") + std::to_string(n) + " + 1 = " + answer +
+                    "\n#### " + answer;
+    store::Completion done;
+    done.attempts.push_back(call);
+    done.answer = answer;
+    done.decision_json = "{\"answered_by\": {\"sample\": 0}}";
+    done.event_json = "{}";
+    ASSERT_TRUE(store::CompleteJob(c, job.id, *token, done));
+    store::Feedback gold;
+    gold.gold = std::to_string(n + 1);
+    ASSERT_EQ(store::AddFeedback(c, job.id, "default", gold).outcome,
+              store::FeedbackOutcome::kStored);
+  }
+  const auto file = std::filesystem::temp_directory_path() / (t::UniqueName("estimator") + ".bin");
+  TuneFlags flags{"7d", "accuracy>=0.97*strong"};
+  flags.estimator_out = file.string();
+  std::string err;
+  const auto snippet = Snippet(flags, 0, &err);
+  EXPECT_NE(snippet.find("# answer estimator: 400 judged answers, 0 of them without their text"),
+            std::string::npos)
+      << snippet;
+  EXPECT_NE(snippet.find("[strategy]\nanswer_estimator = \"" + file.string() + "\"\n"),
+            std::string::npos)
+      << snippet;
+  const auto loaded = route::LearnedRouter::Load(file);
+  ASSERT_TRUE(loaded) << loaded.error;
+  EXPECT_EQ(loaded.router->kind(), route::RouterKind::kAfter);
+  EXPECT_EQ(loaded.router->models(), std::vector<std::string>{cheap});
+  std::filesystem::remove(file);
 }
 
 TEST_F(Tune_, RefusesABadTargetOrWindowBeforeReadingAnything) {

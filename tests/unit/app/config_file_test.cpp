@@ -273,6 +273,8 @@ std::vector<Key> AllKeys(const std::string& secret_file, const std::string& secr
        std::vector<std::string>{"medium"}},
       {"strategy.sample_temperature",
        [](const Config& c) { return Value(c.routing.sample_temperature); }, 0.3},
+      {"strategy.answer_estimator", [](const Config& c) { return Value(c.answer_estimator); },
+       "models/router_mine_after.bin"},
       {"thresholds.default.min_confidence",
        [](const Config& c) { return Value(c.routing.ThresholdsFor("x").min_confidence); }, 0.25},
       {"thresholds.default.min_share",
