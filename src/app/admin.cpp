@@ -1,7 +1,10 @@
 #include "app/admin.hpp"
 
 #include <boost/beast/http/field.hpp>
+#include <boost/system/system_error.hpp>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
 
 namespace triage::app {
 namespace net = boost::asio;
@@ -66,7 +69,15 @@ void Admin::Start() {
   server_ = std::make_unique<http::Server>(
       steps_->io, steps_->config.admin,
       [self = shared_from_this()](http::Request r) { return self->Serve(std::move(r)); });
-  server_->Start();
+  try {
+    server_->Start();
+  } catch (const boost::system::system_error& e) {
+    const auto& o = steps_->config.admin;
+    throw std::runtime_error("admin listener on " + o.address + ":" + std::to_string(o.port) +
+                             ": " + e.code().message() +
+                             ". Hint: processes sharing a host need an admin.listen "
+                             "(TRIAGE_ADMIN_LISTEN) each, or port 0 for any free one");
+  }
 }
 
 void Admin::Stop() {
