@@ -15,7 +15,8 @@ namespace net = boost::asio;
 // What a client is asked to wait before retrying while the database is unreachable.
 constexpr int kRetryAfterSeconds = 2;
 
-Api::Api(std::shared_ptr<Steps> steps) : steps_(std::move(steps)) {}
+Api::Api(std::shared_ptr<Steps> steps, std::shared_ptr<Admin> admin)
+    : steps_(std::move(steps)), admin_(std::move(admin)) {}
 
 void Api::Start() {
   server_ = std::make_unique<http::Server>(
@@ -29,6 +30,8 @@ void Api::Stop() {
 }
 
 unsigned short Api::Port() const { return server_ ? server_->Port() : 0; }
+
+std::size_t Api::InFlight() const { return server_ ? server_->InFlight() : 0; }
 
 // Every request: while the database is unreachable the answer is 503 with Retry-After (as
 // /readyz reports), never a 500, so clients and load balancers know to come back.
@@ -55,24 +58,7 @@ net::awaitable<http::Response> Api::Serve(const http::Request& req) {
   const std::string path = target.substr(0, target.find('?'));
   const auto method = req.method();
   using boost::beast::http::verb;
-  if (path == "/healthz") co_return http::JsonResponse(req, http::Status::ok, R"({"status":"ok"})");
-  if (path == "/readyz") {
-    try {
-      co_await steps_->db.Run(
-          [](pqxx::connection& c) { pqxx::nontransaction(c).exec("SELECT 1"); });
-      co_return http::JsonResponse(req, http::Status::ok, R"({"status":"ready"})");
-    } catch (const std::exception& e) {
-      co_return http::ErrorResponse(req, http::Status::service_unavailable, "not_ready",
-                                    "database unavailable");
-    }
-  }
-  if (path == "/metrics" && method == verb::get) {
-    http::Response res{http::Status::ok, req.version()};
-    res.set(boost::beast::http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    res.body() = steps_->metrics->Text();
-    res.prepare_payload();
-    co_return res;
-  }
+  if (Admin::Handles(path)) co_return co_await admin_->Serve(req);
   std::string tenant = "default";
   if (auto it = req.find("x-tenant"); it != req.end()) {
     tenant = std::string(it->value());

@@ -395,6 +395,19 @@ void ReadRouting(Reader& r, const toml::table& root, Config& c) {
   }
 }
 
+// A listener's HOST:PORT (port 0 picks a free one).
+void ReadListen(Reader& r, std::string_view key, http::ServerOptions& server) {
+  std::string listen = server.address + ":" + std::to_string(server.port);
+  r.Get(key, listen);
+  const auto colon = listen.rfind(':');
+  Require(colon != std::string::npos && colon > 0 && colon + 1 < listen.size() &&
+              listen.find_first_not_of("0123456789", colon + 1) == std::string::npos &&
+              listen.size() - colon - 1 <= 5 && std::stoi(listen.substr(colon + 1)) <= 65535,
+          key, "must be HOST:PORT, got '" + listen + "'");
+  server.address = listen.substr(0, colon);
+  server.port = static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)));
+}
+
 }  // namespace
 
 Config LoadConfig(const std::string& path) {
@@ -412,15 +425,13 @@ Config LoadConfig(const std::string& path) {
   Reader r(root);
   Config c;
 
-  std::string listen = c.api.address + ":" + std::to_string(c.api.port);
-  r.Get("api.listen", listen);
-  const auto colon = listen.rfind(':');
-  Require(colon != std::string::npos && colon + 1 < listen.size() &&
-              listen.find_first_not_of("0123456789", colon + 1) == std::string::npos &&
-              listen.size() - colon - 1 <= 5 && std::stoi(listen.substr(colon + 1)) <= 65535,
-          "api.listen", "must be HOST:PORT, got '" + listen + "'");
-  c.api.address = listen.substr(0, colon);
-  c.api.port = static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)));
+  ReadListen(r, "api.listen", c.api);
+  ReadListen(r, "admin.listen", c.admin);
+  Require(c.admin.port == 0 || c.admin.port != c.api.port || c.admin.address != c.api.address,
+          "admin.listen", "must differ from api.listen");
+  r.Get("shutdown.drain_seconds", c.drain_seconds);
+  Require(c.drain_seconds >= 0 && c.drain_seconds <= 3600, "shutdown.drain_seconds",
+          "must be within 0..3600");
   r.Get("api.max_body_bytes", c.api.max_body_bytes);
   r.Get("api.max_task_bytes", c.limits.max_task_bytes);
   r.Get("api.max_metadata_bytes", c.limits.max_metadata_bytes);

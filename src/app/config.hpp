@@ -66,6 +66,11 @@ struct Topics {
 
 struct Config {
   http::ServerOptions api;
+  // /healthz, /readyz and /metrics in every `triage serve` process (`admin.listen`).
+  http::ServerOptions admin{"127.0.0.1", 8081, 64 << 10};
+  // On SIGTERM, how long work in flight may go on before the process exits anyway
+  // (`shutdown.drain_seconds`); leases cover what is cut off.
+  int drain_seconds = 20;
   intake::Limits limits;
   store::DbOptions postgres{"host=127.0.0.1 port=54329 user=triage dbname=triage", 8};
   queue::KafkaOptions kafka{"127.0.0.1:19092", {}};

@@ -15,6 +15,7 @@ class Notifier : public std::enable_shared_from_this<Notifier> {
  public:
   explicit Notifier(std::shared_ptr<Steps> steps);
   void Start();
+  std::size_t InFlight() const { return in_flight_; }  // deliveries under way
 
  private:
   boost::asio::awaitable<void> Loop();

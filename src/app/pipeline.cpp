@@ -1,5 +1,6 @@
 #include "app/pipeline.hpp"
 
+#include "app/admin.hpp"
 #include "app/answer_estimation.hpp"
 #include "app/api.hpp"
 #include "app/models.hpp"
@@ -40,6 +41,7 @@ std::unique_ptr<providers::ModelClient> MakeModel(const ModelConfig& model, cons
 // server hold it (and the steps) alive.
 struct Pipeline::State {
   std::shared_ptr<Steps> steps;
+  std::shared_ptr<Admin> admin;
   std::shared_ptr<Api> api;
   std::shared_ptr<Router> router;
   std::shared_ptr<Reaper> reaper;
@@ -51,10 +53,18 @@ Pipeline::Pipeline(net::io_context& io, const Config& config, store::Db& db,
                    queue::Producer& producer, Classifier classifier) {
   auto steps =
       std::make_shared<Steps>(io, config, db, producer, LoadAnswerEstimation(config, classifier));
-  state_ = std::make_shared<State>(
-      State{steps, std::make_shared<Api>(steps),
-            std::make_shared<Router>(steps, std::move(classifier)), std::make_shared<Reaper>(steps),
-            std::make_shared<Worker>(steps), std::make_shared<Notifier>(steps)});
+  auto router = std::make_shared<Router>(steps, std::move(classifier));
+  auto worker = std::make_shared<Worker>(steps);
+  // Readiness asks for the consumers of the roles started (a role not started has none).
+  auto admin = std::make_shared<Admin>(steps, [router, worker] {
+    std::vector<ReadinessInputs::Consumer> consumers;
+    if (auto s = router->Status()) consumers.push_back({"router", *s});
+    if (auto s = worker->Status()) consumers.push_back({"worker", *s});
+    return consumers;
+  });
+  state_ = std::make_shared<State>(State{steps, admin, std::make_shared<Api>(steps, admin), router,
+                                         std::make_shared<Reaper>(steps), worker,
+                                         std::make_shared<Notifier>(steps)});
 }
 
 Pipeline::~Pipeline() { Stop(); }
@@ -71,15 +81,35 @@ void Pipeline::Start(const Roles& roles) {
   if (roles.api) s.api->Start();
 }
 
+void Pipeline::StartAdmin() { state_->admin->Start(); }
+
+void Pipeline::BeginShutdown() {
+  auto& s = *state_;
+  s.steps->running = false;  // first: /readyz fails before anything stops
+  s.api->Stop();
+  s.router->StopFetching();
+  s.worker->StopFetching();
+}
+
+std::size_t Pipeline::InFlight() const {
+  const auto& s = *state_;
+  std::size_t n = s.api->InFlight() + s.notifier->InFlight();
+  for (const auto& status : {s.router->Status(), s.worker->Status()})
+    if (status) n += status->in_flight;
+  return n;
+}
+
 void Pipeline::Stop() {
   auto& s = *state_;
   s.steps->running = false;
   s.api->Stop();
   s.router->Stop();
   s.worker->Stop();
+  s.admin->Stop();
 }
 
 unsigned short Pipeline::ApiPort() const { return state_->api->Port(); }
+unsigned short Pipeline::AdminPort() const { return state_->admin->Port(); }
 
 net::awaitable<http::Response> Pipeline::HandleHttp(http::Request request) {
   return state_->api->HandleHttp(std::move(request));

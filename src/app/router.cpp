@@ -40,8 +40,17 @@ void Router::Start() {
       [self = shared_from_this()](const queue::Message& m) { return self->RouteMessage(m); });
 }
 
+void Router::StopFetching() {
+  if (consumer_) consumer_->StopFetching();
+}
+
 void Router::Stop() {
   if (consumer_) consumer_->Stop();
+}
+
+std::optional<queue::ConsumerStatus> Router::Status() const {
+  if (!consumer_) return std::nullopt;
+  return consumer_->Status();
 }
 
 // Intake: the envelope parsed, the row stored under an id a redelivery maps to again.

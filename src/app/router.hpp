@@ -7,6 +7,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +24,10 @@ class Router : public std::enable_shared_from_this<Router> {
  public:
   Router(std::shared_ptr<Steps> steps, Classifier classifier);
   void Start();
+  // A graceful stop's first step: no more messages are taken; work in flight goes on.
+  void StopFetching();
   void Stop();  // finished offsets are committed; work in flight stays leased
+  std::optional<queue::ConsumerStatus> Status() const;  // empty before Start()
 
  private:
   boost::asio::awaitable<void> RouteMessage(const queue::Message& m);

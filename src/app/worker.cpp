@@ -17,8 +17,17 @@ void Worker::Start() {
       [self = shared_from_this()](const queue::Message& m) { return self->ReasonMessage(m); });
 }
 
+void Worker::StopFetching() {
+  if (consumer_) consumer_->StopFetching();
+}
+
 void Worker::Stop() {
   if (consumer_) consumer_->Stop();
+}
+
+std::optional<queue::ConsumerStatus> Worker::Status() const {
+  if (!consumer_) return std::nullopt;
+  return consumer_->Status();
 }
 
 net::awaitable<void> Worker::ReasonMessage(const queue::Message& m) {

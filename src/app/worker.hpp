@@ -3,6 +3,7 @@
 // the job. Start() and Stop() from one thread; the worker lives while its consumer can deliver.
 #pragma once
 #include <memory>
+#include <optional>
 
 #include "app/steps.hpp"
 
@@ -12,7 +13,10 @@ class Worker : public std::enable_shared_from_this<Worker> {
  public:
   explicit Worker(std::shared_ptr<Steps> steps);
   void Start();
+  // A graceful stop's first step: no more messages are taken; work in flight goes on.
+  void StopFetching();
   void Stop();  // finished offsets are committed; work in flight stays leased
+  std::optional<queue::ConsumerStatus> Status() const;  // empty before Start()
 
  private:
   boost::asio::awaitable<void> ReasonMessage(const queue::Message& m);

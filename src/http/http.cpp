@@ -46,6 +46,8 @@ struct Server::State : std::enable_shared_from_this<State> {
   Handler handler;
   // The acceptor lives on a strand: Stop() closes it from any thread while Accept() waits on it.
   tcp::acceptor acceptor;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> in_flight{0};
   State(net::io_context& io, ServerOptions o, Handler h)
       : io(io), options(std::move(o)), handler(std::move(h)), acceptor(net::make_strand(io)) {}
 
@@ -103,12 +105,19 @@ struct Server::State : std::enable_shared_from_this<State> {
       }
       Request req = parser.release();
       Response res;
+      // Counted until the answer is written, however the handler or the write ends.
+      struct Counted {
+        std::atomic<std::size_t>& n;
+        explicit Counted(std::atomic<std::size_t>& n) : n(n) { ++n; }
+        ~Counted() { --n; }
+      } counted{in_flight};
       try {
         res = co_await handler(req);
       } catch (const std::exception& e) {
         spdlog::error("http handler for {} failed: {}", std::string(req.target()), e.what());
         res = ErrorResponse(req, Status::internal_server_error, "internal", "internal error");
       }
+      if (stopping) res.keep_alive(false);  // the client goes elsewhere for its next request
       stream.expires_after(options.idle_timeout);
       auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
       if (wec || !res.keep_alive()) break;
@@ -155,6 +164,7 @@ void Server::Start() {
 }
 
 void Server::Stop() {
+  state_->stopping = true;
   net::post(state_->acceptor.get_executor(), [state = state_] {
     beast::error_code ignored;
     state->acceptor.close(ignored);
@@ -162,6 +172,8 @@ void Server::Stop() {
 }
 
 unsigned short Server::Port() const { return state_->acceptor.local_endpoint().port(); }
+
+std::size_t Server::InFlight() const { return state_->in_flight; }
 
 namespace {
 

@@ -35,8 +35,8 @@ Response ErrorResponse(const Request& request, Status status, std::string_view c
                        std::string_view message);
 
 struct ServerOptions {
-  std::string address = "127.0.0.1";  // `api.listen` host
-  unsigned short port = 8080;         // `api.listen` port; 0 picks a free one
+  std::string address = "127.0.0.1";     // `api.listen` / `admin.listen` host
+  unsigned short port = 8080;            // ... and port; 0 picks a free one
   std::size_t max_body_bytes = 1 << 20;  // `api.max_body_bytes`
   std::chrono::seconds idle_timeout{30};
 };
@@ -46,8 +46,11 @@ class Server {
   Server(net::io_context& io, ServerOptions options, Handler handler);
   ~Server();
   void Start();  // binds and listens; throws when the address is taken
+  // Stops accepting connections; a request already read is answered, then its connection
+  // closed (`Connection: close`). Idle keep-alive connections end at their idle timeout.
   void Stop();
-  unsigned short Port() const;  // the bound port
+  unsigned short Port() const;   // the bound port
+  std::size_t InFlight() const;  // requests read and not yet answered
 
  private:
   struct State;

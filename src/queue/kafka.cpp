@@ -166,6 +166,8 @@ class Consumer::Rebalancer : public RdKafka::RebalanceCb {
                  partitions.size());
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       consumer->assign(partitions);
+      owner_.assigned_ = partitions.size();
+      owner_.joined_ = true;
       // librdkafka keeps a partition's pause through revocation and re-assignment, so one paused
       // before a rebalance would never be read again once the loop has resumed (it resumes only
       // what is assigned at the time): give every assigned partition the consumer's state now.
@@ -177,6 +179,7 @@ class Consumer::Rebalancer : public RdKafka::RebalanceCb {
       owner_.CommitFinished();  // store what is done before the auto-commit on unassign
       for (auto* tp : partitions) owner_.tracker_.Forget({tp->topic(), tp->partition()});
       consumer->unassign();
+      owner_.assigned_ = 0;
     }
   }
 
@@ -212,10 +215,16 @@ void Consumer::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
 
+void Consumer::StopFetching() { fetching_ = false; }
+
 void Consumer::Stop() {
   if (!thread_.joinable()) return;
   running_ = false;
   thread_.join();
+}
+
+ConsumerStatus Consumer::Status() const {
+  return {running_ && fetching_, joined_, assigned_, in_flight_};
 }
 
 void Consumer::CommitFinished() {
@@ -240,13 +249,16 @@ void Consumer::Loop() {
   while (running_) {
     CommitFinished();
     const auto in_flight = tracker_.InFlight();
-    if (!paused_ && in_flight >= options_.max_in_flight) {
+    // Paused for good once told to stop fetching; the rebalance callback keeps new partitions
+    // paused too, since it gives them paused_.
+    const bool full = in_flight >= options_.max_in_flight || !fetching_;
+    if (!paused_ && full) {
       std::vector<RdKafka::TopicPartition*> assigned;
       consumer_->assignment(assigned);
       consumer_->pause(assigned);
       RdKafka::TopicPartition::destroy(assigned);
       paused_ = true;
-    } else if (paused_ && in_flight <= options_.max_in_flight / 2) {
+    } else if (paused_ && fetching_ && in_flight <= options_.max_in_flight / 2) {
       std::vector<RdKafka::TopicPartition*> assigned;
       consumer_->assignment(assigned);
       consumer_->resume(assigned);
@@ -260,14 +272,19 @@ void Consumer::Loop() {
       log->warn("kafka consumer group={}: {}", options_.group, msg->errstr());
       continue;
     }
+    // A message fetched before the pause took effect is not started: its offset is never
+    // stored, so it is delivered again to whoever reads the partition next.
+    if (!fetching_) continue;
     Message m{msg->topic_name(), msg->partition(), msg->offset(),
               msg->key() ? *msg->key() : std::string(),
               std::string(static_cast<const char*>(msg->payload()), msg->len())};
     tracker_.Started({m.topic, m.partition}, m.offset);
+    ++in_flight_;
     Message finished{m.topic, m.partition, m.offset, {}, {}};
     handler_(std::move(m), [this, finished = std::move(finished)] {
       std::lock_guard lock(finished_mutex_);
       finished_.push_back(finished);
+      --in_flight_;
     });
   }
   CommitFinished();

@@ -4,7 +4,9 @@
 // posts the work elsewhere and calls the Done callback from any thread when the work is
 // durable). Offsets are committed only up to the oldest unfinished message of each partition,
 // so a crash re-delivers, never skips. At `max_in_flight` unfinished messages the consumer
-// pauses its partitions instead of reading more.
+// pauses its partitions instead of reading more. A graceful stop is StopFetching(), waiting for
+// Status().in_flight to reach 0 (up to a bound), then Stop(): what finished meanwhile is
+// committed.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -65,6 +67,14 @@ struct ConsumerOptions {
   int session_timeout_ms = 10000;
 };
 
+// What a readiness probe needs to know of a consumer (thread-safe to read).
+struct ConsumerStatus {
+  bool running = false;       // its poll thread runs and it was not told to stop fetching
+  bool joined = false;        // it has had an assignment from its group (possibly empty)
+  std::size_t assigned = 0;   // partitions it holds now
+  std::size_t in_flight = 0;  // messages handed out and not yet done
+};
+
 class Consumer {
  public:
   using Done = std::function<void()>;
@@ -73,9 +83,13 @@ class Consumer {
   Consumer(const KafkaOptions& kafka, ConsumerOptions options, Handler handler);
   ~Consumer();  // Stop()
   void Start();
+  // Pauses every partition (and any assigned later) and hands out no more messages, while it
+  // keeps polling so it stays in its group and its finished offsets are still committed.
+  void StopFetching();
   // Commits what is finished and leaves the group. In-flight messages are re-delivered to
   // whoever takes their partitions.
   void Stop();
+  ConsumerStatus Status() const;
 
  private:
   class Rebalancer;
@@ -87,11 +101,15 @@ class Consumer {
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::atomic<bool> running_{false};
+  std::atomic<bool> fetching_{true};
+  std::atomic<bool> joined_{false};
+  std::atomic<std::size_t> assigned_{0};
+  std::atomic<std::size_t> in_flight_{0};
   std::thread thread_;
   std::mutex finished_mutex_;
   std::vector<Message> finished_;  // offsets done since the last loop turn (payload empty)
-  OffsetTracker tracker_;           // consumer thread only
-  bool paused_ = false;             // consumer thread only
+  OffsetTracker tracker_;          // consumer thread only
+  bool paused_ = false;            // consumer thread only
 };
 
 struct TopicSpec {

@@ -121,6 +121,11 @@ trap cleanup EXIT
 cat >"$work/triage.toml" <<EOF
 [api]
 listen = "127.0.0.1:$api_port"
+# Several processes on one config: each admin listener on a free port of its own.
+[admin]
+listen = "127.0.0.1:0"
+[shutdown]
+drain_seconds = 5
 [postgres]
 dsn = "$dsn"
 pool_size = 4

@@ -249,7 +249,9 @@ TEST_F(Pipeline_, BadInputGetsAClearErrorAndNothingIsLost) {
   EXPECT_EQ(Get("/v1/nothing").status, 404);
   EXPECT_EQ(Get("/v1/jobs").status, 405);
   EXPECT_EQ(Get("/healthz").status, 200);
-  EXPECT_EQ(Get("/readyz").status, 200);
+  // Ready once its consumers have joined their groups (app/admin.hpp).
+  EXPECT_TRUE(t::WaitFor([&] { return Get("/readyz").status == 200; }, std::chrono::seconds(30)))
+      << Get("/readyz").body;
   // Nothing was stored for the rejected bodies, and the service still takes good work.
   pqxx::connection conn(schema.dsn());
   EXPECT_EQ(pqxx::work(conn).exec("SELECT count(*) FROM jobs")[0][0].as<int>(), 0);

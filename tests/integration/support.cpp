@@ -83,6 +83,7 @@ app::Config TestConfig(const FreshSchema& schema) {
   c.worker_group = c.topic_prefix + "-worker";
   c.session_timeout_ms = 6000;
   c.api.port = 0;
+  c.admin.port = 0;
   c.SetSimTimeScale(0.01);  // inline answers in 5–20 ms, reasoning in 0.15–1.2 s
   c.notify_poll_ms = 20;
   c.webhook_retry.first_delay = std::chrono::milliseconds(50);
@@ -188,6 +189,9 @@ double Usd(core::Micros micros_per_million) {
 
 std::string ServeConfigToml(const app::Config& c) {
   std::ostringstream t;
+  t << "[admin]\nlisten = " << Quote(c.admin.address + ":" + std::to_string(c.admin.port))
+    << "\n[shutdown]\ndrain_seconds = " << c.drain_seconds << "\n";
+  t << "[api]\nlisten = " << Quote(c.api.address + ":" + std::to_string(c.api.port)) << "\n";
   t << "[postgres]\ndsn = " << Quote(c.postgres.dsn) << "\npool_size = " << c.postgres.pool_size
     << "\n[kafka]\nbrokers = " << Quote(c.kafka.brokers)
     << "\ntopic_prefix = " << Quote(c.topic_prefix) << "\njobs_partitions = " << c.jobs_partitions
@@ -277,15 +281,51 @@ ServeProcess::~ServeProcess() {
 
 void ServeProcess::Kill(int signal) {
   if (pid_ <= 0) return;
-  kill(pid_, signal);
-  int status = 0;
-  for (int i = 0; i < 200 && waitpid(pid_, &status, WNOHANG) == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  if (waitpid(pid_, &status, WNOHANG) == 0) {  // still running after 10 s
+  Signal(signal);
+  if (!Wait(std::chrono::seconds(10))) {
     kill(pid_, SIGKILL);
+    int status = 0;
     waitpid(pid_, &status, 0);
+    pid_ = -1;
   }
+}
+
+void ServeProcess::Signal(int signal) {
+  if (pid_ > 0) kill(pid_, signal);
+}
+
+std::optional<int> ServeProcess::Wait(std::chrono::seconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (Running()) {
+    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return status_;
+}
+
+bool ServeProcess::Running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return true;
+  status_ = status;  // reaped: its status is kept for Wait()
   pid_ = -1;
+  return false;
+}
+
+unsigned short ServeProcess::Port(const std::string& listener, std::chrono::seconds limit) const {
+  const std::string mark = listener + " listening on ";
+  unsigned short port = 0;
+  WaitFor(
+      [&] {
+        const auto log = Log();
+        const auto at = log.find(mark);
+        if (at == std::string::npos) return false;
+        const auto line = log.substr(at, log.find('\n', at) - at);
+        port = static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
+        return true;
+      },
+      limit);
+  return port;
 }
 
 std::string ServeProcess::Log() const {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -87,14 +88,22 @@ class ServeProcess {
   ~ServeProcess();
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;
-  // Sends `signal` and waits for the process to end.
+  // Sends `signal` and waits for the process to end (SIGKILL after 10 s).
   void Kill(int signal);
+  void Signal(int signal);
+  // Its wait status once it ended, or nothing if it still runs after `limit` (or was never
+  // started).
+  std::optional<int> Wait(std::chrono::seconds limit);
+  bool Running();  // false once it ended (it is then reaped)
+  // The port its "api" or "admin" listener bound, from its log (0 if not printed in `limit`).
+  unsigned short Port(const std::string& listener, std::chrono::seconds limit) const;
   // What it has printed so far (stdout and stderr).
   std::string Log() const;
 
  private:
   std::string dir_;  // the config file and the log
   pid_t pid_ = -1;
+  std::optional<int> status_;  // its wait status, once reaped
 };
 
 // Messages of `topic` (all its partitions) that consumer group `group` has not committed yet:

@@ -162,6 +162,12 @@ TEST(Config, FileThenEnvironmentOverride) {
 
 TEST(Config, InvalidValuesFailNamingTheKey) {
   ExpectErrorNaming(WriteFile("bad1.toml", "[api]\nlisten = \"nope\"\n"), "api.listen");
+  ExpectErrorNaming(WriteFile("bad1a.toml", "[admin]\nlisten = \"127.0.0.1:99999\"\n"),
+                    "admin.listen");
+  ExpectErrorNaming(WriteFile("bad1b.toml", "[admin]\nlisten = \"127.0.0.1:8080\"\n"),
+                    "admin.listen");  // the api's own address
+  ExpectErrorNaming(WriteFile("bad1c.toml", "[shutdown]\ndrain_seconds = -1\n"),
+                    "shutdown.drain_seconds");
   ExpectErrorNaming(WriteFile("bad2.toml", "[sim]\ntime_scale = -1\n"), "sim.time_scale");
   ExpectErrorNaming(WriteFile("bad2b.toml", "[policy]\nconfidence_cut = 1.5\n"),
                     "policy.confidence_cut");

@@ -1,11 +1,16 @@
 // The server against a plain blocking client on loopback.
 #include <gtest/gtest.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <future>
 #include <thread>
 
 #include "http/http.hpp"
@@ -102,4 +107,39 @@ TEST_F(ServerTest, ARequestWithinTheLimitIsAnswered) {
 }
 
 }  // namespace
+// A graceful stop: the request under way when the server stops is answered, and told to close
+// the connection, so the client takes its next request elsewhere.
+TEST(ServerStop, ARequestUnderWayIsAnsweredWithConnectionClose) {
+  boost::asio::io_context io;
+  boost::asio::steady_timer gate(io, boost::asio::steady_timer::time_point::max());
+  std::promise<void> entered;
+  Server server(io, ServerOptions{"127.0.0.1", 0, 1 << 20, std::chrono::seconds(30)},
+                [&](Request req) -> boost::asio::awaitable<Response> {
+                  entered.set_value();
+                  auto [ec] =
+                      co_await gate.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+                  co_return JsonResponse(req, Status::ok, R"({"ok":true})");
+                });
+  server.Start();
+  std::thread thread([&] { io.run(); });
+  boost::asio::io_context client_io;
+  tcp::socket socket(client_io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), server.Port()});
+  const std::string request = "GET /x HTTP/1.1\r\nHost: t\r\n\r\n";  // keep-alive
+  boost::asio::write(socket, boost::asio::buffer(request));
+  entered.get_future().wait();
+  EXPECT_EQ(server.InFlight(), 1u);
+  server.Stop();
+  boost::asio::post(io, [&] { gate.cancel(); });
+  std::string response;
+  boost::system::error_code ec;
+  boost::asio::read(socket, boost::asio::dynamic_buffer(response), ec);  // until it closes
+  EXPECT_EQ(ec, boost::asio::error::eof) << ec.message();
+  EXPECT_TRUE(response.starts_with("HTTP/1.1 200")) << response;
+  EXPECT_NE(response.find("Connection: close"), std::string::npos) << response;
+  EXPECT_EQ(server.InFlight(), 0u);
+  io.stop();
+  thread.join();
+}
+
 }  // namespace triage::http
