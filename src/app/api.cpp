@@ -7,10 +7,18 @@
 #include "app/job_json.hpp"
 #include "app/job_metrics.hpp"
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "core/utf8.hpp"
 
 namespace triage::app {
 namespace net = boost::asio;
+namespace {
+// This part's logger (app/logging.hpp).
+spdlog::logger& Log() {
+  static const auto log = core::Logger("api");
+  return *log;
+}
+}  // namespace
 
 // What a client is asked to wait before retrying while the database is unreachable.
 constexpr int kRetryAfterSeconds = 2;
@@ -43,8 +51,8 @@ net::awaitable<http::Response> Api::HandleHttp(http::Request req) {
     if (!store::IsUnavailable(e)) throw;
     unavailable = e.what();
   }
-  steps_->log->warn("{} {}: database unavailable: {}", std::string(req.method_string()),
-                    std::string(req.target()), unavailable);
+  Log().warn("{} {}: database unavailable: {}", std::string(req.method_string()),
+             std::string(req.target()), unavailable);
   auto res =
       http::ErrorResponse(req, http::Status::service_unavailable, "unavailable",
                           "the database is unavailable; retry later (an idempotency_key makes a "
@@ -199,10 +207,9 @@ net::awaitable<http::Response> Api::Submit(const http::Request& req, const std::
     steps_->metrics->JobAccepted(job.task.domain, "http");
     // The row is durable: if this message is lost, the reaper sends the job again.
     steps_->producer.Produce(
-        steps_->topics.jobs, job.id, EnvelopeFor(job),
-        [id = job.id, log = steps_->log](std::string e) {
+        steps_->topics.jobs, job.id, EnvelopeFor(job), [id = job.id](std::string e) {
           if (!e.empty())
-            log->warn("job_id={} not yet on Kafka ({}); the reaper will resend it", id, e);
+            Log().warn("job_id={} not yet on Kafka ({}); the reaper will resend it", id, e);
         });
   }
   auto res = http::JsonResponse(req, inserted.inserted ? http::Status::accepted : http::Status::ok,

@@ -1,8 +1,10 @@
 #include "app/config.hpp"
 
+#include <spdlog/common.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -25,6 +27,34 @@ Topics Topics::WithPrefix(const std::string& p) {
 }
 
 namespace {
+
+// The password a libpq connection string carries, as keyword "password=..." (quoted or not) or
+// in a URI's "user:password@"; nothing when it has none.
+std::optional<std::string> DsnPassword(const std::string& dsn) {
+  if (dsn.starts_with("postgres://") || dsn.starts_with("postgresql://")) {
+    const auto start = dsn.find("://") + 3;
+    const auto at = dsn.find('@', start);
+    const auto colon = dsn.find(':', start);
+    if (at == std::string::npos || colon == std::string::npos || colon > at) return std::nullopt;
+    return dsn.substr(colon + 1, at - colon - 1);
+  }
+  for (auto at = dsn.find("password"); at != std::string::npos; at = dsn.find("password", at + 1)) {
+    if (at > 0 && !std::isspace(static_cast<unsigned char>(dsn[at - 1]))) continue;
+    auto i = dsn.find_first_not_of(' ', at + 8);
+    if (i == std::string::npos || dsn[i] != '=') continue;
+    i = dsn.find_first_not_of(' ', i + 1);
+    if (i == std::string::npos) return std::nullopt;
+    std::string value;
+    if (dsn[i] == '\'') {
+      for (++i; i < dsn.size() && dsn[i] != '\''; ++i) value += dsn[i] == '\\' ? dsn[++i] : dsn[i];
+    } else {
+      for (; i < dsn.size() && !std::isspace(static_cast<unsigned char>(dsn[i])); ++i)
+        value += dsn[i];
+    }
+    return value;
+  }
+  return std::nullopt;
+}
 
 std::string EnvName(std::string_view key) {
   std::string name = "TRIAGE_";
@@ -429,6 +459,11 @@ Config LoadConfig(const std::string& path) {
   ReadListen(r, "admin.listen", c.admin);
   Require(c.admin.port == 0 || c.admin.port != c.api.port || c.admin.address != c.api.address,
           "admin.listen", "must differ from api.listen");
+  r.Get("log.format", c.log_format);
+  Require(c.log_format == "text" || c.log_format == "json", "log.format", "must be text or json");
+  r.Get("log.level", c.log_level);
+  Require(spdlog::level::from_str(c.log_level) != spdlog::level::off || c.log_level == "off",
+          "log.level", "must be trace, debug, info, warn, error, critical or off");
   r.Get("shutdown.drain_seconds", c.drain_seconds);
   Require(c.drain_seconds >= 0 && c.drain_seconds <= 3600, "shutdown.drain_seconds",
           "must be within 0..3600");
@@ -440,12 +475,13 @@ Config LoadConfig(const std::string& path) {
           "api.max_task_bytes", "must be > 0 and <= api.max_body_bytes");
 
   r.Get("postgres.dsn", c.postgres.dsn, "TRIAGE_PG_DSN");
+  if (const auto password = DsnPassword(c.postgres.dsn)) c.secrets.push_back(*password);
   r.Get("postgres.pool_size", c.postgres.pool_size);
   Require(c.postgres.pool_size >= 1 && c.postgres.pool_size <= 256, "postgres.pool_size",
           "must be within 1..256");
   r.Get("postgres.idle_in_transaction_timeout_ms", c.postgres.idle_in_transaction_timeout_ms);
-  Require(c.postgres.idle_in_transaction_timeout_ms >= 0,
-          "postgres.idle_in_transaction_timeout_ms", "must be >= 0 (0: the server's setting)");
+  Require(c.postgres.idle_in_transaction_timeout_ms >= 0, "postgres.idle_in_transaction_timeout_ms",
+          "must be >= 0 (0: the server's setting)");
 
   r.Get("kafka.brokers", c.kafka.brokers);
   Require(!c.kafka.brokers.empty(), "kafka.brokers", "must not be empty");
@@ -464,6 +500,10 @@ Config LoadConfig(const std::string& path) {
     for (const auto& [k, v] : *props) {
       Require(v.is_string(), "kafka.properties", "values must be strings");
       c.kafka.properties[std::string(k.str())] = *v.value<std::string>();
+      const std::string name(k.str());
+      if (name.find("password") != std::string::npos || name.find("secret") != std::string::npos ||
+          name.find("key") != std::string::npos)
+        c.secrets.push_back(*v.value<std::string>());
     }
   }
 
@@ -582,6 +622,7 @@ Config LoadConfig(const std::string& path) {
     std::getline(in, secret);
   }
   if (!secret.empty()) {
+    c.secrets.push_back(secret);
     c.webhook_key = notify::DecodeSecret(secret);
     Require(c.webhook_key.has_value(), "notify.secret_file / TRIAGE_WEBHOOK_SECRET",
             "must be whsec_ followed by base64");

@@ -34,10 +34,10 @@ struct ModelConfig {
   providers::Pricing pricing;
   int timeout_seconds = 60;  // the call's deadline: minutes for reasoning models
   // Real providers (config/triage.toml documents each key).
-  std::string model_id;       // the provider's model id; empty: the name
-  std::string base_url;       // empty: the provider's default (required for openai-compatible)
-  std::string api_key_env;    // empty: OPENAI_API_KEY / ANTHROPIC_API_KEY by provider
-  std::string api_key_file;   // read when the variable is unset; the key is never logged
+  std::string model_id;      // the provider's model id; empty: the name
+  std::string base_url;      // empty: the provider's default (required for openai-compatible)
+  std::string api_key_env;   // empty: OPENAI_API_KEY / ANTHROPIC_API_KEY by provider
+  std::string api_key_file;  // read when the variable is unset; the key is never logged
   std::string anthropic_version = "2023-06-01";
   bool require_usage = true;
   int max_tokens = 4096;
@@ -71,6 +71,13 @@ struct Config {
   // On SIGTERM, how long work in flight may go on before the process exits anyway
   // (`shutdown.drain_seconds`); leases cover what is cut off.
   int drain_seconds = 20;
+  // [log]: "text" or "json" lines; the level (trace ... off). Env TRIAGE_LOG_FORMAT,
+  // TRIAGE_LOG_LEVEL.
+  std::string log_format = "text";
+  std::string log_level = "info";
+  // What the config read that must never be logged: the webhook signing secret, a password in
+  // the Postgres DSN, Kafka properties naming a password, secret or key (app/logging.hpp).
+  std::vector<std::string> secrets;
   intake::Limits limits;
   store::DbOptions postgres{"host=127.0.0.1 port=54329 user=triage dbname=triage", 8};
   queue::KafkaOptions kafka{"127.0.0.1:19092", {}};

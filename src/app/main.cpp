@@ -1,10 +1,12 @@
 // triage: the service binary. `triage serve`, `triage migrate`, `triage demo`, and the
 // classifier, verifier and learned-router tools.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "app/logging.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"triage: sends every LLM task to the cheapest model that gets it right"};
@@ -20,7 +22,8 @@ int main(int argc, char** argv) {
 
   auto* demo = app.add_subcommand("demo", "run the main job: 1,000 generated problems end to end");
   triage::app::DemoOptions demo_options;
-  demo->add_option("--jobs", demo_options.jobs, "how many problems to submit")->check(CLI::Range(1, 100000));
+  demo->add_option("--jobs", demo_options.jobs, "how many problems to submit")
+      ->check(CLI::Range(1, 100000));
   demo->add_option("--time-scale", demo_options.time_scale, "multiplies simulated latencies")
       ->check(CLI::Range(0.0001, 100.0));
   demo->add_option("--seed", demo_options.seed, "workload seed");
@@ -34,6 +37,9 @@ int main(int argc, char** argv) {
 
   try {
     auto config = triage::app::LoadConfig(config_path);
+    triage::app::ConfigureLogging(*triage::app::ParseLogFormat(config.log_format));
+    spdlog::set_level(spdlog::level::from_str(config.log_level));
+    for (const auto& secret : config.secrets) triage::app::RedactInLogs(secret);
     if (serve->parsed()) return triage::app::RunServe(config, roles);
     if (app.got_subcommand("migrate")) return triage::app::RunMigrate(config);
     if (demo->parsed()) return triage::app::RunDemo(config, demo_options);

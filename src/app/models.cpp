@@ -2,6 +2,7 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include "app/logging.hpp"
 #include "providers/http_model.hpp"
 #include "providers/replay.hpp"
 #include "providers/sim.hpp"
@@ -42,6 +43,7 @@ std::unique_ptr<providers::ModelClient> BuildClient(const ModelConfig& m, const 
   } catch (const std::runtime_error& e) {
     throw ConfigError("config key `" + prefix + ".api_key_env` / `.api_key_file`: " + e.what());
   }
+  RedactInLogs(o.api_key);
   return std::make_unique<providers::HttpModel>(*flavor, std::move(o), std::move(pool));
 }
 

@@ -7,10 +7,18 @@
 #include <random>
 
 #include "app/job_json.hpp"
+#include "core/log.hpp"
 #include "notify/webhook.hpp"
 
 namespace triage::app {
 namespace net = boost::asio;
+namespace {
+// This part's logger (app/logging.hpp).
+spdlog::logger& Log() {
+  static const auto log = core::Logger("notifier");
+  return *log;
+}
+}  // namespace
 
 Notifier::Notifier(std::shared_ptr<Steps> steps)
     : steps_(std::move(steps)), strand_(net::make_strand(steps_->io)) {}
@@ -32,18 +40,19 @@ net::awaitable<void> Notifier::Loop() {
         claimed = items.size();
         for (auto& item : items) {
           ++in_flight_;
-          net::co_spawn(strand_, Deliver(std::move(item)), [self](std::exception_ptr e) {
+          const auto job_id = item.job_id;
+          net::co_spawn(strand_, Deliver(std::move(item)), [self, job_id](std::exception_ptr e) {
             --self->in_flight_;
             if (!e) return;
             try {
               std::rethrow_exception(e);
             } catch (const std::exception& ex) {
-              self->steps_->log->warn("delivery failed: {}", ex.what());
+              Log().warn("job_id={} delivery failed: {}", job_id, ex.what());
             }
           });
         }
       } catch (const std::exception& e) {
-        steps_->log->warn("outbox claim failed: {}", e.what());
+        Log().warn("outbox claim failed: {}", e.what());
       }
     }
     if (claimed == 0 || claimed < room)
@@ -61,7 +70,7 @@ net::awaitable<void> Notifier::Deliver(store::OutboxItem item) {
           return change(c, id, token);
         });
     if (!applied)
-      s.log->warn(
+      Log().warn(
           "job_id={} outbox lease lapsed before this delivery reported; its next holder "
           "decides",
           item.job_id);
@@ -71,7 +80,7 @@ net::awaitable<void> Notifier::Deliver(store::OutboxItem item) {
     const auto error =
         co_await Produce(s.producer, s.topics.completed, item.job_id, item.payload_json);
     if (!error.empty()) {
-      s.log->warn("job_id={} completion event not published: {}", item.job_id, error);
+      Log().warn("job_id={} completion event not published: {}", item.job_id, error);
       co_await report([](pqxx::connection& c, std::int64_t id, const std::string& token) {
         return store::RetryOutboxLater(c, id, token, 2000);
       });
@@ -109,8 +118,8 @@ net::awaitable<void> Notifier::Deliver(store::OutboxItem item) {
       response.retry_after.size() < 7)
     next = std::max(*next, std::chrono::milliseconds(std::stoll(response.retry_after) * 1000));
   s.metrics->Webhook(dead ? "gave_up" : "failed");
-  s.log->info("job_id={} webhook attempt {} failed: {}{}", item.job_id, item.webhook_attempts + 1,
-              error, dead ? " (giving up)" : "");
+  Log().info("job_id={} webhook attempt {} failed: {}{}", item.job_id, item.webhook_attempts + 1,
+             error, dead ? " (giving up)" : "");
   co_await report([error, delay = next ? next->count() : 0, dead](
                       pqxx::connection& c, std::int64_t id, const std::string& token) {
     return store::MarkWebhookFailed(c, id, token, error, delay, dead);

@@ -17,6 +17,7 @@
 #include "app/answer_estimation.hpp"
 #include "app/job_json.hpp"
 #include "app/models.hpp"
+#include "core/log.hpp"
 #include "route/confidence.hpp"
 #include "route/record.hpp"
 #include "route/verify_checker.hpp"
@@ -27,6 +28,12 @@ namespace net = boost::asio;
 using nlohmann::json;
 
 namespace {
+
+// This part's logger (app/logging.hpp).
+spdlog::logger& Log() {
+  static const auto log = core::Logger("plan");
+  return *log;
+}
 
 // The job's reference for the checker: its verify spec, else its domain's defaults.
 verify::VerifyRequest ReferenceOf(const store::JobRecord& job) {
@@ -86,8 +93,7 @@ net::awaitable<void> RenewWhileRunning(std::shared_ptr<Steps> steps, std::string
           });
       if (renewal->done) co_return;  // the run is over: `lease` may be gone with its caller
       if (!held) {
-        steps->log->info("job_id={} lease gone (cancelled or taken over): its calls are cut off",
-                         id);
+        Log().info("job_id={} lease gone (cancelled or taken over): its calls are cut off", id);
         renewal->lost = true;
         renewal->abandon.emit(net::cancellation_type::terminal);
         co_return;
@@ -97,7 +103,7 @@ net::awaitable<void> RenewWhileRunning(std::shared_ptr<Steps> steps, std::string
         renewed = now;
       }
     } catch (const std::exception& e) {
-      steps->log->warn("job_id={} lease check failed (retried next period): {}", id, e.what());
+      Log().warn("job_id={} lease check failed (retried next period): {}", id, e.what());
     }
   }
 }
@@ -253,6 +259,10 @@ net::awaitable<PlanRun> RunPlan(std::shared_ptr<Steps> steps, store::JobRecord j
       co_return run;
     }
     const auto outcomes = co_await MakeCalls(*steps, job, call, renewal->abandon.slot());
+    for (const auto& outcome : outcomes)
+      if (outcome.error && !renewal->lost)  // a lost lease cut it off: said once above
+        Log().warn("job_id={} call to {} failed after {} attempt(s): {}", job.id, outcome.model,
+                   outcome.attempts.size(), outcome.error->what());
     std::vector<route::CallResult> results;
     for (const auto& outcome : outcomes) {
       results.push_back(ResultOf(outcome, call.model));

@@ -6,9 +6,17 @@
 #include <boost/asio/detached.hpp>
 
 #include "app/job_json.hpp"
+#include "core/log.hpp"
 
 namespace triage::app {
 namespace net = boost::asio;
+namespace {
+// This part's logger (app/logging.hpp).
+spdlog::logger& Log() {
+  static const auto log = core::Logger("reaper");
+  return *log;
+}
+}  // namespace
 
 Reaper::Reaper(std::shared_ptr<Steps> steps) : steps_(std::move(steps)) {}
 
@@ -25,7 +33,7 @@ net::awaitable<void> Reaper::Loop() {
             return store::ClaimStuckJobs(c, grace, 500);
           });
       for (const auto& stuck_job : stuck) {
-        s.log->info("job_id={} re-sent to {} by the reaper", stuck_job.id, stuck_job.topic_role);
+        Log().info("job_id={} re-sent to {} by the reaper", stuck_job.id, stuck_job.topic_role);
         if (stuck_job.topic_role == "reasoning") {
           co_await s.SendToReasoning(stuck_job.id);
           continue;
@@ -35,7 +43,7 @@ net::awaitable<void> Reaper::Loop() {
         if (job) co_await s.MustProduce(s.topics.jobs, job->id, EnvelopeFor(*job));
       }
     } catch (const std::exception& e) {
-      s.log->warn("reaper pass failed: {}", e.what());
+      Log().warn("reaper pass failed: {}", e.what());
     }
   }
 }

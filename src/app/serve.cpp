@@ -15,9 +15,19 @@
 #include "app/pipeline.hpp"
 #include "classify/commands.hpp"
 #include "classify/router_classifier.hpp"
+#include "core/log.hpp"
 #include "store/migrations.hpp"
 
 namespace triage::app {
+namespace {
+
+// This part's logger (app/logging.hpp).
+spdlog::logger& Log() {
+  static const auto log = core::Logger("serve");
+  return *log;
+}
+
+}  // namespace
 
 void EnsurePipelineTopics(const Config& config) {
   const auto t = config.topics();
@@ -29,15 +39,15 @@ void EnsurePipelineTopics(const Config& config) {
 
 std::function<classify::Classification(std::string_view)> RouterClassifier() {
   auto chosen = classify::MakeRouterClassifierFromConfig(classify::kDefaultConfigPath);
-  spdlog::info("classifier: {}", chosen.note);
+  Log().info("classifier: {}", chosen.note);
   return chosen.classify;
 }
 
 int RunMigrate(const Config& config) {
   pqxx::connection conn(config.postgres.dsn);
   const auto applied = store::Migrate(conn);
-  spdlog::info("migrations: {} applied now", applied.size());
-  for (const auto& name : applied) spdlog::info("  {}", name);
+  Log().info("migrations: {} applied now", applied.size());
+  for (const auto& name : applied) Log().info("  {}", name);
   return 0;
 }
 
@@ -55,9 +65,8 @@ net::awaitable<void> StopGracefully(net::io_context& io, net::signal_set& signal
   if (ec) co_return;
   const auto started = std::chrono::steady_clock::now();
   pipeline.BeginShutdown();
-  spdlog::info(
-      "signal {}: stopping; not ready, taking no new work; {} in flight, waiting up to {} s",
-      signal, pipeline.InFlight(), config.drain_seconds);
+  Log().info("signal {}: stopping; not ready, taking no new work; {} in flight, waiting up to {} s",
+             signal, pipeline.InFlight(), config.drain_seconds);
   // Shared with the handler: it may outlive this frame (cancelled below, never run).
   auto again = std::make_shared<std::atomic<bool>>(false);
   signals.async_wait([again](const boost::system::error_code& e, int) { *again = !e; });
@@ -68,18 +77,18 @@ net::awaitable<void> StopGracefully(net::io_context& io, net::signal_set& signal
     co_await tick.async_wait(net::as_tuple(net::use_awaitable));
   }
   if (const auto left = pipeline.InFlight(); left > 0)
-    spdlog::warn(
+    Log().warn(
         "{} still in flight after {} s ({}): left to their leases, which another "
         "process takes over once they run out",
         left, config.drain_seconds, *again ? "second signal" : "shutdown.drain_seconds");
   else
-    spdlog::info("drained: no work in flight");
+    Log().info("drained: no work in flight");
   pipeline.Stop();  // the consumers commit what finished and leave their groups
   if (!producer.Flush(std::chrono::seconds(10)))
-    spdlog::warn("kafka producer: messages not delivered within 10 s of shutdown");
+    Log().warn("kafka producer: messages not delivered within 10 s of shutdown");
   signals.cancel();
   const auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
-  spdlog::info("stopped in {:.1f} s", took.count());
+  Log().info("stopped in {:.1f} s", took.count());
   io.stop();
 }
 
@@ -95,10 +104,10 @@ int RunServe(const Config& config, const std::string& role_list) {
   Pipeline pipeline(io, config, db, producer, RouterClassifier());
   pipeline.Start(*roles);
   pipeline.StartAdmin();
-  if (roles->api) spdlog::info("api listening on {}:{}", config.api.address, pipeline.ApiPort());
-  spdlog::info("admin listening on {}:{}", config.admin.address, pipeline.AdminPort());
-  spdlog::info("serving roles {} (kafka {}, topics {}.*)", role_list, config.kafka.brokers,
-               config.topic_prefix);
+  if (roles->api) Log().info("api listening on {}:{}", config.api.address, pipeline.ApiPort());
+  Log().info("admin listening on {}:{}", config.admin.address, pipeline.AdminPort());
+  Log().info("serving roles {} (kafka {}, topics {}.*)", role_list, config.kafka.brokers,
+             config.topic_prefix);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   net::co_spawn(io, StopGracefully(io, signals, pipeline, producer, config), net::detached);

@@ -14,6 +14,7 @@
 #include "app/job_json.hpp"
 #include "app/job_metrics.hpp"
 #include "app/models.hpp"
+#include "core/log.hpp"
 #include "route/plan.hpp"
 #include "route/record.hpp"
 
@@ -121,7 +122,7 @@ Steps::Steps(net::io_context& io, const Config& config, store::Db& db, queue::Pr
       models(std::make_shared<Models>(config, &db, metrics)),
       ladder(std::make_shared<route::MeasuredLadder>(config.routing.ladder)),
       estimation(std::move(estimation)),
-      log(spdlog::default_logger()) {}
+      log(core::Logger("pipeline")) {}
 
 std::unique_ptr<queue::Consumer> Steps::Consume(const std::string& group, const std::string& topic,
                                                 std::size_t max_in_flight, MessageStep step) {

@@ -6,6 +6,8 @@
 
 #include <stdexcept>
 
+#include "core/log.hpp"
+
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)
 // ThreadSanitizer build only. librdkafka starts its threads and takes its locks through C11
@@ -87,6 +89,17 @@ namespace {
 
 using Opaque = std::function<void(std::string)>;
 
+// librdkafka's own lines go to the "kafka" logger (so they follow log.format and redaction),
+// not straight to stderr. Called on librdkafka's threads; spdlog's loggers are thread-safe.
+void LogToSpdlog(const rd_kafka_t*, int level, const char* facility, const char* message) {
+  static const auto log = core::Logger("kafka");
+  const auto spd = level <= 3   ? spdlog::level::err
+                   : level == 4 ? spdlog::level::warn
+                   : level <= 6 ? spdlog::level::info
+                                : spdlog::level::debug;
+  log->log(spd, "{}: {}", facility, message);
+}
+
 std::unique_ptr<RdKafka::Conf> MakeConf(const KafkaOptions& options,
                                         const std::map<std::string, std::string>& extra) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
@@ -99,6 +112,7 @@ std::unique_ptr<RdKafka::Conf> MakeConf(const KafkaOptions& options,
   set("bootstrap.servers", options.brokers);
   for (const auto& [k, v] : extra) set(k, v);
   for (const auto& [k, v] : options.properties) set(k, v);
+  rd_kafka_conf_set_log_cb(conf->c_ptr_global(), LogToSpdlog);
   return conf;
 }
 
@@ -302,6 +316,7 @@ void EnsureTopics(const KafkaOptions& options, const std::vector<TopicSpec>& top
   }
   for (const auto& [k, v] : options.properties)
     rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof errstr);
+  rd_kafka_conf_set_log_cb(conf, LogToSpdlog);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
   if (!rk) throw std::runtime_error(std::string("kafka admin: ") + errstr);
   std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> holder(rk, &rd_kafka_destroy);

@@ -237,15 +237,16 @@ std::string ServeConfigToml(const app::Config& c) {
   return t.str();
 }
 
-ServeProcess::ServeProcess(const app::Config& config, const std::string& roles) {
+ServeProcess::ServeProcess(const app::Config& config, const std::string& roles,
+                           const std::string& more_toml, const std::vector<std::string>& more_env) {
   std::string pattern = (std::filesystem::temp_directory_path() / "triage-serve-XXXXXX").string();
   if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot make a temporary directory");
   dir_ = pattern;
   const auto config_path = dir_ + "/triage.toml", log_path = dir_ + "/serve.log";
-  std::ofstream(config_path) << ServeConfigToml(config);
+  std::ofstream(config_path) << ServeConfigToml(config) << more_toml;
   // The child's config is the file alone: no TRIAGE_* variable of the test's environment but
-  // the log level.
-  std::vector<std::string> env;
+  // the log level, and what the test adds.
+  std::vector<std::string> env = more_env;
   for (char** e = environ; *e; ++e) {
     const std::string_view var(*e);
     if (var.rfind("TRIAGE_", 0) != 0 || var.rfind("TRIAGE_LOG_LEVEL=", 0) == 0)

@@ -84,7 +84,10 @@ std::string ServeConfigToml(const app::Config& config);
 // then SIGKILL after 10 s.
 class ServeProcess {
  public:
-  ServeProcess(const app::Config& config, const std::string& roles);
+  // `more_toml` is appended to the config file; `more_env` ("NAME=value") is added to the
+  // child's environment.
+  ServeProcess(const app::Config& config, const std::string& roles,
+               const std::string& more_toml = "", const std::vector<std::string>& more_env = {});
   ~ServeProcess();
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;

@@ -277,6 +277,8 @@ std::vector<Key> AllKeys(const std::string& secret_file, const std::string& secr
        std::vector<std::string>{"medium"}},
       {"strategy.sample_temperature",
        [](const Config& c) { return Value(c.routing.sample_temperature); }, 0.3},
+      {"log.format", [](const Config& c) { return Value(c.log_format); }, "json"},
+      {"log.level", [](const Config& c) { return Value(c.log_level); }, "debug"},
       {"strategy.answer_estimator", [](const Config& c) { return Value(c.answer_estimator); },
        "models/router_mine_after.bin"},
       {"thresholds.default.min_confidence",

@@ -135,6 +135,8 @@ TEST(Config, ABadPlanOrRungFailsNamingTheKey) {
                     "give every tier a plan under [strategy]");
   ExpectErrorNaming(WriteFile("plan6.toml", "[thresholds.math]\nmin_share = 2\n"),
                     "thresholds.math");
+  ExpectErrorNaming(WriteFile("log1.toml", "[log]\nformat = \"xml\"\n"), "log.format");
+  ExpectErrorNaming(WriteFile("log2.toml", "[log]\nlevel = \"loud\"\n"), "log.level");
   ExpectErrorNaming(WriteFile("plan7.toml", "[strategy]\nsample_temperature = 5\n"),
                     "strategy.sample_temperature");
   ExpectErrorNaming(WriteFile("plan8.toml", "[thresholds.math]\nmin_confidense = 0.5\n"),
