@@ -8,10 +8,19 @@ TRIAGE := $(BUILD_DIR)/src/app/triage
 # RESOURCE_LOCK `services` (tests/CMakeLists.txt), so they take the services one at a time.
 CTEST_JOBS ?= 2
 
-.PHONY: demo test chaos build deps services services-down clean fuzz test-sanitize test-asan test-tsan
+.PHONY: demo demo-local test chaos build deps deps-llama services services-llama services-down clean \
+  fuzz test-sanitize test-asan test-tsan
 
 deps:
 	@deploy/local/install-deps
+
+# The real local model (docs/providers.md, "A real local model"): llama-server built from source
+# and SmolLM2-135M's weights, cached under .local/llama/; then the server, started on request.
+deps-llama:
+	@deploy/local/install-deps llama
+
+services-llama: deps-llama
+	@$(SERVICES) up-llama
 
 # clang: GCC 12 destroys temporaries in co_await expressions twice (GCC bug 99576).
 # The configure output goes to a log, shown only when it fails; ninja reports its own progress.
@@ -28,9 +37,11 @@ services: deps
 services-down:
 	@$(SERVICES) down
 
-test: build services
+# The llama test (label `llama`) runs on the real local model: `make test` builds and starts it.
+test: build services services-llama
 	@eval "$$($(SERVICES) env)" && \
 	  TRIAGE_TEST_PG_DSN="$$TRIAGE_PG_DSN" TRIAGE_TEST_KAFKA_BROKERS="$$TRIAGE_KAFKA_BROKERS" \
+	  TRIAGE_TEST_LLAMA_URL="$$TRIAGE_LLAMA_URL" \
 	  TRIAGE_TEST_PG_RESTART="$${TRIAGE_TEST_PG_RESTART:-$(CURDIR)/$(SERVICES) restart-postgres}" \
 	  ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(CTEST_JOBS) --timeout 600
 
@@ -105,6 +116,11 @@ fuzz: deps
 
 demo: build services
 	@eval "$$($(SERVICES) env)" && $(TRIAGE) migrate && $(TRIAGE) demo
+
+# A small workload on the real local model (SmolLM2-135M on llama-server) beside the simulated
+# reasoning model, and what the tiny model could and could not do.
+demo-local: build services services-llama
+	@eval "$$($(SERVICES) env)" && $(TRIAGE) migrate && $(TRIAGE) demo-local --llama-url "$$TRIAGE_LLAMA_URL"
 
 # The full chaos run (tests/chaos/run.sh): 10,000 jobs through broker, database, process and
 # webhook faults on a PostgreSQL and Kafka of its own; its report goes to docs/reliability.md.

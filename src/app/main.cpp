@@ -1,5 +1,5 @@
-// triage: the service binary. `triage serve`, `triage migrate`, `triage demo`, and the
-// classifier, verifier and learned-router tools.
+// triage: the service binary. `triage serve`, `triage migrate`, `triage demo`, `triage
+// demo-local`, and the classifier, verifier and learned-router tools.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -28,12 +28,27 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0001, 100.0));
   demo->add_option("--seed", demo_options.seed, "workload seed");
 
+  auto* demo_local = app.add_subcommand(
+      "demo-local", "a small workload on a real local model (llama-server) beside the sim models");
+  triage::app::LocalDemoOptions local_options;
+  if (const char* url = std::getenv("TRIAGE_LLAMA_URL")) local_options.llama_url = url;
+  demo_local->add_option("--llama-url", local_options.llama_url,
+                         "the server's OpenAI-compatible base URL (default: TRIAGE_LLAMA_URL)");
+  demo_local
+      ->add_option("--arithmetic-jobs", local_options.arithmetic_jobs, "bare sums and products")
+      ->check(CLI::Range(0, 1000));
+  demo_local->add_option("--jobs", local_options.jobs, "generated word problems")
+      ->check(CLI::Range(0, 1000));
+  demo_local->add_option("--seed", local_options.seed, "workload seed");
+
   triage::app::AddToolCommands(app);
   CLI11_PARSE(app, argc, argv);
   // TRIAGE_LOG_LEVEL: trace, debug, info (default), warn, error, critical, off.
   if (const char* level = std::getenv("TRIAGE_LOG_LEVEL"))
     spdlog::set_level(spdlog::level::from_str(level));
-  if (!serve->parsed() && !demo->parsed() && !app.got_subcommand("migrate")) return 0;
+  if (!serve->parsed() && !demo->parsed() && !demo_local->parsed() &&
+      !app.got_subcommand("migrate"))
+    return 0;
 
   try {
     auto config = triage::app::LoadConfig(config_path);
@@ -43,6 +58,7 @@ int main(int argc, char** argv) {
     if (serve->parsed()) return triage::app::RunServe(config, roles);
     if (app.got_subcommand("migrate")) return triage::app::RunMigrate(config);
     if (demo->parsed()) return triage::app::RunDemo(config, demo_options);
+    if (demo_local->parsed()) return triage::app::RunDemoLocal(config, local_options);
   } catch (const triage::app::ConfigError& e) {
     spdlog::critical("{}", e.what());
     return 2;

@@ -40,6 +40,7 @@ std::string RequireEnv(const char* name) {
 
 std::string PgDsn() { return RequireEnv("TRIAGE_TEST_PG_DSN"); }
 std::string KafkaBrokers() { return RequireEnv("TRIAGE_TEST_KAFKA_BROKERS"); }
+std::string LlamaUrl() { return RequireEnv("TRIAGE_TEST_LLAMA_URL"); }
 
 std::string UniqueName(const std::string& prefix) {
   static std::mt19937_64 rng{std::random_device{}()};

@@ -21,6 +21,9 @@ namespace triage::testing {
 
 std::string PgDsn();         // fails the test when TRIAGE_TEST_PG_DSN is unset
 std::string KafkaBrokers();  // likewise TRIAGE_TEST_KAFKA_BROKERS
+// The local llama-server's OpenAI-compatible base URL (http://127.0.0.1:PORT/v1), likewise
+// TRIAGE_TEST_LLAMA_URL (`make test` starts the server: deploy/local/services up-llama).
+std::string LlamaUrl();
 std::string UniqueName(const std::string& prefix);
 
 // A schema of its own, migrated, dropped on destruction; dsn() points at it.
