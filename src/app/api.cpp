@@ -4,6 +4,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "app/dashboard.hpp"
 #include "app/job_json.hpp"
 #include "app/job_metrics.hpp"
 #include "core/ids.hpp"
@@ -66,6 +67,7 @@ net::awaitable<http::Response> Api::Serve(const http::Request& req) {
                                     "database unavailable");
     }
   }
+  if (path == "/" && method == verb::get) co_return DashboardResponse(req);
   if (path == "/metrics" && method == verb::get) {
     http::Response res{http::Status::ok, req.version()};
     res.set(boost::beast::http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
