@@ -4,6 +4,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "app/dashboard.hpp"
 #include "app/job_json.hpp"
 #include "app/job_metrics.hpp"
 #include "core/ids.hpp"
@@ -66,6 +67,7 @@ net::awaitable<http::Response> Api::Serve(const http::Request& req) {
   const std::string path = target.substr(0, target.find('?'));
   const auto method = req.method();
   using boost::beast::http::verb;
+  if (path == "/" && method == verb::get) co_return DashboardResponse(req);
   if (Admin::Handles(path)) co_return co_await admin_->Serve(req);
   std::string tenant = "default";
   if (auto it = req.find("x-tenant"); it != req.end()) {

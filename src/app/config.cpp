@@ -636,6 +636,8 @@ Config LoadConfig(const std::string& path) {
   r.Get("reaper.grace_seconds", c.reaper_grace_seconds);
   Require(c.reaper_interval_seconds >= 1, "reaper.interval_seconds", "must be >= 1");
   Require(c.reaper_grace_seconds >= 1, "reaper.grace_seconds", "must be >= 1");
+  r.Get("metrics.sample_interval_ms", c.metrics_sample_interval_ms);
+  Require(c.metrics_sample_interval_ms >= 100, "metrics.sample_interval_ms", "must be >= 100");
   if (!path.empty()) r.RejectUnknownKeys(path);
   return c;
 }

@@ -120,6 +120,10 @@ struct Config {
   int reaper_interval_seconds = 5;
   int reaper_grace_seconds = 30;
 
+  // How often the gauges read from outside the process are measured (consumer lag and paused
+  // partitions, outbox depth), rather than on every scrape.
+  int metrics_sample_interval_ms = 5000;
+
   Topics topics() const { return Topics::WithPrefix(topic_prefix); }
   // Lease on an inline job: the model's timeout plus room to write the result.
   const ModelConfig& StandardModel() const { return models.at(standard_model); }

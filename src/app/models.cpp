@@ -94,8 +94,26 @@ Models::Models(const Config& config, store::Db* db, std::shared_ptr<metrics::Met
   }
   std::shared_ptr<cache::CompletionStore> store;
   if (db && config.cache.postgres) store = std::make_shared<cache::PgCompletionStore>(*db);
-  cache_ =
-      std::make_unique<cache::CompletionCache>(CacheOptionsFrom(config.cache), std::move(store));
+  cache::CompletionCache::LookupObserver on_lookup;
+  if (metrics_)
+    on_lookup = [m = metrics_](const std::string& domain, bool hit) {
+      m->CacheLookup(domain, hit);
+    };
+  cache_ = std::make_unique<cache::CompletionCache>(
+      CacheOptionsFrom(config.cache), std::move(store),
+      [] { return std::chrono::system_clock::now(); }, std::move(on_lookup));
+}
+
+metrics::Breaker BreakerOf(providers::CircuitBreaker::State state) {
+  switch (state) {
+    case providers::CircuitBreaker::State::kClosed:
+      return metrics::Breaker::kClosed;
+    case providers::CircuitBreaker::State::kHalfOpen:
+      return metrics::Breaker::kHalfOpen;
+    case providers::CircuitBreaker::State::kOpen:
+      return metrics::Breaker::kOpen;
+  }
+  return metrics::Breaker::kOpen;
 }
 
 boost::asio::awaitable<providers::CallOutcome> Models::Call(
@@ -120,6 +138,12 @@ boost::asio::awaitable<providers::CallOutcome> Models::Call(
                              : a.response ? "ok"
                                           : std::string(providers::ToString(a.error_kind)),
                              a.latency, a.cost_micros, a.retry});
+  // A breaker changes state only when a call asks it or reports to it: after each call, its
+  // chain's breakers hold their current state.
+  if (metrics_)
+    for (const auto& g : chains_.at(name)->Models())
+      metrics_->BreakerState(g->Model().Name(),
+                             metrics::BreakerStateValue(BreakerOf(g->Breaker().Current())));
   co_return out;
 }
 

@@ -20,6 +20,8 @@ namespace triage::app {
 std::unique_ptr<providers::ModelClient> BuildClient(const ModelConfig& model, const Config& config,
                                                     std::shared_ptr<http::ClientPool> pool);
 cache::CacheOptions CacheOptionsFrom(const CacheConfig& config);
+// A breaker's state as the metrics' gauge reports it.
+metrics::Breaker BreakerOf(providers::CircuitBreaker::State state);
 
 class Models {
  public:

@@ -28,7 +28,13 @@ void Notifier::Start() { net::co_spawn(strand_, Loop(), net::detached); }
 net::awaitable<void> Notifier::Loop() {
   auto self = shared_from_this();
   const auto& config = steps_->config;
+  auto next_depth = std::chrono::steady_clock::now();
   while (steps_->running) {
+    if (std::chrono::steady_clock::now() >= next_depth) {
+      co_await SampleDepth();
+      next_depth = std::chrono::steady_clock::now() +
+                   std::chrono::milliseconds(config.metrics_sample_interval_ms);
+    }
     const auto room = config.notify_max_in_flight - in_flight_;
     std::size_t claimed = 0;
     if (room > 0) {
@@ -57,6 +63,19 @@ net::awaitable<void> Notifier::Loop() {
     }
     if (claimed == 0 || claimed < room)
       co_await Sleep(std::chrono::milliseconds(config.notify_poll_ms));
+  }
+}
+
+// The outbox's backlog as gauges, once per sample interval rather than per scrape; a failed
+// query leaves the last values (the claim beside it reports the outage).
+net::awaitable<void> Notifier::SampleDepth() {
+  try {
+    const auto depth =
+        co_await steps_->db.Run([](pqxx::connection& c) { return store::OutboxDepth(c); });
+    steps_->metrics->OutboxDepth("kafka", depth.kafka);
+    steps_->metrics->OutboxDepth("webhook", depth.webhook);
+  } catch (const std::exception& e) {
+    steps_->log->debug("outbox depth not sampled: {}", e.what());
   }
 }
 

@@ -127,9 +127,18 @@ Steps::Steps(net::io_context& io, const Config& config, store::Db& db, queue::Pr
 std::unique_ptr<queue::Consumer> Steps::Consume(const std::string& group, const std::string& topic,
                                                 std::size_t max_in_flight, MessageStep step) {
   auto self = shared_from_this();
+  queue::ConsumerOptions options;
+  options.group = group;
+  options.topics = {topic};
+  options.max_in_flight = max_in_flight;
+  options.session_timeout_ms = config.session_timeout_ms;
+  options.sample_interval = std::chrono::milliseconds(config.metrics_sample_interval_ms);
+  options.on_sample = [group, m = metrics](const std::vector<queue::TopicBacklog>& backlog) {
+    for (const auto& b : backlog) m->ConsumerLag(group, b.topic, b.messages, b.paused_partitions);
+  };
+  options.on_stopped = [group, m = metrics] { m->ConsumerStopped(group); };
   auto consumer = std::make_unique<queue::Consumer>(
-      config.kafka,
-      queue::ConsumerOptions{group, {topic}, max_in_flight, config.session_timeout_ms},
+      config.kafka, std::move(options),
       [self, step = std::move(step)](queue::Message m, queue::Consumer::Done done) {
         // A strand per message: the coroutines a job starts (its calls, the lease renewal)
         // share timers and cancellation signals, which must not be touched by two io threads

@@ -140,11 +140,17 @@ struct CompletionCache::Flight {
 };
 
 CompletionCache::CompletionCache(CacheOptions options, std::shared_ptr<CompletionStore> store,
-                                 WallClock now)
+                                 WallClock now, LookupObserver on_lookup)
     : options_(std::move(options)),
       store_(std::move(store)),
       now_(std::move(now)),
+      on_lookup_(std::move(on_lookup)),
       lru_(options_.memory_bytes) {}
+
+void CompletionCache::Count(const std::string& domain, bool hit) {
+  ++(hit ? hits_ : misses_);
+  if (on_lookup_) on_lookup_(domain, hit);
+}
 
 std::optional<std::chrono::seconds> CompletionCache::TtlFor(const std::string& domain) const {
   if (auto it = options_.domain_ttl.find(domain); it != options_.domain_ttl.end())
@@ -212,7 +218,7 @@ net::awaitable<CallOutcome> CompletionCache::Call(providers::ModelChain& chain,
   };
   const auto key = CacheKey(ChainIdentity(chain), chain.Primary().Provider(), request);
   if (auto hit = co_await Lookup(key)) {
-    ++hits_;
+    Count(domain, true);
     co_return HitOutcome(chain, std::move(*hit), elapsed());
   }
   std::shared_ptr<Flight> flight;
@@ -230,7 +236,7 @@ net::awaitable<CallOutcome> CompletionCache::Call(providers::ModelChain& chain,
     bool timed_out = false;
     auto shared = co_await flight->Wait(deadline, timed_out);
     if (shared) {
-      ++hits_;
+      Count(domain, true);
       co_return HitOutcome(chain, std::move(*shared), elapsed());
     }
     if (timed_out) {
@@ -247,21 +253,17 @@ net::awaitable<CallOutcome> CompletionCache::Call(providers::ModelChain& chain,
           providers::ModelError(out.attempts.back().error, true, providers::ErrorKind::kTimeout);
       co_return out;
     }
-    ++misses_;
+    Count(domain, false);
     co_return co_await chain.Call(std::move(request), deadline);  // the leader failed: our own try
   }
-  ++misses_;
   CallOutcome out;
   std::optional<ModelResponse> shared;
   try {
     // A leader that finished between our lookup and our registration left its answer here.
     if (auto late_hit = lru_.Get(key, now_())) {
-      if (auto r = ResponseFromJson(*late_hit)) {
-        out = HitOutcome(chain, std::move(*r), elapsed());
-        --misses_;
-        ++hits_;
-      }
+      if (auto r = ResponseFromJson(*late_hit)) out = HitOutcome(chain, std::move(*r), elapsed());
     }
+    Count(domain, out.response.has_value());
     if (!out.response) out = co_await chain.Call(request, deadline);
     if (out.response && !out.attempts.back().cache_hit && Cacheable(*out.response)) {
       const auto now = now_();

@@ -61,9 +61,13 @@ bool Cacheable(const providers::ModelResponse& response);
 class CompletionCache {
  public:
   using WallClock = std::function<SystemTime()>;
+  // Told of every lookup's result with the call's domain (the metrics' hits and misses); a
+  // coalesced call that got its leader's answer is a hit, one whose leader failed a miss.
+  using LookupObserver = std::function<void(const std::string& domain, bool hit)>;
   CompletionCache(
       CacheOptions options, std::shared_ptr<CompletionStore> store = nullptr,
-      WallClock now = [] { return std::chrono::system_clock::now(); });
+      WallClock now = [] { return std::chrono::system_clock::now(); },
+      LookupObserver on_lookup = nullptr);
   // The chain's answer through the cache; `domain` picks the TTL. Never throws ModelError.
   boost::asio::awaitable<providers::CallOutcome> Call(providers::ModelChain& chain,
                                                       providers::ModelRequest request,
@@ -77,9 +81,11 @@ class CompletionCache {
  private:
   struct Flight;
   boost::asio::awaitable<std::optional<providers::ModelResponse>> Lookup(const std::string& key);
+  void Count(const std::string& domain, bool hit);
   CacheOptions options_;
   std::shared_ptr<CompletionStore> store_;
   WallClock now_;
+  LookupObserver on_lookup_;
   ByteLru lru_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Flight>> flights_;

@@ -6,6 +6,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -72,9 +73,26 @@ struct Metrics::Families {
                       .Help("What model calls cost, by model (micro-dollars)")
                       .Register(*registry)),
         breaker(BuildGauge()
-                    .Name("triage_model_breaker_open")
-                    .Help("1 while the model's circuit breaker is open")
+                    .Name("triage_model_breaker_state")
+                    .Help("The model's circuit breaker: 0 closed, 1 half-open, 2 open")
                     .Register(*registry)),
+        cache(BuildCounter()
+                  .Name("triage_cache_lookups_total")
+                  .Help("Completion-cache lookups by domain and result (hit, miss)")
+                  .Register(*registry)),
+        lag(BuildGauge()
+                .Name("triage_kafka_consumer_lag_messages")
+                .Help("Messages of the topic the consumer group has not committed yet (high "
+                      "watermark minus committed offset, summed over the assigned partitions)")
+                .Register(*registry)),
+        paused(BuildGauge()
+                   .Name("triage_kafka_paused_partitions")
+                   .Help("Assigned partitions the consumer has paused (at max_in_flight)")
+                   .Register(*registry)),
+        outbox(BuildGauge()
+                   .Name("triage_outbox_depth_rows")
+                   .Help("Outbox rows still waiting, by what they wait for (kafka, webhook)")
+                   .Register(*registry)),
         webhooks(BuildCounter()
                      .Name("triage_webhook_deliveries_total")
                      .Help("Webhook delivery attempts by outcome")
@@ -117,6 +135,10 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Histogram>& call_seconds;
   prometheus::Family<prometheus::Counter>& call_cost;
   prometheus::Family<prometheus::Gauge>& breaker;
+  prometheus::Family<prometheus::Counter>& cache;
+  prometheus::Family<prometheus::Gauge>& lag;
+  prometheus::Family<prometheus::Gauge>& paused;
+  prometheus::Family<prometheus::Gauge>& outbox;
   prometheus::Family<prometheus::Counter>& webhooks;
   prometheus::Family<prometheus::Counter>& judged;
   prometheus::Family<prometheus::Counter>& judged_cost;
@@ -124,6 +146,8 @@ struct Metrics::Families {
   std::size_t max_tenants;
   std::mutex mutex;
   std::set<std::string> tenants;
+  // The (group, topic) series each consumer group has set, removed when it stops.
+  std::map<std::string, std::set<std::string>> consumer_topics;
 };
 
 Metrics::Metrics(std::size_t max_tenants) : f_(std::make_unique<Families>(max_tenants)) {}
@@ -154,8 +178,41 @@ void Metrics::ModelCalled(const ModelAttempt& a) {
   f_->call_cost.Add({{"model", a.model}}).Increment(static_cast<double>(a.cost));
 }
 
-void Metrics::BreakerOpen(const std::string& model, bool open) {
-  f_->breaker.Add({{"model", model}}).Set(open ? 1 : 0);
+void Metrics::BreakerState(const std::string& model, int state) {
+  f_->breaker.Add({{"model", model}}).Set(state);
+}
+
+void Metrics::CacheLookup(const std::string& domain, bool hit) {
+  f_->cache.Add({{"domain", domain}, {"result", hit ? "hit" : "miss"}}).Increment();
+}
+
+void Metrics::ConsumerLag(const std::string& group, const std::string& topic, std::int64_t messages,
+                          int paused_partitions) {
+  {
+    std::lock_guard lock(f_->mutex);
+    f_->consumer_topics[group].insert(topic);
+  }
+  const prometheus::Labels labels{{"group", group}, {"topic", topic}};
+  f_->lag.Add(labels).Set(static_cast<double>(messages));
+  f_->paused.Add(labels).Set(paused_partitions);
+}
+
+void Metrics::ConsumerStopped(const std::string& group) {
+  std::set<std::string> topics;
+  {
+    std::lock_guard lock(f_->mutex);
+    topics = std::move(f_->consumer_topics[group]);
+    f_->consumer_topics.erase(group);
+  }
+  for (const auto& topic : topics) {
+    const prometheus::Labels labels{{"group", group}, {"topic", topic}};
+    f_->lag.Remove(&f_->lag.Add(labels));
+    f_->paused.Remove(&f_->paused.Add(labels));
+  }
+}
+
+void Metrics::OutboxDepth(const std::string& waiting_for, std::int64_t rows) {
+  f_->outbox.Add({{"waiting_for", waiting_for}}).Set(static_cast<double>(rows));
 }
 
 void Metrics::Webhook(const std::string& outcome) {

@@ -7,6 +7,7 @@
 #pragma once
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,10 @@ struct Judged {
   core::Micros cost = 0;
 };
 
+// What a breaker state is as a gauge value: 0 closed, 1 half-open, 2 open.
+enum class Breaker { kClosed = 0, kHalfOpen = 1, kOpen = 2 };
+inline int BreakerStateValue(Breaker b) { return static_cast<int>(b); }
+
 class Metrics {
  public:
   explicit Metrics(std::size_t max_tenants = 100);
@@ -50,7 +55,19 @@ class Metrics {
   void JobAccepted(const std::string& domain, const std::string& source);
   void JobFinished(const FinishedJob& job);
   void ModelCalled(const ModelAttempt& attempt);
-  void BreakerOpen(const std::string& model, bool open);
+  // The model's circuit breaker: 0 closed, 1 half-open, 2 open (BreakerStateValue).
+  void BreakerState(const std::string& model, int state);
+  // One completion-cache lookup (a coalesced wait that got the leader's answer is a hit).
+  void CacheLookup(const std::string& domain, bool hit);
+  // A consumer's sample of its group's backlog on `topic` (ConsumerSample) and how many of
+  // its assigned partitions are paused. A stopped consumer's series are removed
+  // (ConsumerStopped), not left at their last value.
+  void ConsumerLag(const std::string& group, const std::string& topic, std::int64_t messages,
+                   int paused_partitions);
+  void ConsumerStopped(const std::string& group);
+  // Outbox rows still waiting, by what they wait for ("kafka": the completion event is not
+  // published yet; "webhook": not delivered nor given up yet). A row may wait for both.
+  void OutboxDepth(const std::string& waiting_for, std::int64_t rows);
   void Webhook(const std::string& outcome);  // delivered | failed | gave_up
   void FeedbackReceived(const Judged& judged);
   void ReasoningCallsInFlight(int delta);

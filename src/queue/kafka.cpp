@@ -258,10 +258,47 @@ void Consumer::CommitFinished() {
   }
 }
 
+// A measurement that cannot finish quickly is skipped: the next one comes an interval later.
+constexpr int kSampleTimeoutMs = 2000;
+
+void Consumer::SampleBacklog() {
+  std::vector<RdKafka::TopicPartition*> assigned;
+  if (consumer_->assignment(assigned) != RdKafka::ERR_NO_ERROR) return;
+  std::unique_ptr<std::vector<RdKafka::TopicPartition*>,
+                  void (*)(std::vector<RdKafka::TopicPartition*>*)>
+      holder(&assigned, [](auto* v) { RdKafka::TopicPartition::destroy(*v); });
+  std::vector<PartitionOffsets> offsets;
+  if (!assigned.empty()) {
+    if (const auto err = consumer_->committed(assigned, kSampleTimeoutMs);
+        err != RdKafka::ERR_NO_ERROR) {
+      spdlog::debug("kafka group {}: committed offsets not read: {}", options_.group,
+                    RdKafka::err2str(err));
+      return;
+    }
+    for (auto* tp : assigned) {
+      std::int64_t low = 0, high = 0;
+      if (const auto err = consumer_->query_watermark_offsets(tp->topic(), tp->partition(), &low,
+                                                              &high, kSampleTimeoutMs);
+          err != RdKafka::ERR_NO_ERROR) {
+        spdlog::debug("kafka group {}: watermarks of {} not read: {}", options_.group, tp->topic(),
+                      RdKafka::err2str(err));
+        return;
+      }
+      offsets.push_back({tp->topic(), tp->partition(), low, high, tp->offset(), paused_});
+    }
+  }
+  options_.on_sample(BacklogByTopic(options_.topics, offsets));
+}
+
 void Consumer::Loop() {
   auto log = spdlog::default_logger();
+  auto next_sample = std::chrono::steady_clock::now();
   while (running_) {
     CommitFinished();
+    if (options_.on_sample && std::chrono::steady_clock::now() >= next_sample) {
+      SampleBacklog();
+      next_sample = std::chrono::steady_clock::now() + options_.sample_interval;
+    }
     const auto in_flight = tracker_.InFlight();
     // Paused for good once told to stop fetching; the rebalance callback keeps new partitions
     // paused too, since it gives them paused_.
@@ -303,6 +340,7 @@ void Consumer::Loop() {
   }
   CommitFinished();
   consumer_->close();  // commits the stored offsets and leaves the group
+  if (options_.on_stopped) options_.on_stopped();
 }
 
 void EnsureTopics(const KafkaOptions& options, const std::vector<TopicSpec>& topics,

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "queue/lag.hpp"
 #include "queue/offset_tracker.hpp"
 
 namespace RdKafka {
@@ -65,6 +66,13 @@ struct ConsumerOptions {
   std::vector<std::string> topics;
   std::size_t max_in_flight = 256;
   int session_timeout_ms = 10000;
+  // Every `sample_interval` the consumer thread measures its assigned partitions' backlog (the
+  // group's committed offsets and the broker's watermarks: two round trips and one per
+  // partition, off the io thread) and hands it to `on_sample`; a failed measurement is skipped.
+  // `on_stopped` runs once the consumer has left its group. Both run on the consumer thread.
+  std::chrono::milliseconds sample_interval{5000};
+  std::function<void(const std::vector<TopicBacklog>&)> on_sample = nullptr;
+  std::function<void()> on_stopped = nullptr;
 };
 
 // What a readiness probe needs to know of a consumer (thread-safe to read).
@@ -95,6 +103,7 @@ class Consumer {
   class Rebalancer;
   void Loop();
   void CommitFinished();
+  void SampleBacklog();
 
   ConsumerOptions options_;
   Handler handler_;

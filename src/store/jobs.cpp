@@ -523,4 +523,14 @@ bool RetryOutboxLater(pqxx::connection_base& conn, std::int64_t outbox_id,
       outbox_id, lease_token, retry_in_ms);
 }
 
+OutboxBacklog OutboxDepth(pqxx::connection_base& conn) {
+  pqxx::nontransaction tx(conn);
+  // The WHERE is the partial index outbox_pending's predicate: delivered rows are not read.
+  const auto row = tx.exec1(
+      "SELECT count(*) FILTER (WHERE kafka_published_at IS NULL),"
+      " count(*) FILTER (WHERE webhook_done_at IS NULL)"
+      " FROM outbox WHERE kafka_published_at IS NULL OR webhook_done_at IS NULL");
+  return {row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
+}
+
 }  // namespace triage::store

@@ -213,4 +213,11 @@ bool MarkWebhookFailed(pqxx::connection_base& conn, std::int64_t outbox_id,
 bool RetryOutboxLater(pqxx::connection_base& conn, std::int64_t outbox_id,
                       const std::string& lease_token, std::int64_t retry_in_ms);
 
+// Outbox rows still waiting: for their completion event to be published, and for their webhook
+// to be delivered or given up (a row may wait for both). One scan of the pending rows' index.
+struct OutboxBacklog {
+  std::int64_t kafka = 0, webhook = 0;
+};
+OutboxBacklog OutboxDepth(pqxx::connection_base& conn);
+
 }  // namespace triage::store

@@ -1092,5 +1092,86 @@ TEST_F(Pipeline_, MetricsCountWhatFlowedThroughTheService) {
                                 Job(ids[1])["cost_micros"].get<core::Micros>()));
 }
 
+// Gauges measured from outside the process (Kafka, the outbox), sampled often; a router that
+// takes one job at a time on slower simulated calls, so the jobs topic backs up.
+class Backlog : public Pipeline_ {
+ protected:
+  Backlog() {
+    adjust = [](Config& c) {
+      c.metrics_sample_interval_ms = 100;
+      c.router_max_in_flight = 1;
+      // Refused webhooks retry every 200 ms at most until the gate opens, and never give up.
+      c.webhook_retry.max_attempts = 1000;
+      c.webhook_retry.max_delay = std::chrono::milliseconds(200);
+      c.SetSimTimeScale(0.2);       // inline answers in 100–400 ms
+      c.reaper_grace_seconds = 60;  // jobs waiting their turn on the topic are not re-sent
+    };
+  }
+};
+
+TEST_F(Backlog, LagAndOutboxDepthRiseWhileWorkPilesUpAndFallToZeroOnceDrained) {
+  // Webhooks refused with 503 until the gate opens.
+  std::atomic<bool> open{false};
+  std::atomic<int> delivered{0};
+  http::Server gate(io, {"127.0.0.1", 0, 1 << 20, std::chrono::seconds(30)},
+                    [&](http::Request req) -> boost::asio::awaitable<http::Response> {
+                      if (!open)
+                        co_return http::JsonResponse(req, http::Status::service_unavailable, "{}");
+                      ++delivered;
+                      co_return http::JsonResponse(req, http::Status::ok, "{}");
+                    });
+  gate.Start();
+  const auto url = "http://127.0.0.1:" + std::to_string(gate.Port()) + "/hook";
+  constexpr int kJobs = 8;
+  for (int i = 0; i < kJobs; ++i) {
+    json body = {{"task", "What is 2 + " + std::to_string(i) + "?"},
+                 {"domain", "math"},
+                 {"callback_url", url},
+                 {"metadata",
+                  {{"sim", {{"difficulty", "easy"}, {"expected_answer", std::to_string(2 + i)}}}}}};
+    ASSERT_EQ(Post(body.dump()).status, 202);
+  }
+  const std::string lag = "triage_kafka_consumer_lag_messages{group=\"" + config.router_group +
+                          "\",topic=\"" + config.topics().jobs + "\"}";
+  const std::string paused = "triage_kafka_paused_partitions{group=\"" + config.router_group +
+                             "\",topic=\"" + config.topics().jobs + "\"}";
+  const std::string webhook_depth = "triage_outbox_depth_rows{waiting_for=\"webhook\"}";
+  // One job at a time: the rest wait on the topic, and the consumer is paused at its limit.
+  double seen_lag = 0, seen_paused = 0, seen_depth = 0;
+  EXPECT_TRUE(t::WaitFor(
+      [&] {
+        const auto text = Get("/metrics").body;
+        seen_lag = std::max(seen_lag, SumOf(text, lag));
+        seen_paused = std::max(seen_paused, SumOf(text, paused));
+        seen_depth = std::max(seen_depth, SumOf(text, webhook_depth));
+        return seen_lag >= 2 && seen_paused >= 1 && seen_depth >= 2;
+      },
+      std::chrono::seconds(30)))
+      << "lag " << seen_lag << ", paused " << seen_paused << ", webhook depth " << seen_depth;
+  open = true;
+  ASSERT_TRUE(t::WaitFor([&] { return delivered >= kJobs; }, std::chrono::seconds(60)))
+      << delivered << " of " << kJobs << " delivered";
+  // Drained: nothing behind on the topic, nothing paused, nothing waiting in the outbox.
+  std::string text;
+  EXPECT_TRUE(t::WaitFor(
+      [&] {
+        text = Get("/metrics").body;
+        return SumOf(text, lag) == 0 && SumOf(text, paused) == 0 &&
+               SumOf(text, "triage_outbox_depth_rows") == 0;
+      },
+      std::chrono::seconds(30)))
+      << text;
+  EXPECT_EQ(t::UncommittedMessages(config, config.router_group, config.topics().jobs,
+                                   config.jobs_partitions),
+            0);
+  // Every inline call went through the cache (each task new: all misses), and the standard
+  // model's breaker stayed closed.
+  EXPECT_EQ(SumOf(text, "triage_cache_lookups_total{domain=\"math\",result=\"miss\"}"), kJobs)
+      << text;
+  EXPECT_EQ(SumOf(text, "triage_model_breaker_state{model=\"sim-standard\"}"), 0) << text;
+  EXPECT_NE(text.find("triage_model_breaker_state{model=\"sim-standard\"}"), std::string::npos);
+  gate.Stop();
+}
+
 }  // namespace
 }  // namespace triage::app

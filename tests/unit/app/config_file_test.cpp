@@ -318,6 +318,8 @@ std::vector<Key> AllKeys(const std::string& secret_file, const std::string& secr
        Int(12)},
       {"reaper.lease_check_seconds", [](const Config& c) { return Int(c.lease_check_seconds); },
        Int(3)},
+      {"metrics.sample_interval_ms",
+       [](const Config& c) { return Int(c.metrics_sample_interval_ms); }, Int(250)},
   };
   for (const char* provider : {"openai", "anthropic"}) {
     keys.push_back({std::string("providers.") + provider + ".max_concurrency",

@@ -3,14 +3,14 @@
 #include "app/models.hpp"
 
 #include <gtest/gtest.h>
-
-#include <cmath>
-#include <nlohmann/json.hpp>
 #include <stdlib.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
+#include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 namespace triage::app {
@@ -160,6 +160,76 @@ enabled = true
   EXPECT_EQ(again.attempts[0].cost_micros, 0);
   EXPECT_EQ(calls, 2);
   server.Stop();
+}
+
+// The value of the sample line that starts with `series` ("name{labels}"), or -1.
+double Sample(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
+
+TEST(Models, RecordBreakerStatesAndCacheLookupsInTheMetrics) {
+  // A model that always fails opens its breaker after two calls; its fallback answers.
+  boost::asio::io_context io;
+  http::ServerOptions options;
+  options.port = 0;
+  http::Server server(io, options,
+                      [&](http::Request req) -> boost::asio::awaitable<http::Response> {
+                        co_return http::ErrorResponse(req, http::Status::service_unavailable,
+                                                      "down", "maintenance");
+                      });
+  server.Start();
+  auto c = LoadConfig(WriteConfig("models_metrics.toml", R"(
+[router]
+model = "local"
+[models.local]
+provider = "openai-compatible"
+base_url = "http://127.0.0.1:)" + std::to_string(server.Port()) +
+                                                             R"(/v1"
+retry_max_attempts = 1
+breaker_window = 2
+breaker_min_calls = 2
+breaker_failure_rate = 1.0
+breaker_cooldown_seconds = 3600
+fallbacks = ["sim-standard"]
+[cache]
+enabled = true
+)"));
+  c.SetSimTimeScale(0.001);
+  auto metrics = std::make_shared<metrics::Metrics>();
+  Models models(c, nullptr, metrics);
+  auto ask = [&](const std::string& prompt) {
+    providers::ModelRequest request;
+    request.prompt = prompt;
+    io.restart();
+    auto f = boost::asio::co_spawn(
+        io, models.Call("local", request, std::chrono::steady_clock::now() + 10s, "math"),
+        boost::asio::use_future);
+    const auto limit = std::chrono::steady_clock::now() + 10s;
+    while (f.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < limit)
+      io.run_one_for(100ms);
+    return f.get();
+  };
+  ASSERT_TRUE(ask("What is 1 + 1?").response);
+  auto t = metrics->Text();
+  EXPECT_EQ(Sample(t, R"(triage_model_breaker_state{model="local"})"), 0) << t;
+  EXPECT_EQ(Sample(t, R"(triage_model_breaker_state{model="sim-standard"})"), 0) << t;
+  ASSERT_TRUE(ask("What is 2 + 2?").response);
+  ASSERT_TRUE(ask("What is 2 + 2?").response);  // from the cache
+  t = metrics->Text();
+  EXPECT_EQ(Sample(t, R"(triage_model_breaker_state{model="local"})"), 2) << t;
+  EXPECT_EQ(Sample(t, R"(triage_cache_lookups_total{domain="math",result="miss"})"), 2) << t;
+  EXPECT_EQ(Sample(t, R"(triage_cache_lookups_total{domain="math",result="hit"})"), 1) << t;
+  server.Stop();
+}
+
+TEST(Models, BreakerStatesMapToTheGaugesValues) {
+  using S = providers::CircuitBreaker::State;
+  EXPECT_EQ(metrics::BreakerStateValue(BreakerOf(S::kClosed)), 0);
+  EXPECT_EQ(metrics::BreakerStateValue(BreakerOf(S::kHalfOpen)), 1);
+  EXPECT_EQ(metrics::BreakerStateValue(BreakerOf(S::kOpen)), 2);
 }
 
 TEST(Models, SamplesGetTheSamplingTemperatureAndLogprobsBecomeTheConfidence) {

@@ -10,6 +10,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -285,6 +287,53 @@ TEST(CompletionCache, WhenTheCoalescedCallFailsEachWaiterTriesItself) {
   EXPECT_FALSE(a.get().response);
   EXPECT_FALSE(b.get().response);
   EXPECT_EQ(f.model->calls, 2);
+}
+
+TEST(CompletionCache, TellsItsObserverEveryLookupsResultWithTheDomain) {
+  Fixture f(20ms);
+  std::mutex mutex;
+  std::map<std::pair<std::string, bool>, int> seen;
+  CompletionCache cache(
+      {}, nullptr, [&] { return f.now; },
+      [&](const std::string& domain, bool hit) {
+        std::lock_guard lock(mutex);
+        ++seen[{domain, hit}];
+      });
+  RunCall(cache, f.chain, Base(), "math");  // miss
+  RunCall(cache, f.chain, Base(), "math");  // hit
+  auto other = Base();
+  other.messages[1].content = "Something else?";
+  // Three at once: the leader misses, the two coalesced behind it get its answer (hits).
+  net::io_context io;
+  std::vector<std::future<providers::CallOutcome>> calls;
+  for (int i = 0; i < 3; ++i)
+    calls.push_back(net::co_spawn(
+        io, cache.Call(f.chain, other, std::chrono::steady_clock::now() + 10s, "code"),
+        net::use_future));
+  io.run();
+  for (auto& c : calls) ASSERT_TRUE(c.get().response);
+  EXPECT_EQ((seen[{"math", false}]), 1);
+  EXPECT_EQ((seen[{"math", true}]), 1);
+  EXPECT_EQ((seen[{"code", false}]), 1);
+  EXPECT_EQ((seen[{"code", true}]), 2);
+  EXPECT_EQ(cache.Hits(), 3u);
+  EXPECT_EQ(cache.Misses(), 2u);
+  // A failed leader: the waiter behind it tries itself, a miss.
+  f.model->fail = true;
+  auto failing = Base();
+  failing.messages[1].content = "Fails?";
+  net::io_context io2;
+  auto a = net::co_spawn(
+      io2, cache.Call(f.chain, failing, std::chrono::steady_clock::now() + 10s, "writing"),
+      net::use_future);
+  auto b = net::co_spawn(
+      io2, cache.Call(f.chain, failing, std::chrono::steady_clock::now() + 10s, "writing"),
+      net::use_future);
+  io2.run();
+  EXPECT_FALSE(a.get().response);
+  EXPECT_FALSE(b.get().response);
+  EXPECT_EQ((seen[{"writing", false}]), 2);
+  EXPECT_EQ((seen[{"writing", true}]), 0);
 }
 
 // The durable layer as a map, for the unit tests (Postgres: tests/integration/cache_pgtest.cpp).

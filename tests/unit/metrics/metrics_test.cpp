@@ -40,7 +40,7 @@ TEST(Metrics, JobsModelCallsAndWebhooksUnderTheirNames) {
   m.Webhook("delivered");
   m.ReasoningCallsInFlight(3);
   m.ReasoningCallsInFlight(-1);
-  m.BreakerOpen("sim-reasoning", true);
+  m.BreakerState("sim-reasoning", BreakerStateValue(Breaker::kOpen));
   const auto t = m.Text();
   EXPECT_EQ(Sample(t, R"(triage_jobs_accepted_total{domain="math",source="http"})"), 2);
   EXPECT_EQ(
@@ -61,7 +61,7 @@ TEST(Metrics, JobsModelCallsAndWebhooksUnderTheirNames) {
   EXPECT_EQ(Sample(t, R"(triage_model_cost_micro_dollars_total{model="sim-standard"})"), 1000);
   EXPECT_EQ(Sample(t, R"(triage_webhook_deliveries_total{outcome="delivered"})"), 1);
   EXPECT_EQ(Sample(t, "triage_reasoning_calls_in_flight"), 2);
-  EXPECT_EQ(Sample(t, R"(triage_model_breaker_open{model="sim-reasoning"})"), 1);
+  EXPECT_EQ(Sample(t, R"(triage_model_breaker_state{model="sim-reasoning"})"), 2);
   EXPECT_NE(t.find("# TYPE triage_jobs_finished_total counter"), std::string::npos);
   EXPECT_NE(t.find("# TYPE triage_job_duration_seconds histogram"), std::string::npos);
 }
@@ -76,6 +76,60 @@ TEST(Metrics, TenantsPastTheCapShareOneLabel) {
   EXPECT_EQ(Sample(t, R"(triage_job_cost_micro_dollars_total{tenant="b",tier="easy"})"), 10);
   EXPECT_EQ(Sample(t, R"(triage_job_cost_micro_dollars_total{tenant="other",tier="easy"})"), 20);
   EXPECT_EQ(Sample(t, R"(triage_job_cost_micro_dollars_total{tenant="c",tier="easy"})"), -1);
+}
+
+TEST(Metrics, BreakerStatesAreZeroClosedOneHalfOpenTwoOpen) {
+  Metrics m;
+  m.BreakerState("a", BreakerStateValue(Breaker::kClosed));
+  m.BreakerState("b", BreakerStateValue(Breaker::kHalfOpen));
+  m.BreakerState("c", BreakerStateValue(Breaker::kOpen));
+  m.BreakerState("c", BreakerStateValue(Breaker::kClosed));
+  const auto t = m.Text();
+  EXPECT_EQ(Sample(t, R"(triage_model_breaker_state{model="a"})"), 0);
+  EXPECT_EQ(Sample(t, R"(triage_model_breaker_state{model="b"})"), 1);
+  EXPECT_EQ(Sample(t, R"(triage_model_breaker_state{model="c"})"), 0);
+  EXPECT_NE(t.find("# TYPE triage_model_breaker_state gauge"), std::string::npos);
+}
+
+TEST(Metrics, CacheLookupsByDomainAndResult) {
+  Metrics m;
+  m.CacheLookup("math", true);
+  m.CacheLookup("math", true);
+  m.CacheLookup("math", false);
+  m.CacheLookup("code", false);
+  const auto t = m.Text();
+  EXPECT_EQ(Sample(t, R"(triage_cache_lookups_total{domain="math",result="hit"})"), 2);
+  EXPECT_EQ(Sample(t, R"(triage_cache_lookups_total{domain="math",result="miss"})"), 1);
+  EXPECT_EQ(Sample(t, R"(triage_cache_lookups_total{domain="code",result="miss"})"), 1);
+  EXPECT_EQ(Sample(t, R"(triage_cache_lookups_total{domain="code",result="hit"})"), -1);
+}
+
+TEST(Metrics, ConsumerLagIsTheLastSampleAndGoesAwayWhenTheConsumerStops) {
+  Metrics m;
+  m.ConsumerLag("routers", "t.jobs", 40, 3);
+  m.ConsumerLag("routers", "t.jobs", 7, 0);
+  m.ConsumerLag("workers", "t.reasoning", 2, 1);
+  auto t = m.Text();
+  EXPECT_EQ(Sample(t, R"(triage_kafka_consumer_lag_messages{group="routers",topic="t.jobs"})"), 7);
+  EXPECT_EQ(Sample(t, R"(triage_kafka_paused_partitions{group="routers",topic="t.jobs"})"), 0);
+  EXPECT_EQ(Sample(t, R"(triage_kafka_paused_partitions{group="workers",topic="t.reasoning"})"), 1);
+  m.ConsumerStopped("routers");
+  t = m.Text();
+  // Not left at its last value: nobody measures it any more.
+  EXPECT_EQ(Sample(t, R"(triage_kafka_consumer_lag_messages{group="routers",topic="t.jobs"})"), -1);
+  EXPECT_EQ(Sample(t, R"(triage_kafka_paused_partitions{group="routers",topic="t.jobs"})"), -1);
+  EXPECT_EQ(Sample(t, R"(triage_kafka_consumer_lag_messages{group="workers",topic="t.reasoning"})"),
+            2);
+}
+
+TEST(Metrics, OutboxDepthByWhatTheRowsWaitFor) {
+  Metrics m;
+  m.OutboxDepth("kafka", 3);
+  m.OutboxDepth("webhook", 5);
+  m.OutboxDepth("kafka", 0);
+  const auto t = m.Text();
+  EXPECT_EQ(Sample(t, R"(triage_outbox_depth_rows{waiting_for="kafka"})"), 0);
+  EXPECT_EQ(Sample(t, R"(triage_outbox_depth_rows{waiting_for="webhook"})"), 5);
 }
 
 }  // namespace
