@@ -46,6 +46,7 @@ struct Server::State : std::enable_shared_from_this<State> {
   Handler handler;
   // The acceptor lives on a strand: Stop() closes it from any thread while Accept() waits on it.
   tcp::acceptor acceptor;
+  std::atomic<bool> stopped{false};  // set by Stop(): answers close their connections
   State(net::io_context& io, ServerOptions o, Handler h)
       : io(io), options(std::move(o)), handler(std::move(h)), acceptor(net::make_strand(io)) {}
 
@@ -66,7 +67,9 @@ struct Server::State : std::enable_shared_from_this<State> {
     }
   }
 
-  net::awaitable<void> Session(beast::tcp_stream stream) {
+  // `self` keeps the state (options, handler) alive while the connection is open, which may be
+  // past the Server's destruction.
+  net::awaitable<void> Session(std::shared_ptr<State> self, beast::tcp_stream stream) {
     beast::flat_buffer buffer;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
@@ -109,6 +112,8 @@ struct Server::State : std::enable_shared_from_this<State> {
         spdlog::error("http handler for {} failed: {}", std::string(req.target()), e.what());
         res = ErrorResponse(req, Status::internal_server_error, "internal", "internal error");
       }
+      // A stopped server answers the request in hand, then closes: the client goes elsewhere.
+      if (stopped) res.keep_alive(false);
       stream.expires_after(options.idle_timeout);
       auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
       if (wec || !res.keep_alive()) break;
@@ -126,7 +131,7 @@ struct Server::State : std::enable_shared_from_this<State> {
         continue;
       }
       auto executor = socket.get_executor();
-      net::co_spawn(executor, self->Session(beast::tcp_stream(std::move(socket))),
+      net::co_spawn(executor, Session(self, beast::tcp_stream(std::move(socket))),
                     [](std::exception_ptr e) {
                       if (!e) return;
                       try {
@@ -155,6 +160,7 @@ void Server::Start() {
 }
 
 void Server::Stop() {
+  state_->stopped = true;
   net::post(state_->acceptor.get_executor(), [state = state_] {
     beast::error_code ignored;
     state->acceptor.close(ignored);
