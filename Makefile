@@ -28,11 +28,18 @@ services: deps
 services-down:
 	@$(SERVICES) down
 
+# After the normal suite, the same suites under AddressSanitizer + UBSan (test-asan below): any
+# finding fails `make test`. It fits CI's budget (docs/reliability.md, "CI"); TEST_ASAN=0 skips
+# it locally.
+TEST_ASAN ?= 1
 test: build services
 	@eval "$$($(SERVICES) env)" && \
 	  TRIAGE_TEST_PG_DSN="$$TRIAGE_PG_DSN" TRIAGE_TEST_KAFKA_BROKERS="$$TRIAGE_KAFKA_BROKERS" \
 	  TRIAGE_TEST_PG_RESTART="$${TRIAGE_TEST_PG_RESTART:-$(CURDIR)/$(SERVICES) restart-postgres}" \
 	  ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(CTEST_JOBS) --timeout 600
+ifeq ($(TEST_ASAN),1)
+	@$(MAKE) --no-print-directory test-asan
+endif
 
 # Sanitizer and fuzz builds (docs/reliability.md, "Fuzzing and sanitizers"), each in a build dir
 # of its own: instrumented objects never mix with $(BUILD_DIR)'s.
