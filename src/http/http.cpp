@@ -68,7 +68,9 @@ struct Server::State : std::enable_shared_from_this<State> {
     }
   }
 
-  net::awaitable<void> Session(beast::tcp_stream stream) {
+  // `self` keeps the state (options, handler) alive while the connection is open, which may be
+  // past the Server's destruction.
+  net::awaitable<void> Session(std::shared_ptr<State> self, beast::tcp_stream stream) {
     beast::flat_buffer buffer;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
@@ -135,7 +137,7 @@ struct Server::State : std::enable_shared_from_this<State> {
         continue;
       }
       auto executor = socket.get_executor();
-      net::co_spawn(executor, self->Session(beast::tcp_stream(std::move(socket))),
+      net::co_spawn(executor, Session(self, beast::tcp_stream(std::move(socket))),
                     [](std::exception_ptr e) {
                       if (!e) return;
                       try {

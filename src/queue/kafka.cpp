@@ -235,6 +235,9 @@ void Consumer::Stop() {
   if (!thread_.joinable()) return;
   running_ = false;
   thread_.join();
+  // Nothing calls the handler now. It holds its role (a router, a worker), which holds this
+  // consumer: released, the stopped role can be freed once its owner lets it go.
+  handler_ = nullptr;
 }
 
 ConsumerStatus Consumer::Status() const {

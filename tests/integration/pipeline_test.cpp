@@ -20,7 +20,10 @@
 #include <pqxx/pqxx>
 #include <sstream>
 
+#include "app/api.hpp"
 #include "app/commands.hpp"
+#include "app/router.hpp"
+#include "app/worker.hpp"
 #include "classify/router_classifier.hpp"
 #include "corpus.hpp"
 #include "notify/webhook.hpp"
@@ -360,6 +363,44 @@ TEST(PipelineWithoutDatabase, AnswersUnavailableWithRetryAfterNotAnInternalError
   ready.url = api + "/readyz";
   EXPECT_EQ(t::Call(io, ready).status, 503);
   pipeline.Stop();
+}
+
+// Each started role is held by what calls back into it (the api by its server's handler, the
+// router and the worker by their consumers' steps), and holds that in turn. Once stopped and let
+// go, a role must be freed with the steps it shares: LeakSanitizer found the api, the router
+// and the worker never were.
+TEST(RoleLifetime, StoppedRolesAreFreedOnceReleased) {
+  t::FreshSchema schema;
+  auto config = t::TestConfig(schema);
+  EnsurePipelineTopics(config);
+  boost::asio::io_context io;
+  store::Db db(config.postgres);
+  queue::Producer producer(config.kafka);
+  auto steps = std::make_shared<Steps>(io, config, db, producer);
+  auto api = std::make_shared<Api>(steps);
+  auto router = std::make_shared<Router>(steps, classify::ClassifyHeuristic);
+  auto worker = std::make_shared<Worker>(steps);
+  const std::weak_ptr<Steps> steps_alive = steps;
+  const std::weak_ptr<Api> api_alive = api;
+  const std::weak_ptr<Router> router_alive = router;
+  const std::weak_ptr<Worker> worker_alive = worker;
+  api->Start();
+  router->Start();
+  worker->Start();
+  api->Stop();
+  router->Stop();
+  worker->Stop();
+  api.reset();
+  router.reset();
+  worker.reset();
+  steps.reset();
+  // Runs the server's close and the end of its accept loop; it returns once nothing is left
+  // (the time is only a bound).
+  io.run_for(std::chrono::seconds(30));
+  EXPECT_TRUE(api_alive.expired());
+  EXPECT_TRUE(router_alive.expired());
+  EXPECT_TRUE(worker_alive.expired());
+  EXPECT_TRUE(steps_alive.expired());
 }
 
 // The sim's accuracy set to 0 or 1 per model, so what the engine does is known in advance.

@@ -106,6 +106,55 @@ TEST_F(ServerTest, ARequestWithinTheLimitIsAnswered) {
   EXPECT_TRUE(response.starts_with("HTTP/1.1 200")) << response.substr(0, 200);
 }
 
+// What the client reads from `socket` until the server closes it, or until `limit` passes.
+std::string ReadUntilClosed(boost::asio::io_context& client_io, tcp::socket& socket,
+                            std::chrono::seconds limit) {
+  std::string response;
+  boost::asio::async_read(socket, boost::asio::dynamic_buffer(response),
+                          [](boost::system::error_code, std::size_t) {});
+  client_io.restart();
+  client_io.run_for(limit);
+  return response;
+}
+
+// A keep-alive connection still open when its server is stopped and destroyed holds what its
+// session uses (the handler, the options): its next request is answered, and, the server being
+// stopped, that answer closes the connection.
+TEST(ServerLifetime, AnOpenConnectionOutlivesItsServerAndClosesAfterItsNextAnswer) {
+  boost::asio::io_context io;
+  auto server =
+      std::make_unique<Server>(io, ServerOptions{"127.0.0.1", 0, 1 << 20, std::chrono::seconds(30)},
+                               [](Request req) -> boost::asio::awaitable<Response> {
+                                 co_return JsonResponse(req, Status::ok, R"({"ok":true})");
+                               });
+  server->Start();
+  boost::asio::io_context client_io;
+  tcp::socket socket(client_io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), server->Port()});
+  const std::string request = "GET /x HTTP/1.1\r\nHost: t\r\n\r\n";
+  auto thread = std::thread([&io] { io.run(); });
+  boost::asio::write(socket, boost::asio::buffer(request));
+  std::string first;
+  boost::asio::read_until(socket, boost::asio::dynamic_buffer(first), R"({"ok":true})");
+  ASSERT_TRUE(first.starts_with("HTTP/1.1 200")) << first;
+  EXPECT_EQ(first.find("Connection: close"), std::string::npos) << first;
+
+  // The session now waits for the next request. Stop and destroy the server, and let its
+  // acceptor close and its accept loop end before that request arrives.
+  io.stop();
+  thread.join();
+  server.reset();
+  io.restart();
+  io.poll();
+  thread = std::thread([&io] { io.run(); });
+  boost::asio::write(socket, boost::asio::buffer(request));
+  const auto second = ReadUntilClosed(client_io, socket, std::chrono::seconds(20));
+  io.stop();
+  thread.join();
+  EXPECT_TRUE(second.starts_with("HTTP/1.1 200")) << second;
+  EXPECT_NE(second.find("Connection: close"), std::string::npos) << second;
+}
+
 }  // namespace
 // A graceful stop: the request under way when the server stops is answered, and told to close
 // the connection, so the client takes its next request elsewhere.
