@@ -66,9 +66,8 @@ net::awaitable<http::Response> Admin::Serve(http::Request req) {
 }
 
 void Admin::Start() {
-  server_ = std::make_unique<http::Server>(
-      steps_->io, steps_->config.admin,
-      [self = shared_from_this()](http::Request r) { return self->Serve(std::move(r)); });
+  server_ = std::make_unique<http::Server>(steps_->io, steps_->config.admin,
+                                           http::WeakHandler(weak_from_this(), &Admin::Serve));
   try {
     server_->Start();
   } catch (const boost::system::system_error& e) {

@@ -24,31 +24,12 @@ spdlog::logger& Log() {
 // What a client is asked to wait before retrying while the database is unreachable.
 constexpr int kRetryAfterSeconds = 2;
 
-namespace {
-
-// The api owns its server, so the server's handler holds the api weakly (a strong hold kept
-// both, and the steps, alive for ever); each request holds it while it runs. A connection still
-// open once the api is gone is told to retry.
-net::awaitable<http::Response> HandleIfAlive(std::weak_ptr<Api> weak, http::Request req) {
-  const auto api = weak.lock();
-  if (!api) {
-    auto res = http::ErrorResponse(req, http::Status::service_unavailable, "shutting_down",
-                                   "the service is shutting down; retry");
-    res.set(boost::beast::http::field::retry_after, std::to_string(kRetryAfterSeconds));
-    co_return res;
-  }
-  co_return co_await api->HandleHttp(std::move(req));
-}
-
-}  // namespace
-
 Api::Api(std::shared_ptr<Steps> steps, std::shared_ptr<Admin> admin)
     : steps_(std::move(steps)), admin_(std::move(admin)) {}
 
 void Api::Start() {
-  server_ = std::make_unique<http::Server>(
-      steps_->io, steps_->config.api,
-      [api = weak_from_this()](http::Request r) { return HandleIfAlive(api, std::move(r)); });
+  server_ = std::make_unique<http::Server>(steps_->io, steps_->config.api,
+                                           http::WeakHandler(weak_from_this(), &Api::HandleHttp));
   server_->Start();
 }
 

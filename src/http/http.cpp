@@ -40,6 +40,13 @@ Response ErrorResponse(const Request& request, Status status, std::string_view c
                       body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+Response GoneResponse(const Request& request) {
+  auto res = ErrorResponse(request, Status::service_unavailable, "shutting_down",
+                           "the service is shutting down; retry");
+  res.set(boost::beast::http::field::retry_after, "2");
+  return res;
+}
+
 struct Server::State : std::enable_shared_from_this<State> {
   net::io_context& io;
   ServerOptions options;

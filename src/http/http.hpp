@@ -34,6 +34,22 @@ Response JsonResponse(const Request& request, Status status, std::string json);
 Response ErrorResponse(const Request& request, Status status, std::string_view code,
                        std::string_view message);
 
+// 503 `shutting_down` with Retry-After: what a connection still open once its handler's owner is
+// gone is told.
+Response GoneResponse(const Request& request);
+
+// A server's handler that holds its owner weakly: the owner holds the server, so a strong hold
+// would keep both alive for ever. Each request holds the owner while it runs; once the owner is
+// gone, requests get GoneResponse.
+template <class Owner>
+Handler WeakHandler(std::weak_ptr<Owner> owner, net::awaitable<Response> (Owner::*serve)(Request)) {
+  return [owner = std::move(owner), serve](Request request) -> net::awaitable<Response> {
+    const auto held = owner.lock();
+    if (!held) co_return GoneResponse(request);
+    co_return co_await (held.get()->*serve)(std::move(request));
+  };
+}
+
 struct ServerOptions {
   std::string address = "127.0.0.1";     // `api.listen` / `admin.listen` host
   unsigned short port = 8080;            // ... and port; 0 picks a free one
@@ -58,9 +74,9 @@ class Server {
 };
 
 struct ClientResponse {
-  int status = 0;         // 0 when no response was received
+  int status = 0;  // 0 when no response was received
   std::string body;
-  std::string error;      // transport error; empty when a response arrived
+  std::string error;  // transport error; empty when a response arrived
   std::string retry_after;
   std::string content_type;
   std::string request_id;  // x-request-id / request-id, when the server sent one

@@ -20,6 +20,7 @@
 #include <pqxx/pqxx>
 #include <sstream>
 
+#include "app/admin.hpp"
 #include "app/api.hpp"
 #include "app/commands.hpp"
 #include "app/router.hpp"
@@ -377,20 +378,26 @@ TEST(RoleLifetime, StoppedRolesAreFreedOnceReleased) {
   store::Db db(config.postgres);
   queue::Producer producer(config.kafka);
   auto steps = std::make_shared<Steps>(io, config, db, producer);
-  auto api = std::make_shared<Api>(steps);
+  auto admin =
+      std::make_shared<Admin>(steps, [] { return std::vector<ReadinessInputs::Consumer>{}; });
+  auto api = std::make_shared<Api>(steps, admin);
   auto router = std::make_shared<Router>(steps, classify::ClassifyHeuristic);
   auto worker = std::make_shared<Worker>(steps);
   const std::weak_ptr<Steps> steps_alive = steps;
   const std::weak_ptr<Api> api_alive = api;
+  const std::weak_ptr<Admin> admin_alive = admin;
   const std::weak_ptr<Router> router_alive = router;
   const std::weak_ptr<Worker> worker_alive = worker;
+  admin->Start();
   api->Start();
   router->Start();
   worker->Start();
   api->Stop();
+  admin->Stop();
   router->Stop();
   worker->Stop();
   api.reset();
+  admin.reset();
   router.reset();
   worker.reset();
   steps.reset();
@@ -398,6 +405,7 @@ TEST(RoleLifetime, StoppedRolesAreFreedOnceReleased) {
   // (the time is only a bound).
   io.run_for(std::chrono::seconds(30));
   EXPECT_TRUE(api_alive.expired());
+  EXPECT_TRUE(admin_alive.expired());
   EXPECT_TRUE(router_alive.expired());
   EXPECT_TRUE(worker_alive.expired());
   EXPECT_TRUE(steps_alive.expired());
