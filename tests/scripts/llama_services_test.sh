@@ -85,7 +85,10 @@ grep -q '^llama: down' <<<"$out" || fail "status does not say llama is down afte
 
 exec {fd}< <(exec python3 -c '
 import signal, socket, sys
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
+s = socket.socket()
+# The port the stopped server gave up can sit in TIME_WAIT; bind as a server would.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
 print("ready", flush=True); signal.pause()' "$port")
 holder_pid=$!
 read -r -t 10 -u "$fd" line && [ "$line" = ready ] || fail "could not listen on port $port"

@@ -104,7 +104,10 @@ hold_port() {
   local fd line
   exec {fd}< <(exec python3 -c '
 import signal, socket, sys
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
+s = socket.socket()
+# A port just given up by the stopped PostgreSQL can sit in TIME_WAIT; bind as a server would.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
 print("ready", flush=True); signal.pause()' "$1")
   holder_pid=$!
   read -r -t 10 -u "$fd" line && [ "$line" = ready ] || fail "could not listen on port $1"
