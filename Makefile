@@ -38,9 +38,9 @@ services-down:
 	@$(SERVICES) down
 
 # The llama test (label `llama`) runs on the real local model: `make test` builds and starts it.
-# TEST_ASAN=1 runs the same suites under AddressSanitizer + UBSan after the normal suite (test-asan
-# below; docs/reliability.md, "CI", says why it is not yet the default).
-TEST_ASAN ?= 0
+# After the normal suite the same suites run under AddressSanitizer + UBSan (test-asan below;
+# docs/reliability.md, "CI", has the time it adds); TEST_ASAN=0 skips them.
+TEST_ASAN ?= 1
 test: build services services-llama
 	@eval "$$($(SERVICES) env)" && \
 	  TRIAGE_TEST_PG_DSN="$$TRIAGE_PG_DSN" TRIAGE_TEST_KAFKA_BROKERS="$$TRIAGE_KAFKA_BROKERS" \
