@@ -26,6 +26,16 @@ milliseconds Since(Clock::time_point start, Clock::time_point now) {
   return std::chrono::duration_cast<milliseconds>(now - start);
 }
 
+// Why a reply's text cannot be kept, if it cannot: PostgreSQL text (the attempt, the job's
+// answer) and JSON bound for jsonb hold no U+0000, so such a reply could be neither stored nor
+// delivered, and changing it would alter the answer unseen.
+std::optional<std::string> UnkeepableText(const std::string& text) {
+  const auto nul = text.find('\0');
+  if (nul == std::string::npos) return std::nullopt;
+  return "the reply holds U+0000 (a NUL character) at byte " + std::to_string(nul) +
+         ", which cannot be stored: refused";
+}
+
 }  // namespace
 
 std::shared_ptr<TimeSource> RealTime() {
@@ -327,7 +337,6 @@ net::awaitable<CallOutcome> ModelChain::Attempts(ModelRequest request, Deadline 
       try {
         auto response = co_await g.Model().Complete(request, call_deadline);
         permits.Release();
-        g.Breaker().Record(true, time_->Now());
         AttemptOutcome a;
         a.model = g.Model().Name();
         a.provider = g.Model().Provider();
@@ -335,6 +344,16 @@ net::awaitable<CallOutcome> ModelChain::Attempts(ModelRequest request, Deadline 
         a.latency = response.latency;
         a.retry = retry;
         a.fallback = fallback;
+        if (auto unkept = UnkeepableText(response.text)) {
+          // Billed but refused; the same request would likely bring it back: a fallback may do.
+          g.Breaker().Record(false, time_->Now());
+          a.error = g.Model().Name() + ": " + *unkept;
+          a.error_kind = ErrorKind::kMalformed;
+          out.error = ModelError(a.error, false, ErrorKind::kMalformed);
+          out.attempts.push_back(std::move(a));
+          break;
+        }
+        g.Breaker().Record(true, time_->Now());
         a.response = response;
         out.attempts.push_back(std::move(a));
         out.response = std::move(response);

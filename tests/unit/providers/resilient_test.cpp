@@ -155,6 +155,49 @@ TEST(ModelChain, NeverRetriesOtherClientErrorsButFallsBack) {
   EXPECT_TRUE(time->sleeps.empty());
 }
 
+// PostgreSQL text cannot hold U+0000: such a reply is refused, billed, and never retried.
+TEST(ModelChain, RefusesAReplyHoldingANulButBillsItAndFallsBack) {
+  auto primary = std::make_shared<ScriptedModel>(
+      "primary", std::deque<ScriptedModel::Step>{[](const ModelRequest&) {
+        ModelResponse r;
+        r.text = std::string("answer: 4\0 trailing", 19);
+        r.model = "primary";
+        r.usage.input = 100;
+        r.usage.output = 10;
+        return r;
+      }});
+  auto backup = std::make_shared<ScriptedModel>("backup", std::deque<ScriptedModel::Step>{});
+  ModelChain chain({std::make_shared<GuardedModel>(primary, Policy()),
+                    std::make_shared<GuardedModel>(backup, Policy())},
+                   std::make_shared<FakeTime>());
+  const auto out = RunCall(chain);
+  ASSERT_TRUE(out.response);
+  EXPECT_EQ(out.response->text, "ok from backup");
+  EXPECT_EQ(primary->calls, 1);
+  ASSERT_EQ(out.attempts.size(), 2u);
+  const auto& refused = out.attempts[0];
+  EXPECT_FALSE(refused.response);
+  EXPECT_EQ(refused.error_kind, ErrorKind::kMalformed);
+  EXPECT_NE(refused.error.find("U+0000"), std::string::npos) << refused.error;
+  EXPECT_NE(refused.error.find("byte 9"), std::string::npos) << refused.error;
+  EXPECT_EQ(refused.cost_micros, 120);  // 100 in at $1/M + 10 out at $2/M: it was paid for
+
+  ModelChain alone({std::make_shared<GuardedModel>(
+                       std::make_shared<ScriptedModel>(
+                           "only", std::deque<ScriptedModel::Step>{[](const ModelRequest&) {
+                             ModelResponse r;
+                             r.text = std::string(1, '\0');
+                             return r;
+                           }}),
+                       Policy())},
+                   std::make_shared<FakeTime>());
+  const auto none = RunCall(alone);
+  EXPECT_FALSE(none.response);
+  ASSERT_TRUE(none.error);
+  EXPECT_EQ(none.error->Kind(), ErrorKind::kMalformed);
+  EXPECT_FALSE(none.error->Retryable());
+}
+
 TEST(ModelChain, FallsBackAfterExhaustingRetriesAndReportsTheLastErrorWhenAllFail) {
   auto primary = std::make_shared<ScriptedModel>(
       "primary", std::deque<ScriptedModel::Step>{Fail(ErrorKind::kTimeout, true),
