@@ -150,50 +150,18 @@ std::string Chromium(const std::string& url, const std::string& action,
   return out;
 }
 
-class Dashboard : public ::testing::Test {
+class Dashboard : public t::PipelineTest {
  protected:
   void SetUp() override {
-    config = t::TestConfig(schema);
     config.metrics_sample_interval_ms = 200;
-    EnsurePipelineTopics(config);
-    db = std::make_unique<store::Db>(config.postgres);
-    producer = std::make_unique<queue::Producer>(config.kafka);
-    pipeline = std::make_unique<Pipeline>(io, config, *db, *producer, classify::ClassifyHeuristic);
-    pipeline->Start(Roles{});
-    receiver = std::make_unique<t::WebhookReceiver>(io);
-    threads = std::make_unique<t::IoThreads>(io);
+    Start();
   }
-  void TearDown() override {
-    pipeline->Stop();
-    threads.reset();
-  }
-  std::string Url(const std::string& path) {
-    return "http://127.0.0.1:" + std::to_string(pipeline->ApiPort()) + path;
-  }
-  http::ClientResponse Call(const std::string& method, const std::string& path,
-                            const std::string& body = "") {
-    http::ClientRequest r;
-    r.method = method;
-    r.url = Url(path);
-    r.body = body;
-    if (!body.empty()) r.headers = {{"content-type", "application/json"}};
-    return t::Call(io, r);
-  }
-
-  t::FreshSchema schema;
-  Config config;
-  boost::asio::io_context io;
-  std::unique_ptr<store::Db> db;
-  std::unique_ptr<queue::Producer> producer;
-  std::unique_ptr<Pipeline> pipeline;
-  std::unique_ptr<t::WebhookReceiver> receiver;
-  std::unique_ptr<t::IoThreads> threads;
 };
 
 TEST_F(Dashboard, ThePageShowsWhatMetricsSaysAndNeverLeavesTheHost) {
   ASSERT_EQ(std::system("command -v chromium >/dev/null"), 0)
       << "chromium is not installed (Hint: deploy/local/install-deps installs it)";
-  const auto page = Call("GET", "/");
+  const auto page = Send("GET", "/");
   ASSERT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("<title>triage dashboard</title>"), std::string::npos);
   // Nothing on the page points anywhere but its own origin (the SVG namespace is a name).
@@ -229,13 +197,13 @@ TEST_F(Dashboard, ThePageShowsWhatMetricsSaysAndNeverLeavesTheHost) {
                  {"metadata",
                   {{"sim", {{"difficulty", task.difficulty}, {"expected_answer", task.answer}}}}}};
     if (!task.gold.empty()) body["verify"] = {{"kind", "math"}, {"gold", task.gold}};
-    const auto res = Call("POST", "/v1/jobs", body.dump());
+    const auto res = Send("POST", "/v1/jobs", body.dump());
     ASSERT_EQ(res.status, 202) << res.body;
     ids.push_back(json::parse(res.body)["id"].get<std::string>());
   }
   const auto profile = std::filesystem::temp_directory_path() / t::UniqueName("dashboard-chromium");
   std::filesystem::create_directories(profile);
-  const auto mid_flow = Chromium(Url("/"), "--dump-dom", profile.string());
+  const auto mid_flow = Chromium(ApiUrl("/"), "--dump-dom", profile.string());
   EXPECT_NE(mid_flow.find("data-state=\"ok\""), std::string::npos) << mid_flow.substr(0, 2000);
 
   ASSERT_TRUE(
@@ -247,7 +215,7 @@ TEST_F(Dashboard, ThePageShowsWhatMetricsSaysAndNeverLeavesTheHost) {
     const auto body = i % 4 == 0   ? std::string(R"({"correct": true})")
                       : i % 8 == 6 ? std::string(R"({"gold": "999"})")
                                    : json{{"gold", tasks[i].answer}}.dump();
-    stored += Call("POST", "/v1/jobs/" + ids[i] + "/feedback", body).status == 201 ? 1 : 0;
+    stored += Send("POST", "/v1/jobs/" + ids[i] + "/feedback", body).status == 201 ? 1 : 0;
   }
   EXPECT_GE(stored, 4);
   // Quiet: every gauge sampled at zero, then /metrics read before and after the page loads
@@ -255,7 +223,7 @@ TEST_F(Dashboard, ThePageShowsWhatMetricsSaysAndNeverLeavesTheHost) {
   std::string before;
   ASSERT_TRUE(t::WaitFor(
       [&] {
-        before = Call("GET", "/metrics").body;
+        before = Send("GET", "/metrics").body;
         const auto s = Parse(before);
         return Sum(s, "triage_outbox_depth_rows") == 0 &&
                Sum(s, "triage_kafka_consumer_lag_messages") == 0 &&
@@ -264,8 +232,8 @@ TEST_F(Dashboard, ThePageShowsWhatMetricsSaysAndNeverLeavesTheHost) {
       },
       std::chrono::seconds(30)))
       << before;
-  const auto dom = Chromium(Url("/"), "--dump-dom", profile.string());
-  const auto after = Call("GET", "/metrics").body;
+  const auto dom = Chromium(ApiUrl("/"), "--dump-dom", profile.string());
+  const auto after = Send("GET", "/metrics").body;
   ASSERT_EQ(Parse(before).size(), Parse(after).size());
   const auto s = Parse(after);
   EXPECT_EQ(Sum(Parse(before), "triage_jobs_finished_total"), Sum(s, "triage_jobs_finished_total"));
@@ -340,7 +308,7 @@ TEST_F(Dashboard, ThePageShowsWhatMetricsSaysAndNeverLeavesTheHost) {
 
   const auto shot = std::filesystem::path(TRIAGE_BUILD_DIR) / "dashboard.png";
   std::filesystem::remove(shot);
-  Chromium(Url("/"), "--screenshot=" + shot.string(), profile.string());
+  Chromium(ApiUrl("/"), "--screenshot=" + shot.string(), profile.string());
   EXPECT_TRUE(std::filesystem::exists(shot) && std::filesystem::file_size(shot) > 10000)
       << "no screenshot at " << shot;
   std::filesystem::remove_all(profile);

@@ -47,21 +47,16 @@ TEST(DatabaseRestart, EveryAcknowledgedJobCompletesExactlyOnceAndTheBacklogDrain
   ASSERT_TRUE(restart && *restart)
       << "TRIAGE_TEST_PG_RESTART must name a command that restarts the test PostgreSQL "
          "(make test sets it to `deploy/local/services restart-postgres`)";
-  t::FreshSchema schema;
-  auto config = t::TestConfig(schema);
+  t::InProcessPipeline service;
+  auto& config = service.config;
   config.SetSimTimeScale(0.1);  // inline answers in 50–200 ms: many are in flight at the restart
   config.models.at("sim-reasoning").timeout_seconds = 60;  // reasoning takes up to 12 s here
   // Leases that outlast the test's wait: a job its holder abandoned would stay `running` until
   // long after it, so only the holders' own retries can finish the run in time.
   config.lease_margin_seconds = 300;
-  EnsurePipelineTopics(config);
-  boost::asio::io_context io;
-  store::Db db(config.postgres);
-  queue::Producer producer(config.kafka);
-  Pipeline pipeline(io, config, db, producer, classify::ClassifyHeuristic);
-  pipeline.Start(Roles{});
-  t::WebhookReceiver receiver(io);
-  t::IoThreads threads(io);  // last: stops first
+  service.Start();
+  auto& receiver = *service.receiver;
+  const auto& schema = service.schema;
 
   constexpr int kJobs = 300;
   std::mutex mutex;
@@ -79,11 +74,7 @@ TEST(DatabaseRestart, EveryAcknowledgedJobCompletesExactlyOnceAndTheBacklogDrain
                    {"callback_url", receiver.url()},
                    {"idempotency_key", "restart-" + std::to_string(i)},
                    {"metadata", {{"sim", {{"difficulty", hard ? "hard" : "easy"}}}}}};
-      http::ClientRequest r;
-      r.url = "http://127.0.0.1:" + std::to_string(pipeline.ApiPort()) + "/v1/jobs";
-      r.headers = {{"content-type", "application/json"}};
-      r.body = body.dump();
-      const auto res = t::Call(io, r);
+      const auto res = service.Send("POST", "/v1/jobs", body.dump());
       std::lock_guard lock(mutex);
       if (res.status == 202) acknowledged.push_back(json::parse(res.body)["id"]);
       else if (res.status == 503) ++unavailable;
@@ -132,7 +123,6 @@ TEST(DatabaseRestart, EveryAcknowledgedJobCompletesExactlyOnceAndTheBacklogDrain
             0);
   EXPECT_TRUE(t::WaitFor([&] { return receiver.DistinctJobs() >= ids.size(); },
                          std::chrono::seconds(60)));
-  pipeline.Stop();
 }
 
 }  // namespace

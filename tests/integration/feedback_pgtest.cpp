@@ -15,20 +15,9 @@ namespace {
 using nlohmann::json;
 namespace t = triage::testing;
 
-class Feedback_ : public ::testing::Test {
+class Feedback_ : public t::PipelineTest {
  protected:
-  void SetUp() override {
-    config = t::TestConfig(schema);
-    db = std::make_unique<store::Db>(config.postgres);
-    producer = std::make_unique<queue::Producer>(config.kafka);
-    pipeline = std::make_unique<Pipeline>(io, config, *db, *producer, classify::ClassifyHeuristic);
-    pipeline->Start(Roles{true, false, false, false});
-    threads = std::make_unique<t::IoThreads>(io);
-  }
-  void TearDown() override {
-    pipeline->Stop();
-    threads.reset();
-  }
+  void SetUp() override { Start(Roles{true, false, false, false}); }
 
   // A job of `tenant` left queued, or completed with `answer` (none: ended without one).
   std::string PlantJob(bool finish, std::optional<std::string> answer = "42",
@@ -49,32 +38,20 @@ class Feedback_ : public ::testing::Test {
     EXPECT_TRUE(store::CompleteJob(c, job.id, *token, done));
     return job.id;
   }
-  http::ClientResponse Send(const std::string& method, const std::string& path,
-                            const std::string& body, const std::string& tenant = "") {
-    http::ClientRequest r;
-    r.method = method;
-    r.url = "http://127.0.0.1:" + std::to_string(pipeline->ApiPort()) + path;
-    r.body = body;
-    r.headers = {{"content-type", "application/json"}};
-    if (!tenant.empty()) r.headers.emplace_back("x-tenant", tenant);
-    return t::Call(io, r);
+  // A JSON request's headers, as `tenant` when one is named.
+  static std::vector<std::pair<std::string, std::string>> As(const std::string& tenant) {
+    std::vector<std::pair<std::string, std::string>> headers = {{"content-type", "application/json"}};
+    if (!tenant.empty()) headers.emplace_back("x-tenant", tenant);
+    return headers;
   }
   http::ClientResponse Feedback(const std::string& id, const std::string& body,
                                 const std::string& tenant = "") {
-    return Send("POST", "/v1/jobs/" + id + "/feedback", body, tenant);
+    return Send("POST", "/v1/jobs/" + id + "/feedback", body, As(tenant));
   }
   std::int64_t StoredRows() {
     pqxx::connection c(config.postgres.dsn);
     return pqxx::work(c).exec1("SELECT count(*) FROM feedback")[0].as<std::int64_t>();
   }
-
-  t::FreshSchema schema;
-  Config config;
-  boost::asio::io_context io;
-  std::unique_ptr<store::Db> db;
-  std::unique_ptr<queue::Producer> producer;
-  std::unique_ptr<Pipeline> pipeline;
-  std::unique_ptr<t::IoThreads> threads;
 };
 
 TEST_F(Feedback_, StoresCorrectnessAndAnswersTheSameFeedbackAgainWithTheStoredRecord) {
@@ -124,7 +101,7 @@ TEST_F(Feedback_, AnotherTenantsJobAnswersExactlyAsAMissingJob) {
   const auto missing = Feedback(core::NewUuidV7(), R"({"correct": false})", "other");
   EXPECT_EQ(theirs.status, 404);
   EXPECT_EQ(theirs.body, missing.body);
-  EXPECT_EQ(Send("GET", "/v1/jobs/" + id, "", "other").body, missing.body);  // as GET answers
+  EXPECT_EQ(Send("GET", "/v1/jobs/" + id, "", As("other")).body, missing.body);  // as GET answers
   EXPECT_EQ(StoredRows(), 0);
   EXPECT_EQ(Feedback(id, R"({"correct": false})", "acme").status, 201);
 }

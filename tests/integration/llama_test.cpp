@@ -67,13 +67,12 @@ ServerCounts Between(const std::map<std::string, double>& before,
   return {delta("prompt_tokens_total") + cached, cached, delta("tokens_predicted_total")};
 }
 
-class Llama : public ::testing::Test {
+class Llama : public t::PipelineTest {
  protected:
   // Prices in $ per 1M tokens, whole micro-dollars per token so costs are exact.
   static constexpr double kInputUsd = 3, kOutputUsd = 9, kCachedUsd = 1;
 
   void SetUp() override {
-    config = t::TestConfig(schema);
     config.cache.enabled = false;  // every job must reach the server
     ModelConfig m;
     m.name = "smollm2";
@@ -97,35 +96,15 @@ class Llama : public ::testing::Test {
     const auto plan = std::get<route::Plan>(route::ParsePlan("direct(standard)"));
     for (const auto tier : core::kAllTiers)
       config.routing.plans[std::string(core::ToString(tier))] = plan;
-    EnsurePipelineTopics(config);
-    db = std::make_unique<store::Db>(config.postgres);
-    producer = std::make_unique<queue::Producer>(config.kafka);
-    pipeline = std::make_unique<Pipeline>(io, config, *db, *producer, classify::ClassifyHeuristic);
-    pipeline->Start(Roles{true, true, false, false});  // api and router: direct() stays inline
-    threads = std::make_unique<t::IoThreads>(io);
+    Start(Roles{true, true, false, false});  // api and router: direct() stays inline
     ASSERT_TRUE(t::WaitFor([&] { return ServerMetrics(io)["requests_processing"] == 0; },
                            std::chrono::seconds(60)))
         << "llama-server is busy with another client's requests";
   }
-  void TearDown() override {
-    if (pipeline) pipeline->Stop();
-    threads.reset();
-  }
-
   std::string Submit(const std::string& task) {
-    http::ClientRequest r;
-    r.url = "http://127.0.0.1:" + std::to_string(pipeline->ApiPort()) + "/v1/jobs";
-    r.body = json{{"task", task}, {"domain", "general"}}.dump();
-    r.headers = {{"content-type", "application/json"}};
-    const auto res = t::Call(io, r);
+    const auto res = Send("POST", "/v1/jobs", json{{"task", task}, {"domain", "general"}}.dump());
     EXPECT_EQ(res.status, 202) << res.body << res.error;
     return json::parse(res.body).at("id").get<std::string>();
-  }
-  json Job(const std::string& id) {
-    http::ClientRequest r;
-    r.method = "GET";
-    r.url = "http://127.0.0.1:" + std::to_string(pipeline->ApiPort()) + "/v1/jobs/" + id;
-    return json::parse(t::Call(io, r).body);
   }
   bool Final(const std::string& id) {
     const auto state = Job(id).value("state", "");
@@ -137,13 +116,6 @@ class Llama : public ::testing::Test {
   }
 
   std::function<void(ModelConfig&)> adjust_model;
-  t::FreshSchema schema;
-  Config config;
-  boost::asio::io_context io;
-  std::unique_ptr<store::Db> db;
-  std::unique_ptr<queue::Producer> producer;
-  std::unique_ptr<Pipeline> pipeline;
-  std::unique_ptr<t::IoThreads> threads;
 };
 
 TEST_F(Llama, ARealCompletionIsBilledWithTheTokensTheServerCounted) {

@@ -41,44 +41,20 @@ namespace {
 using nlohmann::json;
 namespace t = triage::testing;
 
-class Pipeline_ : public ::testing::Test {
+class Pipeline_ : public t::PipelineTest {
  protected:
   void SetUp() override {
-    config = t::TestConfig(schema);
     config.webhook_key = std::string("test-signing-key");
     config.policy.confidence_cut = confidence_cut;
     if (adjust) adjust(config);
-    EnsurePipelineTopics(config);
-    db = std::make_unique<store::Db>(config.postgres);
-    producer = std::make_unique<queue::Producer>(config.kafka);
-    pipeline = std::make_unique<Pipeline>(io, config, *db, *producer, classifier);
-    pipeline->Start(roles);
-    receiver = std::make_unique<t::WebhookReceiver>(io);
-    threads = std::make_unique<t::IoThreads>(io);
-  }
-  void TearDown() override {
-    pipeline->Stop();
-    threads.reset();  // no handler runs once the objects below it are destroyed
+    Start(roles);
   }
 
-  std::string Api(const std::string& path = "/v1/jobs") {
-    return "http://127.0.0.1:" + std::to_string(pipeline->ApiPort()) + path;
-  }
   http::ClientResponse Post(const std::string& body,
-                            std::vector<std::pair<std::string, std::string>> headers = {
-                                {"content-type", "application/json"}}) {
-    http::ClientRequest r;
-    r.url = Api();
-    r.body = body;
-    r.headers = std::move(headers);
-    return t::Call(io, r);
+                            std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return Send("POST", "/v1/jobs", body, std::move(headers));
   }
-  http::ClientResponse Get(const std::string& path) {
-    http::ClientRequest r;
-    r.method = "GET";
-    r.url = Api(path);
-    return t::Call(io, r);
-  }
+  http::ClientResponse Get(const std::string& path) { return Send("GET", path); }
   std::string Submit(const std::string& task, const std::string& difficulty,
                      const std::string& answer) {
     json body = {
@@ -90,20 +66,10 @@ class Pipeline_ : public ::testing::Test {
     EXPECT_EQ(res.status, 202) << res.body << res.error;
     return json::parse(res.body).at("id").get<std::string>();
   }
-  json Job(const std::string& id) { return json::parse(Get("/v1/jobs/" + id).body); }
 
-  Classifier classifier = classify::ClassifyHeuristic;
   double confidence_cut = 0.0;
   std::function<void(Config&)> adjust;  // a subclass's changes to the test config
   Roles roles;                          // the roles the test runs
-  t::FreshSchema schema;
-  Config config;
-  boost::asio::io_context io;
-  std::unique_ptr<store::Db> db;
-  std::unique_ptr<queue::Producer> producer;
-  std::unique_ptr<Pipeline> pipeline;
-  std::unique_ptr<t::WebhookReceiver> receiver;
-  std::unique_ptr<t::IoThreads> threads;
 };
 
 TEST_F(Pipeline_, EasyAndHardJobsCompleteWithSignedCallbacksAndCompletedEvents) {
@@ -266,11 +232,7 @@ TEST_F(Pipeline_, BadInputGetsAClearErrorAndNothingIsLost) {
 
 TEST_F(Pipeline_, AnotherTenantCannotReadAJob) {
   const auto GetAs = [&](const std::string& id, const std::string& tenant) {
-    http::ClientRequest r;
-    r.method = "GET";
-    r.url = Api("/v1/jobs/" + id);
-    r.headers = {{"x-tenant", tenant}};
-    return t::Call(io, r);
+    return Send("GET", "/v1/jobs/" + id, "", {{"x-tenant", tenant}});
   };
   json body = {{"task", "What is 2 + 3? (acme's)"}};
   const auto posted =
@@ -333,37 +295,20 @@ TEST_F(Pipeline_, AFailingWebhookIsRetriedWithTheSameId) {
 }
 
 TEST(PipelineWithoutDatabase, AnswersUnavailableWithRetryAfterNotAnInternalError) {
-  t::FreshSchema schema;
-  auto config = t::TestConfig(schema);
+  t::InProcessPipeline service;
   // Nothing listens on port 1: every connection is refused, as during an outage.
-  config.postgres.dsn = "host=127.0.0.1 port=1 user=triage dbname=triage connect_timeout=2";
-  EnsurePipelineTopics(config);
-  boost::asio::io_context io;
-  store::Db db(config.postgres);
-  queue::Producer producer(config.kafka);
-  Pipeline pipeline(io, config, db, producer, classify::ClassifyHeuristic);
-  pipeline.Start(Roles{true, false, false, false});
-  t::IoThreads threads(io);
-  const auto api = "http://127.0.0.1:" + std::to_string(pipeline.ApiPort());
-  http::ClientRequest post;
-  post.url = api + "/v1/jobs";
-  post.headers = {{"content-type", "application/json"}};
-  post.body = R"({"task": "What is 2 + 2?"})";
-  http::ClientRequest get;
-  get.method = "GET";
-  get.url = api + "/v1/jobs/01234567-89ab-7def-8123-456789abcdef";
-  for (const auto& request : {post, get}) {
-    const auto res = t::Call(io, request);
-    EXPECT_EQ(res.status, 503) << request.method << " " << res.body;
+  service.config.postgres.dsn = "host=127.0.0.1 port=1 user=triage dbname=triage connect_timeout=2";
+  service.Start(Roles{true, false, false, false});
+  for (const auto& res :
+       {service.Send("POST", "/v1/jobs", R"({"task": "What is 2 + 2?"})"),
+        service.Send("GET", "/v1/jobs/01234567-89ab-7def-8123-456789abcdef")}) {
+    EXPECT_EQ(res.status, 503) << res.body;
     EXPECT_EQ(res.retry_after, "2");
     const auto error = json::parse(res.body, nullptr, false);
     ASSERT_TRUE(error.is_object()) << res.body;
     EXPECT_EQ(error["error"]["code"], "unavailable");
   }
-  http::ClientRequest ready = get;
-  ready.url = api + "/readyz";
-  EXPECT_EQ(t::Call(io, ready).status, 503);
-  pipeline.Stop();
+  EXPECT_EQ(service.Send("GET", "/readyz").status, 503);
 }
 
 // Each started role is held by what calls back into it (the api by its server's handler, the
@@ -546,11 +491,7 @@ class NoRouter : public Pipeline_ {
  protected:
   NoRouter() { roles = Roles{true, false, true, true}; }
   http::ClientResponse Delete(const std::string& id, const std::string& tenant = "default") {
-    http::ClientRequest r;
-    r.method = "DELETE";
-    r.url = Api("/v1/jobs/" + id);
-    r.headers = {{"x-tenant", tenant}};
-    return t::Call(io, r);
+    return Send("DELETE", "/v1/jobs/" + id, "", {{"x-tenant", tenant}});
   }
 };
 
@@ -733,6 +674,61 @@ TEST_F(CodeByReplay, AnAnswerFailingItsTestsIsEscalatedAndTheNextStagesPassingAn
   EXPECT_NE(job["answer"].get<std::string>().find(problem.at("entry_point").get<std::string>()),
             std::string::npos)
       << job["answer"];
+}
+
+// A hosted model whose reply holds U+0000, which no PostgreSQL text column (nor jsonb) can
+// keep: the reply is refused and billed, and the job goes on up the ladder instead of failing
+// to be stored.
+class NulReplyingModel : public Strategies {
+ protected:
+  NulReplyingModel() {
+    provider.Start();
+    adjust = [this](Config& c) {
+      ModelConfig m;
+      m.name = "hosted";
+      m.provider = "openai-compatible";
+      m.base_url = "http://127.0.0.1:" + std::to_string(provider.Port()) + "/v1";
+      m.pricing = {1'000'000, 2'000'000, 0};  // $1 / $2 per 1M tokens
+      m.policy.timeout = std::chrono::seconds(m.timeout_seconds);
+      c.models["hosted"] = m;
+      for (auto& rung : c.routing.ladder.rungs)
+        if (rung.name == "standard") rung.model = "hosted";
+      Accuracy(c, "sim-reasoning", 1.0);
+    };
+  }
+  std::atomic<int> calls{0};
+  http::Server provider{io, http::ServerOptions{},
+                        [this](http::Request r) -> boost::asio::awaitable<http::Response> {
+                          ++calls;
+                          co_return http::JsonResponse(
+                              r, http::Status::ok,
+                              json{{"id", "c1"},
+                                   {"model", "hosted"},
+                                   {"choices",
+                                    {{{"index", 0},
+                                      {"message",
+                                       {{"role", "assistant"},
+                                        {"content", std::string("The answer is 42\0", 17)}}},
+                                      {"finish_reason", "stop"}}}},
+                                   {"usage", {{"prompt_tokens", 100}, {"completion_tokens", 10}}}}
+                                  .dump());
+                        }};
+};
+
+TEST_F(NulReplyingModel, IsRefusedAndBilledAndTheJobIsAnsweredByTheNextRung) {
+  const auto id = SubmitChecked("What is 17 + 25?", "42");
+  const auto job = Done(id);
+  EXPECT_EQ(calls.load(), 1);  // refused, not retried
+  EXPECT_EQ(job["state"], "completed") << job.dump(2);
+  EXPECT_EQ(job["answer"], "42");
+  ASSERT_EQ(job["attempts"].size(), 2u) << job.dump(2);
+  const auto& refused = job["attempts"][0];
+  EXPECT_EQ(refused["model"], "hosted");
+  EXPECT_EQ(refused["cost_micros"], 120);  // 100 in at $1/M, 10 out at $2/M: it was paid for
+  EXPECT_NE(refused.value("error", "").find("U+0000"), std::string::npos) << refused.dump(2);
+  EXPECT_EQ(job["attempts"][1]["model"], "sim-reasoning");
+  EXPECT_EQ(job["attempts"][1]["verdict"], "passed");
+  EXPECT_GE(job["cost_micros"].get<std::int64_t>(), 120);
 }
 
 // A classifier that says "easy" but is unsure of it.
@@ -1124,14 +1120,9 @@ TEST_F(Pipeline_, MetricsCountWhatFlowedThroughTheService) {
       std::string::npos)
       << text;
   // Truth that arrives later: one job judged right, one judged against a gold answer it misses.
-  http::ClientRequest judge;
-  judge.url = Api("/v1/jobs/" + ids[0] + "/feedback");
-  judge.headers = {{"content-type", "application/json"}};
-  judge.body = R"({"correct": true})";
-  EXPECT_EQ(t::Call(io, judge).status, 201);
-  judge.url = Api("/v1/jobs/" + ids[1] + "/feedback");
-  judge.body = R"({"gold": "13"})";  // 3 * 4 is 12
-  EXPECT_EQ(t::Call(io, judge).status, 201);
+  EXPECT_EQ(Send("POST", "/v1/jobs/" + ids[0] + "/feedback", R"({"correct": true})").status, 201);
+  // 3 * 4 is 12
+  EXPECT_EQ(Send("POST", "/v1/jobs/" + ids[1] + "/feedback", R"({"gold": "13"})").status, 201);
   const auto judged = Get("/metrics").body;
   EXPECT_EQ(SumOf(judged, "triage_feedback_total"), 2);
   EXPECT_NE(judged.find("correct=\"true\""), std::string::npos) << judged;

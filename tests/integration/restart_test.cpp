@@ -16,17 +16,11 @@ using nlohmann::json;
 namespace t = triage::testing;
 
 TEST(Restart, EveryJobCompletesExactlyOnceWhenTheRouterIsKilledMidRun) {
-  t::FreshSchema schema;
-  auto config = t::TestConfig(schema);
+  t::InProcessPipeline service;
+  auto& config = service.config;
   config.SetSimTimeScale(0.1);  // inline answers take 50–200 ms: many are in flight at the kill
-  EnsurePipelineTopics(config);
-  boost::asio::io_context io;
-  store::Db db(config.postgres);
-  queue::Producer producer(config.kafka);
-  Pipeline pipeline(io, config, db, producer, classify::ClassifyHeuristic);
-  pipeline.Start(Roles{true, false, true, true});  // everything but the router
-  t::WebhookReceiver receiver(io);
-  t::IoThreads threads(io);  // last: stops first
+  service.Start(Roles{true, false, true, true});  // everything but the router
+  auto& receiver = *service.receiver;
 
   auto router = std::make_unique<t::ServeProcess>(config, "router");
   constexpr int kJobs = 200;
@@ -37,14 +31,11 @@ TEST(Restart, EveryJobCompletesExactlyOnceWhenTheRouterIsKilledMidRun) {
                  {"callback_url", receiver.url()},
                  {"metadata",
                   {{"sim", {{"difficulty", "easy"}, {"expected_answer", std::to_string(i + 1)}}}}}};
-    http::ClientRequest r;
-    r.url = "http://127.0.0.1:" + std::to_string(pipeline.ApiPort()) + "/v1/jobs";
-    r.body = body.dump();
-    const auto res = t::Call(io, r);
+    const auto res = service.Send("POST", "/v1/jobs", body.dump());
     ASSERT_EQ(res.status, 202) << res.body;
     ids.push_back(json::parse(res.body)["id"].get<std::string>());
   }
-  pqxx::connection conn(schema.dsn());
+  pqxx::connection conn(service.schema.dsn());
   auto count = [&](const std::string& where) {
     return pqxx::work(conn).exec("SELECT count(*) FROM jobs WHERE " + where)[0][0].as<int>();
   };
@@ -79,7 +70,6 @@ TEST(Restart, EveryJobCompletesExactlyOnceWhenTheRouterIsKilledMidRun) {
   std::printf("restart: %d completed and %d running at the kill; %d calls, %d abandoned\n",
               at_kill, running_at_kill, calls, abandoned);
   EXPECT_EQ(receiver.Deliveries(), kJobs);
-  pipeline.Stop();
 }
 
 }  // namespace

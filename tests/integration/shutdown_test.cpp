@@ -25,20 +25,16 @@ using std::chrono::seconds;
 // Far above any exit this test expects; only there so a hung process fails the test.
 constexpr seconds kSafety{30};
 
-class Shutdown : public ::testing::Test {
+class Shutdown : public t::PipelineTest {
  protected:
   Shutdown() {
-    config = t::TestConfig(schema);
+    classifier = t::HardPrefixClassifier();
     for (const auto* model : {"sim-standard", "sim-reasoning"}) {
       auto& p = config.models.at(model).profile;
       p.accuracy = {1, 1, 1};  // every answer verifies: no escalation changes the counts
       p.slip_when_right = 0;
     }
     config.reaper_grace_seconds = 60;  // only a lapsed lease sends a job back
-  }
-  void TearDown() override {
-    if (pipeline) pipeline->Stop();
-    threads.reset();
   }
 
   // The reasoning calls last `min_s`–`max_s` seconds, with a deadline of `timeout_s`.
@@ -51,22 +47,11 @@ class Shutdown : public ::testing::Test {
   }
   // The api, router and notifier here; workers in child processes.
   void Start() {
-    EnsurePipelineTopics(config);
-    db = std::make_unique<store::Db>(config.postgres);
-    producer = std::make_unique<queue::Producer>(config.kafka);
-    pipeline = std::make_unique<Pipeline>(io, config, *db, *producer, classifier);
-    pipeline->Start(Roles{true, true, false, true});
-    receiver = std::make_unique<t::WebhookReceiver>(io);
-    threads = std::make_unique<t::IoThreads>(io);
+    InProcessPipeline::Start(Roles{true, true, false, true});
   }
   // A `triage serve --roles <roles>` whose reasoning model is named sim-reasoning-<n>.
   std::unique_ptr<t::ServeProcess> StartServe(int n, const std::string& roles) {
-    auto c = config;
-    const auto name = "sim-reasoning-" + std::to_string(n);
-    c.models[name] = c.models.at("sim-reasoning");
-    c.models[name].name = name;
-    c.reasoning_model = name;
-    return std::make_unique<t::ServeProcess>(c, roles);
+    return std::make_unique<t::ServeProcess>(t::WithReasoningModel(config, n), roles);
   }
 
   http::ClientResponse Get(unsigned short port, const std::string& path) {
@@ -118,20 +103,7 @@ class Shutdown : public ::testing::Test {
         << log;
   }
 
-  Classifier classifier = [](std::string_view task) {
-    classify::Classification c;
-    c.tier = task.starts_with("hard:") ? core::Tier::kRequiresReasoning : core::Tier::kTrivial;
-    return c;
-  };
-  t::FreshSchema schema;
-  Config config;
   pqxx::connection conn{schema.dsn()};
-  boost::asio::io_context io;
-  std::unique_ptr<store::Db> db;
-  std::unique_ptr<queue::Producer> producer;
-  std::unique_ptr<Pipeline> pipeline;
-  std::unique_ptr<t::WebhookReceiver> receiver;
-  std::unique_ptr<t::IoThreads> threads;  // last: stops first
 };
 
 TEST_F(Shutdown, AWorkerFinishesItsCallsInFlightThenExitsZeroAndTakesNoNewWork) {

@@ -21,6 +21,7 @@
 #include <random>
 #include <sstream>
 
+#include "app/commands.hpp"
 #include "store/migrations.hpp"
 
 extern char** environ;
@@ -160,6 +161,61 @@ bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
 
 http::ClientResponse Call(boost::asio::io_context& io, http::ClientRequest request) {
   return boost::asio::co_spawn(io, http::Send(std::move(request)), boost::asio::use_future).get();
+}
+
+InProcessPipeline::InProcessPipeline() : config(TestConfig(schema)) {}
+
+InProcessPipeline::~InProcessPipeline() { Stop(); }
+
+void InProcessPipeline::Start(app::Roles roles) {
+  app::EnsurePipelineTopics(config);
+  db = std::make_unique<store::Db>(config.postgres);
+  producer = std::make_unique<queue::Producer>(config.kafka);
+  pipeline = std::make_unique<app::Pipeline>(io, config, *db, *producer, classifier);
+  pipeline->Start(roles);
+  receiver = std::make_unique<WebhookReceiver>(io);
+  threads = std::make_unique<IoThreads>(io);
+}
+
+void InProcessPipeline::Stop() {
+  if (pipeline) pipeline->Stop();
+  threads.reset();
+}
+
+std::string InProcessPipeline::ApiUrl(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(pipeline->ApiPort()) + path;
+}
+
+http::ClientResponse InProcessPipeline::Send(
+    const std::string& method, const std::string& path, const std::string& body,
+    std::vector<std::pair<std::string, std::string>> headers) {
+  http::ClientRequest r;
+  r.method = method;
+  r.url = ApiUrl(path);
+  r.body = body;
+  if (headers.empty() && !body.empty()) headers = {{"content-type", "application/json"}};
+  r.headers = std::move(headers);
+  return Call(io, r);
+}
+
+nlohmann::json InProcessPipeline::Job(const std::string& id) {
+  return nlohmann::json::parse(Send("GET", "/v1/jobs/" + id).body);
+}
+
+app::Classifier HardPrefixClassifier() {
+  return [](std::string_view task) {
+    classify::Classification c;
+    c.tier = task.starts_with("hard:") ? core::Tier::kRequiresReasoning : core::Tier::kTrivial;
+    return c;
+  };
+}
+
+app::Config WithReasoningModel(app::Config config, int n) {
+  const auto name = "sim-reasoning-" + std::to_string(n);
+  config.models[name] = config.models.at("sim-reasoning");
+  config.models[name].name = name;
+  config.reasoning_model = name;
+  return config;
 }
 
 namespace {

@@ -1,7 +1,8 @@
 // Shared set-up for integration tests: endpoints from TRIAGE_TEST_PG_DSN and
 // TRIAGE_TEST_KAFKA_BROKERS (set by `make test`), a fresh Postgres schema and fresh Kafka topic
-// names per test, and a receiver for webhooks.
+// names per test, a receiver for webhooks, and triage itself running in the test's process.
 #pragma once
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
@@ -14,7 +15,10 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "app/config.hpp"
+#include "app/pipeline.hpp"
 #include "http/http.hpp"
 
 namespace triage::testing {
@@ -75,6 +79,47 @@ bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit);
 
 // A blocking HTTP call for tests.
 http::ClientResponse Call(boost::asio::io_context& io, http::ClientRequest request);
+
+// triage in this process on a schema and topics of its own: the test adjusts `config` and
+// `classifier`, then Start()s the roles it wants and talks to the api over HTTP. Members are in
+// the order they must be built; the io threads go first, so no handler outlives what it uses.
+class InProcessPipeline {
+ public:
+  InProcessPipeline();
+  ~InProcessPipeline();  // Stop()
+  // Creates the topics, connects, starts `roles`, a webhook receiver, and the io threads.
+  void Start(app::Roles roles = {});
+  void Stop();  // the roles, then the io threads; again: nothing
+
+  std::string ApiUrl(const std::string& path = "/v1/jobs") const;
+  // A call to the api; a body is sent as JSON unless `headers` say otherwise.
+  http::ClientResponse Send(const std::string& method, const std::string& path,
+                            const std::string& body = "",
+                            std::vector<std::pair<std::string, std::string>> headers = {});
+  nlohmann::json Job(const std::string& id);  // GET /v1/jobs/{id}, parsed
+
+  app::Classifier classifier = classify::ClassifyHeuristic;
+  FreshSchema schema;
+  app::Config config;
+  boost::asio::io_context io;
+  std::unique_ptr<store::Db> db;
+  std::unique_ptr<queue::Producer> producer;
+  std::unique_ptr<app::Pipeline> pipeline;
+  std::unique_ptr<WebhookReceiver> receiver;
+  std::unique_ptr<IoThreads> threads;
+};
+
+// Tasks that start with "hard:" require reasoning, every other is trivial: the route by text.
+app::Classifier HardPrefixClassifier();
+// `config` whose reasoning model is a copy of sim-reasoning named sim-reasoning-<n>, so that a
+// child process's calls are told apart in the attempts.
+app::Config WithReasoningModel(app::Config config, int n);
+
+// The same as a fixture, stopped in TearDown while the suite's own members still live.
+class PipelineTest : public ::testing::Test, public InProcessPipeline {
+ protected:
+  void TearDown() override { Stop(); }
+};
 
 // The config file ServeProcess gives its child. It carries the keys tests set (endpoints,
 // topics, groups, in-flight caps, Kafka properties, time scale, reaper and notifier timing,

@@ -21,10 +21,10 @@ using nlohmann::json;
 namespace t = triage::testing;
 using std::chrono::seconds;
 
-class Workers : public ::testing::Test {
+class Workers : public t::PipelineTest {
  protected:
   Workers() {
-    config = t::TestConfig(schema);
+    classifier = t::HardPrefixClassifier();
     for (const auto* model : {"sim-standard", "sim-reasoning"}) {
       auto& p = config.models.at(model).profile;
       p.accuracy = {1, 1, 1};  // every answer verifies: no escalation changes the counts
@@ -33,10 +33,6 @@ class Workers : public ::testing::Test {
     // Only a lapsed lease sends a job back here: the reaper's re-send of a job waiting in the
     // queue (for a hand-off lost in a crash) would add duplicates to a deliberate backlog.
     config.reaper_grace_seconds = 60;
-  }
-  void TearDown() override {
-    if (pipeline) pipeline->Stop();
-    threads.reset();
   }
 
   // The reasoning calls last `min_s`–`max_s` seconds (at the test's time scale).
@@ -47,22 +43,11 @@ class Workers : public ::testing::Test {
   }
   // Runs `roles` here; workers are started with StartWorker.
   void Start(Roles roles = Roles{true, true, false, true}) {
-    EnsurePipelineTopics(config);
-    db = std::make_unique<store::Db>(config.postgres);
-    producer = std::make_unique<queue::Producer>(config.kafka);
-    pipeline = std::make_unique<Pipeline>(io, config, *db, *producer, classifier);
-    pipeline->Start(roles);
-    receiver = std::make_unique<t::WebhookReceiver>(io);
-    threads = std::make_unique<t::IoThreads>(io);
+    InProcessPipeline::Start(roles);
   }
   // A worker process whose reasoning model is named sim-reasoning-<n>.
   std::unique_ptr<t::ServeProcess> StartWorker(int n) {
-    auto c = config;
-    const auto name = "sim-reasoning-" + std::to_string(n);
-    c.models[name] = c.models.at("sim-reasoning");
-    c.models[name].name = name;
-    c.reasoning_model = name;
-    return std::make_unique<t::ServeProcess>(c, "worker");
+    return std::make_unique<t::ServeProcess>(t::WithReasoningModel(config, n), "worker");
   }
 
   // A "hard:" task is classified requires_reasoning (the worker answers it), any other trivial.
@@ -75,10 +60,7 @@ class Workers : public ::testing::Test {
         {"verify", {{"kind", "math"}, {"gold", answer}}},
         {"metadata",
          {{"sim", {{"difficulty", hard ? "hard" : "easy"}, {"expected_answer", answer}}}}}};
-    http::ClientRequest r;
-    r.url = "http://127.0.0.1:" + std::to_string(pipeline->ApiPort()) + "/v1/jobs";
-    r.body = body.dump();
-    const auto res = t::Call(io, r);
+    const auto res = Send("POST", "/v1/jobs", body.dump());
     EXPECT_EQ(res.status, 202) << res.body << res.error;
     return json::parse(res.body).at("id").get<std::string>();
   }
@@ -86,12 +68,6 @@ class Workers : public ::testing::Test {
     std::vector<std::string> ids;
     for (int i = 0; i < count; ++i) ids.push_back(Submit(hard, i));
     return ids;
-  }
-  json Job(const std::string& id) {
-    http::ClientRequest r;
-    r.method = "GET";
-    r.url = "http://127.0.0.1:" + std::to_string(pipeline->ApiPort()) + "/v1/jobs/" + id;
-    return json::parse(t::Call(io, r).body);
   }
   // Puts `{"id": id}` on the reasoning topic (as the router and the reaper do) and waits for it.
   void Redeliver(const std::string& id) {
@@ -121,20 +97,7 @@ class Workers : public ::testing::Test {
     return n;
   }
 
-  Classifier classifier = [](std::string_view task) {
-    classify::Classification c;
-    c.tier = task.starts_with("hard:") ? core::Tier::kRequiresReasoning : core::Tier::kTrivial;
-    return c;
-  };
-  t::FreshSchema schema;
-  Config config;
   pqxx::connection conn{schema.dsn()};
-  boost::asio::io_context io;
-  std::unique_ptr<store::Db> db;
-  std::unique_ptr<queue::Producer> producer;
-  std::unique_ptr<Pipeline> pipeline;
-  std::unique_ptr<t::WebhookReceiver> receiver;
-  std::unique_ptr<t::IoThreads> threads;  // last: stops first
 };
 
 TEST_F(Workers, AWorkerKilledHoldingLongCallsIsReplacedAfterItsLeasesLapse) {
