@@ -27,15 +27,7 @@ constexpr seconds kSafety{30};
 
 class Shutdown : public t::PipelineTest {
  protected:
-  Shutdown() {
-    classifier = t::HardPrefixClassifier();
-    for (const auto* model : {"sim-standard", "sim-reasoning"}) {
-      auto& p = config.models.at(model).profile;
-      p.accuracy = {1, 1, 1};  // every answer verifies: no escalation changes the counts
-      p.slip_when_right = 0;
-    }
-    config.reaper_grace_seconds = 60;  // only a lapsed lease sends a job back
-  }
+  Shutdown() { t::CountableRuns(*this); }
 
   // The reasoning calls last `min_s`–`max_s` seconds, with a deadline of `timeout_s`.
   void ReasoningCalls(double min_s, double max_s, int timeout_s) {

@@ -202,12 +202,18 @@ nlohmann::json InProcessPipeline::Job(const std::string& id) {
   return nlohmann::json::parse(Send("GET", "/v1/jobs/" + id).body);
 }
 
-app::Classifier HardPrefixClassifier() {
-  return [](std::string_view task) {
+void CountableRuns(InProcessPipeline& triage) {
+  triage.classifier = [](std::string_view task) {
     classify::Classification c;
     c.tier = task.starts_with("hard:") ? core::Tier::kRequiresReasoning : core::Tier::kTrivial;
     return c;
   };
+  for (const auto* model : {"sim-standard", "sim-reasoning"}) {
+    auto& p = triage.config.models.at(model).profile;
+    p.accuracy = {1, 1, 1};
+    p.slip_when_right = 0;
+  }
+  triage.config.reaper_grace_seconds = 60;
 }
 
 app::Config WithReasoningModel(app::Config config, int n) {

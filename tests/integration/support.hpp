@@ -109,11 +109,15 @@ class InProcessPipeline {
   std::unique_ptr<IoThreads> threads;
 };
 
-// Tasks that start with "hard:" require reasoning, every other is trivial: the route by text.
-app::Classifier HardPrefixClassifier();
 // `config` whose reasoning model is a copy of sim-reasoning named sim-reasoning-<n>, so that a
 // child process's calls are told apart in the attempts.
 app::Config WithReasoningModel(app::Config config, int n);
+
+// For suites that count jobs through workers: a task starting "hard:" requires reasoning and
+// every other is trivial, every simulated answer verifies (no escalation changes the counts),
+// and only a lapsed lease sends a job back (the reaper's re-send of a job waiting in the queue,
+// for a hand-off lost in a crash, would add duplicates to a deliberate backlog).
+void CountableRuns(InProcessPipeline& triage);
 
 // The same as a fixture, stopped in TearDown while the suite's own members still live.
 class PipelineTest : public ::testing::Test, public InProcessPipeline {

@@ -23,17 +23,7 @@ using std::chrono::seconds;
 
 class Workers : public t::PipelineTest {
  protected:
-  Workers() {
-    classifier = t::HardPrefixClassifier();
-    for (const auto* model : {"sim-standard", "sim-reasoning"}) {
-      auto& p = config.models.at(model).profile;
-      p.accuracy = {1, 1, 1};  // every answer verifies: no escalation changes the counts
-      p.slip_when_right = 0;
-    }
-    // Only a lapsed lease sends a job back here: the reaper's re-send of a job waiting in the
-    // queue (for a hand-off lost in a crash) would add duplicates to a deliberate backlog.
-    config.reaper_grace_seconds = 60;
-  }
+  Workers() { t::CountableRuns(*this); }
 
   // The reasoning calls last `min_s`–`max_s` seconds (at the test's time scale).
   void ReasoningLatency(double min_s, double max_s) {
