@@ -27,8 +27,17 @@ Readiness JudgeReadiness(const ReadinessInputs& in) {
   return {ready, json{{"status", ready ? "ready" : "not_ready"}, {"checks", checks}}.dump()};
 }
 
+namespace {
+store::DbOptions OneConnection(store::DbOptions options) {
+  options.pool_size = 1;
+  return options;
+}
+}  // namespace
+
 Admin::Admin(std::shared_ptr<Steps> steps, Consumers consumers)
-    : steps_(std::move(steps)), consumers_(std::move(consumers)) {}
+    : steps_(std::move(steps)),
+      consumers_(std::move(consumers)),
+      probe_db_(OneConnection(steps_->config.postgres)) {}
 
 bool Admin::Handles(std::string_view path) {
   return path == "/healthz" || path == "/readyz" || path == "/metrics";
@@ -54,7 +63,7 @@ net::awaitable<http::Response> Admin::Serve(http::Request req) {
   // Asked only when the rest is ready: a stopping process answers without waiting on the pool.
   if (!in.stopping) {
     try {
-      co_await steps_->db.Run(
+      co_await probe_db_.Run(
           [](pqxx::connection& c) { pqxx::nontransaction(c).exec("SELECT 1"); });
     } catch (const std::exception& e) {
       in.database_error = store::IsUnavailable(e) ? "unavailable" : "error";

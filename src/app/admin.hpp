@@ -20,7 +20,8 @@ namespace triage::app {
 // Everything readiness depends on, gathered before it is judged.
 struct ReadinessInputs {
   bool stopping = false;                      // shutdown has begun (or the roles never started)
-  std::optional<std::string> database_error;  // empty: `SELECT 1` answered
+  std::optional<std::string> database_error;  // empty: `SELECT 1` answered (on the probe's own
+                                              // connection, not the busy pool's)
   struct Consumer {
     std::string role;  // router | worker
     queue::ConsumerStatus status;
@@ -54,6 +55,10 @@ class Admin : public std::enable_shared_from_this<Admin> {
  private:
   std::shared_ptr<Steps> steps_;
   Consumers consumers_;
+  // Readiness asks the database on a connection of its own: on the shared pool its `SELECT 1`
+  // would wait behind the work of a busy process, and a probe that times out under load takes
+  // a healthy process out of service.
+  store::Db probe_db_;
   std::unique_ptr<http::Server> server_;
 };
 

@@ -40,7 +40,8 @@ class Feedback_ : public t::PipelineTest {
   }
   // A JSON request's headers, as `tenant` when one is named.
   static std::vector<std::pair<std::string, std::string>> As(const std::string& tenant) {
-    std::vector<std::pair<std::string, std::string>> headers = {{"content-type", "application/json"}};
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"content-type", "application/json"}};
     if (!tenant.empty()) headers.emplace_back("x-tenant", tenant);
     return headers;
   }

@@ -12,12 +12,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <random>
 #include <sstream>
 
 #include "app/admin.hpp"
@@ -309,6 +311,44 @@ TEST(PipelineWithoutDatabase, AnswersUnavailableWithRetryAfterNotAnInternalError
     EXPECT_EQ(error["error"]["code"], "unavailable");
   }
   EXPECT_EQ(service.Send("GET", "/readyz").status, 503);
+}
+
+// Every connection of the pool busy (here the only one, waiting on a lock the test holds):
+// /readyz still answers, from a connection of its own. On the pool its `SELECT 1` waited behind
+// the work, and a probe timing out under load takes a healthy process out of service.
+class SaturatedPool : public Pipeline_ {
+ protected:
+  SaturatedPool() {
+    roles = Roles{true, false, false, false};
+    adjust = [](Config& c) { c.postgres.pool_size = 1; };
+  }
+};
+
+TEST_F(SaturatedPool, ReadinessAnswersWhileEveryPooledConnectionIsBusy) {
+  const auto key = std::to_string(std::random_device()() % 1000000);
+  const auto lock = "SELECT pg_advisory_lock(" + key + ")";
+  pqxx::connection holder(config.postgres.dsn);
+  pqxx::nontransaction(holder).exec(lock);
+  auto busy = boost::asio::co_spawn(io,
+                                    db->Run([lock](pqxx::connection& c) {
+                                      pqxx::nontransaction(c).exec(lock);
+                                      pqxx::nontransaction(c).exec(
+                                          "SELECT pg_advisory_unlock_all()");
+                                    }),
+                                    boost::asio::use_future);
+  pqxx::connection observer(config.postgres.dsn);
+  ASSERT_TRUE(t::WaitFor(
+      [&] {
+        return pqxx::work(observer)
+                   .exec1("SELECT count(*) FROM pg_locks"
+                          " WHERE locktype = 'advisory' AND NOT granted")[0]
+                   .as<int>() > 0;
+      },
+      std::chrono::seconds(30)));
+  const auto ready = Get("/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body << ready.error;
+  pqxx::nontransaction(holder).exec("SELECT pg_advisory_unlock_all()");
+  busy.get();
 }
 
 // Each started role is held by what calls back into it (the api by its server's handler, the
