@@ -264,10 +264,22 @@ for file, d in by_kind.get("Deployment", []):
             port = ports.get(get.get("port"), get.get("port"))
             if get.get("path") != path or port != admin_port:
                 fail(f"{where}: {probe} is not {path} on the admin port ({get})")
+    # The grace period runs from the preStop hook: its sleep and the drain must both fit.
+    pre_stop = 0
+    for c in spec["containers"]:
+        command = c.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+        if command[:1] == ["sleep"]:
+            pre_stop = max(pre_stop, int(command[1]))
+        elif command:
+            fail(f"k8s Deployment {name}: preStop {command} is not a sleep")
+    if deployment_roles.get("api") == name and pre_stop == 0:
+        fail(f"k8s Deployment {name}: the api has no preStop sleep (clients of a stopping pod "
+             "would meet refused connections until its endpoint is removed)")
     grace = spec.get("terminationGracePeriodSeconds", 30)
-    if grace <= setting("shutdown.drain_seconds"):
+    if grace <= pre_stop + setting("shutdown.drain_seconds"):
         fail(f"k8s Deployment {name}: terminationGracePeriodSeconds {grace} is not longer than "
-             f"shutdown.drain_seconds {setting('shutdown.drain_seconds')}")
+             f"the preStop sleep {pre_stop} plus shutdown.drain_seconds "
+             f"{setting('shutdown.drain_seconds')}")
     annotations = d["spec"]["template"]["metadata"].get("annotations", {})
     if annotations.get("prometheus.io/port") not in (None, str(admin_port)):
         fail(f"k8s Deployment {name}: scraped on {annotations['prometheus.io/port']}, "
