@@ -102,18 +102,32 @@ TEST(ModelConfig, BadModelSettingsNameTheirKey) {
       "models.gpt.api_key_env");
 }
 
+// A test server keeps `io` busy for ever: runs it until `call` is done (bounded at 10 s).
+providers::CallOutcome RunUntilDone(boost::asio::io_context& io,
+                                    boost::asio::awaitable<providers::CallOutcome> call) {
+  io.restart();
+  auto f = boost::asio::co_spawn(io, std::move(call), boost::asio::use_future);
+  const auto limit = std::chrono::steady_clock::now() + 10s;
+  while (f.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < limit)
+    io.run_one_for(100ms);
+  return f.get();
+}
+
+// A provider that answers every call 503, counting them in `calls`.
+http::Handler Unavailable(int* calls) {
+  return [calls](http::Request req) -> boost::asio::awaitable<http::Response> {
+    ++*calls;
+    co_return http::ErrorResponse(req, http::Status::service_unavailable, "down", "maintenance");
+  };
+}
+
 TEST(Models, CallsARealProviderThroughFallbacksAndTheCache) {
   // An OpenAI-compatible server on port 0 that fails every call with 503.
   boost::asio::io_context io;
   int calls = 0;
   http::ServerOptions options;
   options.port = 0;
-  http::Server server(io, options,
-                      [&](http::Request req) -> boost::asio::awaitable<http::Response> {
-                        ++calls;
-                        co_return http::ErrorResponse(req, http::Status::service_unavailable,
-                                                      "down", "maintenance");
-                      });
+  http::Server server(io, options, Unavailable(&calls));
   server.Start();
   auto c = LoadConfig(WriteConfig("models_live.toml", R"(
 [router]
@@ -135,15 +149,8 @@ enabled = true
   request.prompt = "What is 2 + 2?";
   request.job_id = "job-1";
   auto ask = [&] {
-    io.restart();
-    auto f = boost::asio::co_spawn(
-        io, models.Call("local", request, std::chrono::steady_clock::now() + 10s, "math"),
-        boost::asio::use_future);
-    // The server keeps io busy forever: run until this call is done (bounded).
-    const auto limit = std::chrono::steady_clock::now() + 10s;
-    while (f.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < limit)
-      io.run_one_for(100ms);
-    return f.get();
+    return RunUntilDone(
+        io, models.Call("local", request, std::chrono::steady_clock::now() + 10s, "math"));
   };
   const auto out = ask();
   ASSERT_TRUE(out.response);
@@ -175,11 +182,8 @@ TEST(Models, RecordBreakerStatesAndCacheLookupsInTheMetrics) {
   boost::asio::io_context io;
   http::ServerOptions options;
   options.port = 0;
-  http::Server server(io, options,
-                      [&](http::Request req) -> boost::asio::awaitable<http::Response> {
-                        co_return http::ErrorResponse(req, http::Status::service_unavailable,
-                                                      "down", "maintenance");
-                      });
+  int calls = 0;
+  http::Server server(io, options, Unavailable(&calls));
   server.Start();
   auto c = LoadConfig(WriteConfig("models_metrics.toml", R"(
 [router]
@@ -203,14 +207,8 @@ enabled = true
   auto ask = [&](const std::string& prompt) {
     providers::ModelRequest request;
     request.prompt = prompt;
-    io.restart();
-    auto f = boost::asio::co_spawn(
-        io, models.Call("local", request, std::chrono::steady_clock::now() + 10s, "math"),
-        boost::asio::use_future);
-    const auto limit = std::chrono::steady_clock::now() + 10s;
-    while (f.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < limit)
-      io.run_one_for(100ms);
-    return f.get();
+    return RunUntilDone(
+        io, models.Call("local", request, std::chrono::steady_clock::now() + 10s, "math"));
   };
   ASSERT_TRUE(ask("What is 1 + 1?").response);
   auto t = metrics->Text();
@@ -270,15 +268,8 @@ enabled = false
   providers::ModelRequest request;
   request.prompt = "What is 2 + 2?";
   auto ask = [&](std::optional<double> temperature) {
-    io.restart();
-    auto f = boost::asio::co_spawn(
-        io,
-        models.Call("local", request, std::chrono::steady_clock::now() + 10s, "math", temperature),
-        boost::asio::use_future);
-    const auto limit = std::chrono::steady_clock::now() + 10s;
-    while (f.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < limit)
-      io.run_one_for(100ms);
-    return f.get();
+    return RunUntilDone(io, models.Call("local", request, std::chrono::steady_clock::now() + 10s,
+                                        "math", temperature));
   };
   const auto plain = ask(std::nullopt);
   const auto sampled = ask(0.7);
