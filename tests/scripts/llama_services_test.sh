@@ -16,25 +16,12 @@ proj="$work/triage"
 mkdir -p "$proj/deploy"
 cp -r "$src/deploy/local" "$proj/deploy/"
 svc="$proj/deploy/local/services"
+# shellcheck source=lib.sh
+. "$src/tests/scripts/lib.sh"
 unset TRIAGE_LLAMA_URL  # `make test` exports it: here the server is the copy's own
 
-read -r port other < <(python3 - <<'PY'
-import random, socket
-def free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-for _ in range(500):
-    a, b = random.randrange(20000, 60000), random.randrange(20000, 60000)
-    if a != b and not {a, b} & {18080} and free(a) and free(b):
-        print(a, b)
-        break
-PY
-)
-[ -n "${other:-}" ] || { echo "FAIL: found no free ports" >&2; exit 1; }
+read -r port other < <(free_ports 2)
+[ -n "${other:-}" ] || fail "found no free ports"
 export TRIAGE_LOCAL_LLAMA_PORT=$port TRIAGE_LLAMA_INSTALL=$install TRIAGE_LOCAL_LLAMA_SLOTS=1
 echo "project copy $proj, llama port $port"
 
@@ -48,23 +35,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-out=
-run_svc() {
-  local rc=0 start=$SECONDS
-  out=$("$svc" "$@" 2>&1) || rc=$?
-  printf '$ services %s  (exit %d, %d s)\n%s\n' "$*" "$rc" $((SECONDS - start)) "$out"
-  return "$rc"
-}
-llama_field() { sed -n "s/^llama: up (.*$1 \([^,)]*\).*/\1/p" <<<"$out"; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 run_svc up-llama || fail "up-llama failed"
 grep -q "llama-server up on 127.0.0.1:$port (started" <<<"$out" || fail "up-llama did not start it"
 run_svc status || true  # postgres and kafka are not up in the copy: exit 3 is expected
-pid=$(llama_field pid)
+pid=$(field llama pid)
 [ -n "$pid" ] || fail "status does not report a running llama-server"
-[ "$(llama_field port)" = "$port" ] || fail "status does not report port $port"
+[ "$(field llama port)" = "$port" ] || fail "status does not report port $port"
 # Bound to the loopback address only.
 listeners=$(ss -tlnH "sport = :$port" | awk '{print $4}')
 [ "$listeners" = "127.0.0.1:$port" ] || fail "listens on '$listeners', not only 127.0.0.1:$port"

@@ -14,29 +14,15 @@ proj="$work/triage"
 mkdir -p "$proj/deploy"
 cp -r "$src/deploy/local" "$proj/deploy/"  # all the script reads; no .local/ yet, as in a clone
 svc="$proj/deploy/local/services"
+# shellcheck source=lib.sh
+. "$src/tests/scripts/lib.sh"
 unset TRIAGE_PG_DSN TRIAGE_KAFKA_BROKERS  # `make test` exports these: here the services are local
 if [ -f "$src/.local/kafka/libs/.complete" ]; then export TRIAGE_KAFKA_LIBS="$src/.local/kafka/libs"; fi
 
 # Free ports on 127.0.0.1, never the defaults a main checkout uses: PostgreSQL, Kafka (and its
 # controller on the next port), and one more for a wrong-port request.
-read -r pg_port kafka_port other_port < <(python3 - <<'PY'
-import random, socket
-def free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-for _ in range(500):
-    pg, kafka, other = (random.randrange(20000, 60000) for _ in range(3))
-    ports = {pg, kafka, kafka + 1, other}
-    if len(ports) == 4 and not ports & {54329, 19092, 19093} and all(map(free, ports)):
-        print(pg, kafka, other)
-        break
-PY
-)
-[ -n "${other_port:-}" ] || { echo "FAIL: found no free ports" >&2; exit 1; }
+read -r pg_port kafka_port other_port < <(free_ports 3)
+[ -n "${other_port:-}" ] || fail "found no free ports"
 export TRIAGE_LOCAL_PG_PORT=$pg_port TRIAGE_LOCAL_KAFKA_PORT=$kafka_port
 echo "project copy $proj, postgres port $pg_port, kafka port $kafka_port"
 
@@ -71,16 +57,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-out=
-# run_svc CMD...: runs the services script, its output in $out, its exit status returned.
-run_svc() {
-  local rc=0 start=$SECONDS
-  out=$("$svc" "$@" 2>&1) || rc=$?
-  printf '$ services %s  (exit %d, %d s)\n%s\n' "$*" "$rc" $((SECONDS - start)) "$out"
-  return "$rc"
-}
-field() { sed -n "s/^$1: up (.*$2 \([^,)]*\).*/\1/p" <<<"$out"; }
 # expect_up: `status` reports both services up on our ports; sets pg_data, pg_pid, kafka_pid.
 expect_up() {
   run_svc status || fail "status after $1 exited non-zero"
