@@ -22,13 +22,23 @@ deps-llama:
 services-llama: deps-llama
 	@$(SERVICES) up-llama
 
-# clang: GCC 12 destroys temporaries in co_await expressions twice (GCC bug 99576).
-# The configure output goes to a log, shown only when it fails; ninja reports its own progress.
+# configure DIR EXTRA-ARGS: cmake into DIR, its log shown only when it fails (ninja reports its
+# own progress). clang: GCC 12 destroys temporaries in co_await expressions twice (GCC bug 99576).
+CMAKE_LOG = .local/logs/cmake-$(notdir $(1)).log
+define configure
+	@mkdir -p .local/logs
+	@cmake -S . -B $(1) -G Ninja -DCMAKE_CXX_COMPILER=clang++-16 $(2) >$(CMAKE_LOG) 2>&1 || \
+	  { tail -n 30 $(CMAKE_LOG); echo "cmake failed; full log: $(CMAKE_LOG)"; exit 1; }
+endef
+# The services' addresses, as the tests read them.
+TEST_ENV = eval "$$($(SERVICES) env)" && \
+  TRIAGE_TEST_PG_DSN="$$TRIAGE_PG_DSN" TRIAGE_TEST_KAFKA_BROKERS="$$TRIAGE_KAFKA_BROKERS" \
+  TRIAGE_TEST_LLAMA_URL="$$TRIAGE_LLAMA_URL" \
+  TRIAGE_TEST_PG_RESTART="$${TRIAGE_TEST_PG_RESTART:-$(CURDIR)/$(SERVICES) restart-postgres}"
+
 build: deps
 	@echo "build: cmake and ninja in $(BUILD_DIR)/"
-	@mkdir -p .local/logs
-	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_CXX_COMPILER=clang++-16 >.local/logs/cmake.log 2>&1 || \
-	  { tail -n 30 .local/logs/cmake.log; echo "build: cmake failed; full log: .local/logs/cmake.log"; exit 1; }
+	$(call configure,$(BUILD_DIR),)
 	@cmake --build $(BUILD_DIR)
 
 services: deps
@@ -42,11 +52,7 @@ services-down:
 # docs/reliability.md, "CI", has the time it adds); TEST_ASAN=0 skips them.
 TEST_ASAN ?= 1
 test: build services services-llama
-	@eval "$$($(SERVICES) env)" && \
-	  TRIAGE_TEST_PG_DSN="$$TRIAGE_PG_DSN" TRIAGE_TEST_KAFKA_BROKERS="$$TRIAGE_KAFKA_BROKERS" \
-	  TRIAGE_TEST_LLAMA_URL="$$TRIAGE_LLAMA_URL" \
-	  TRIAGE_TEST_PG_RESTART="$${TRIAGE_TEST_PG_RESTART:-$(CURDIR)/$(SERVICES) restart-postgres}" \
-	  ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(CTEST_JOBS) --timeout 600
+	@$(TEST_ENV) ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(CTEST_JOBS) --timeout 600
 ifeq ($(TEST_ASAN),1)
 	@$(MAKE) --no-print-directory test-asan
 endif
@@ -67,17 +73,6 @@ SAN_ENV := ASAN_SYMBOLIZER_PATH=$(SYMBOLIZER) \
   LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp:halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0:external_symbolizer_path=$(SYMBOLIZER)
-# configure DIR EXTRA-ARGS: cmake into DIR, its log shown only when it fails.
-define configure
-	@mkdir -p .local/logs
-	@cmake -S . -B $(1) -G Ninja -DCMAKE_CXX_COMPILER=clang++-16 $(2) >.local/logs/cmake-$(1).log 2>&1 || \
-	  { tail -n 30 .local/logs/cmake-$(1).log; echo "cmake failed; full log: .local/logs/cmake-$(1).log"; exit 1; }
-endef
-TEST_ENV = eval "$$($(SERVICES) env)" && \
-  TRIAGE_TEST_PG_DSN="$$TRIAGE_PG_DSN" TRIAGE_TEST_KAFKA_BROKERS="$$TRIAGE_KAFKA_BROKERS" \
-  TRIAGE_TEST_LLAMA_URL="$$TRIAGE_LLAMA_URL" \
-  TRIAGE_TEST_PG_RESTART="$${TRIAGE_TEST_PG_RESTART:-$(CURDIR)/$(SERVICES) restart-postgres}"
-
 # The unit and integration suites under AddressSanitizer + UBSan.
 test-asan: deps services services-llama
 	@echo "test-asan: ASan+UBSan build in $(ASAN_DIR)/"
