@@ -218,7 +218,6 @@ void ReadModel(Reader& r, const std::string& prefix, ModelConfig& m) {
   if (cached_write >= 0) m.pricing.cached_write = UsdPerMillion(cached_write);
   r.Get(prefix + ".timeout_seconds", m.timeout_seconds);
   Require(m.timeout_seconds > 0, prefix + ".timeout_seconds", "must be > 0");
-  m.policy.timeout = std::chrono::seconds(m.timeout_seconds);
   r.Get(prefix + ".model", m.model_id);
   r.Get(prefix + ".base_url", m.base_url);
   Require(m.base_url.empty() || http::ParseUrl(m.base_url).has_value(), prefix + ".base_url",

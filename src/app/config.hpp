@@ -46,7 +46,9 @@ struct ModelConfig {
   int thinking_budget = 0;                  // 0: no extended thinking
   bool logprobs = false;                    // ask for token log-probabilities (confidence)
   std::vector<std::string> fallbacks;       // models tried, in order, when this one fails
-  providers::ModelPolicy policy;            // retries, breaker, concurrency, rate
+  // Retries, breaker, concurrency, rate; its timeout is timeout_seconds, set where the model
+  // is built (Models), so the two cannot disagree.
+  providers::ModelPolicy policy;
   std::string replay_dir, replay_model;     // provider = replay
 };
 

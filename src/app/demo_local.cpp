@@ -87,7 +87,6 @@ Config LocalModelConfig(Config config, const LocalDemoOptions& options) {
     m.temperature = 0.0;
     m.logprobs = true;  // its confidence: the mean token probability
     m.timeout_seconds = 120;
-    m.policy.timeout = std::chrono::seconds(m.timeout_seconds);
     m.policy.max_concurrency = 4;  // the server's slots (services up-llama)
     config.models[kLocalModel] = m;
   }

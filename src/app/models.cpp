@@ -81,8 +81,10 @@ Models::Models(const Config& config, store::Db* db, std::shared_ptr<metrics::Met
   for (const auto& name : needed) {
     const auto& m = config.models.at(name);
     const auto slots = provider_slots.find(m.provider);
+    auto policy = m.policy;
+    policy.timeout = std::chrono::seconds(m.timeout_seconds);
     guarded_[name] = std::make_shared<providers::GuardedModel>(
-        std::shared_ptr<providers::ModelClient>(BuildClient(m, config, pool_)), m.policy,
+        std::shared_ptr<providers::ModelClient>(BuildClient(m, config, pool_)), policy,
         slots == provider_slots.end() ? nullptr : slots->second);
   }
   for (const auto& name : called) {
