@@ -55,31 +55,9 @@ cp -r "$src/deploy/local" "$proj/deploy/"
 svc=$proj/deploy/local/services
 logs=$work/logs
 
-read -r pg_port kafka_port api_port hook_port < <(python3 - <<'PY'
-import random, socket
-def free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-# Below the kernel's ephemeral range: a service restarted mid-run binds its port again, and a
-# client connection may meanwhile hold a port from that range as its own (the receiver's
-# restart failed so, "address already in use").
-try:
-    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-except (OSError, ValueError, IndexError):
-    low = 32768
-top = max(low, 20100)
-for _ in range(500):
-    pg, kafka, api, hook = (random.randrange(20000, top - 1) for _ in range(4))
-    ports = {pg, kafka, kafka + 1, api, hook}
-    if len(ports) == 5 and not ports & {54329, 19092, 19093, 8080} and all(map(free, ports)):
-        print(pg, kafka, api, hook)
-        break
-PY
-)
+# shellcheck source=../scripts/lib.sh
+. "$src/tests/scripts/lib.sh"
+read -r pg_port kafka_port api_port hook_port < <(free_ports 4)
 [ -n "${hook_port:-}" ] || { echo "chaos: found no free ports" >&2; exit 1; }
 export TRIAGE_LOCAL_PG_PORT=$pg_port TRIAGE_LOCAL_KAFKA_PORT=$kafka_port
 dsn="host=127.0.0.1 port=$pg_port user=triage dbname=triage"

@@ -493,8 +493,8 @@ TEST_F(SelfConsistentStandardModel, ThreeSamplesAreCalledAsSamplesAndTheMajority
   EXPECT_EQ(job["decision"]["steps"][0]["confidence"], 1.0);
 }
 
-// Five one-at-a-time samples of 1.2 s each, on an inline lease of 4 s (a 2 s model timeout and a
-// 2 s margin): only renewing the lease keeps the reaper from handing the job to another run.
+// Five one-at-a-time samples of 1.2 s each, on an inline lease of 4 s (a 3 s model timeout and a
+// 1 s margin): only renewing the lease keeps the reaper from handing the job to another run.
 class SlowSequentialSamples : public Strategies {
  protected:
   SlowSequentialSamples() {
@@ -503,6 +503,8 @@ class SlowSequentialSamples : public Strategies {
       Accuracy(c, "sim-reasoning", 1.0);
       auto& standard = c.models.at("sim-standard").profile;
       standard.latency_min_s = standard.latency_max_s = 120;  // x sim.time_scale 0.01 = 1.2 s
+      c.models.at("sim-standard").timeout_seconds = 3;
+      c.lease_margin_seconds = 1;
       c.routing.plans["trivial"] = std::get<route::Plan>(
           route::ParsePlan("best_of_n(standard, n=5, parallel=false) -> escalate(reasoning)"));
     };
@@ -729,7 +731,6 @@ class NulReplyingModel : public Strategies {
       m.provider = "openai-compatible";
       m.base_url = "http://127.0.0.1:" + std::to_string(provider.Port()) + "/v1";
       m.pricing = {1'000'000, 2'000'000, 0};  // $1 / $2 per 1M tokens
-      m.policy.timeout = std::chrono::seconds(m.timeout_seconds);
       c.models["hosted"] = m;
       for (auto& rung : c.routing.ladder.rungs)
         if (rung.name == "standard") rung.model = "hosted";

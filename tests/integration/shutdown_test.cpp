@@ -100,7 +100,7 @@ class Shutdown : public t::PipelineTest {
 
 TEST_F(Shutdown, AWorkerFinishesItsCallsInFlightThenExitsZeroAndTakesNoNewWork) {
   constexpr int kHeld = 20, kLater = 10;
-  ReasoningCalls(2, 3, 10);
+  ReasoningCalls(5, 6, 10);  // long enough for all 20 to be running at once
   config.drain_seconds = 20;
   Start();
   const auto first = StartServe(1, "worker");
@@ -138,7 +138,7 @@ TEST_F(Shutdown, AWorkerFinishesItsCallsInFlightThenExitsZeroAndTakesNoNewWork) 
 
 TEST_F(Shutdown, WorkTheBoundCutsOffIsFinishedByAnotherProcessOnceItsLeasesLapse) {
   constexpr int kJobs = 10;
-  ReasoningCalls(5, 5, 6);  // leases of 7 s; calls longer than the bound
+  ReasoningCalls(10, 10, 12);  // leases of 13 s; calls far longer than the bound
   config.drain_seconds = 2;
   Start();
   const auto first = StartServe(1, "api,worker");

@@ -92,9 +92,10 @@ class Workers : public t::PipelineTest {
 
 TEST_F(Workers, AWorkerKilledHoldingLongCallsIsReplacedAfterItsLeasesLapse) {
   constexpr int kJobs = 50;
-  ReasoningLatency(3, 4);
-  config.models.at("sim-reasoning").timeout_seconds = 6;
-  config.lease_margin_seconds = 1;  // leases of 7 s, renewed every 2.3 s while the calls run
+  // Calls long enough that all 50 are running at once however slowly they were submitted.
+  ReasoningLatency(8, 9);
+  config.models.at("sim-reasoning").timeout_seconds = 12;
+  config.lease_margin_seconds = 1;  // leases of 13 s, renewed every 4.3 s while the calls run
   Start();
   auto first = StartWorker(1);
   SubmitMany(true, kJobs);
@@ -157,14 +158,16 @@ TEST_F(Workers, AJobDeliveredTwiceHasOneResultAndARedeliveryAfterItFinishedChang
 TEST_F(Workers, ASecondWorkerJoiningMidRunSharesTheWorkAndNothingIsLostOrDoneTwice) {
   constexpr int kJobs = 200;
   ReasoningLatency(1, 1.5);
-  config.worker_max_in_flight = 20;  // a backlog the joining worker can share
+  // A backlog the joining worker can share: one worker alone needs about 30 s for the 200,
+  // longer than a slow machine takes to submit them and start the second.
+  config.worker_max_in_flight = 8;
   Start();
   const auto first = StartWorker(1);
   SubmitMany(true, kJobs);
   ASSERT_TRUE(t::WaitFor([&] { return Jobs("state = 'completed'") >= 20; }, seconds(60)));
   const auto second = StartWorker(2);
 
-  EXPECT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == kJobs; }, seconds(60)))
+  EXPECT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == kJobs; }, seconds(120)))
       << receiver->DistinctJobs() << " of " << kJobs << " callbacks";
   ExpectEachCompletedOnce(kJobs);
   EXPECT_EQ(Count("SELECT count(*) FROM attempts"), kJobs) << "a job was answered twice";
@@ -186,7 +189,7 @@ TEST_F(Workers, AWorkerHoldingCallsLongerThanItsMaxPollIntervalStaysInItsGroup) 
   Start();
   const auto worker = StartWorker(1);
   SubmitMany(true, kJobs);
-  ASSERT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == kJobs; }, seconds(90)))
+  ASSERT_TRUE(t::WaitFor([&] { return receiver->DistinctJobs() == kJobs; }, seconds(180)))
       << receiver->DistinctJobs() << " of " << kJobs << " callbacks";
   ASSERT_TRUE(t::WaitFor([&] { return Uncommitted() == 0; }, seconds(30)));
   ExpectEachCompletedOnce(kJobs);
@@ -199,7 +202,10 @@ TEST_F(Workers, AWorkerHoldingCallsLongerThanItsMaxPollIntervalStaysInItsGroup) 
 
 TEST_F(Workers, EasyJobsKeepFlowingWhileTheReasoningPoolIsSaturated) {
   constexpr int kJobs = 50;
-  ReasoningLatency(5, 5);
+  // No hard call can end before every easy job is in and run, however slow the machine: the
+  // test never waits for them.
+  ReasoningLatency(30, 30);
+  config.models.at("sim-reasoning").timeout_seconds = 40;
   config.worker_max_in_flight = 4;
   config.router_max_in_flight =
       16;  // fewer than the hard jobs: a router waiting on them would stall

@@ -1,10 +1,12 @@
-# Helpers the shell tests of deploy/local/services share (sourced; they set $svc, the services
-# script of their project copy).
+# Helpers the shell tests of deploy/local/services and the chaos run share (sourced; run_svc
+# calls $svc, the services script of their project copy).
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # free_ports N: N distinct ports free on 127.0.0.1, on one line, each with the next one free too
-# (Kafka's controller takes port + 1), none of the defaults a main checkout uses.
+# (Kafka's controller takes port + 1), none of the defaults a main checkout uses. Below the
+# kernel's ephemeral range: a service restarted mid-test binds its port again, and a client
+# connection may meanwhile hold a port from that range as its own ("address already in use").
 free_ports() {
   python3 - "$1" <<'PY'
 import random, socket, sys
@@ -15,11 +17,17 @@ def free(port):
             return True
         except OSError:
             return False
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+top = max(low, 20100)
 count = int(sys.argv[1])
 for _ in range(500):
-    ports = [random.randrange(20000, 60000) for _ in range(count)]
+    ports = [random.randrange(20000, top - 1) for _ in range(count)]
     taken = set(ports) | {p + 1 for p in ports}
-    if len(taken) == 2 * count and not taken & {54329, 19092, 19093, 18080} and all(map(free, taken)):
+    defaults = {54329, 19092, 19093, 18080, 18081, 8080}
+    if len(taken) == 2 * count and not taken & defaults and all(map(free, taken)):
         print(*ports)
         break
 PY
