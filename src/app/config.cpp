@@ -2,6 +2,7 @@
 
 #include <spdlog/common.h>
 #include <toml++/toml.h>
+#include <unistd.h>  // environ
 
 #include <algorithm>
 #include <cctype>
@@ -85,20 +86,47 @@ class Reader {
     known_.emplace(key);
     return root_.at_path(key);
   }
+  // The environment's value for `key` (TRIAGE_SECTION_NAME), read from now on.
+  const char* Env(std::string_view key) { return EnvVar(EnvName(key)); }
+  // A variable by its own name (an alias, the secret, a key variable a model names).
+  const char* EnvVar(const std::string& name) {
+    KnowEnv(name);
+    return std::getenv(name.c_str());
+  }
+  // A variable read elsewhere in the process under a name the config gives (api_key_env).
+  void KnowEnv(const std::string& name) { env_read_.insert(name); }
+  // Whether the environment or the file sets `key`.
+  bool Has(std::string_view key) { return Env(key) || Node(key); }
   // Every key under `prefix` is known: a table passed through as is.
   void KnowAllUnder(std::string_view prefix) { free_tables_.emplace(prefix); }
 
   // Throws ConfigError naming the first value in the file that no Get/Node asked for.
   void RejectUnknownKeys(const std::string& path) const { RejectUnknown(root_, "", path); }
 
+  // The TRIAGE_* variables of `environment` that neither a key nor the project's own scripts,
+  // tests and tools read: warned about rather than refused, since the namespace is shared.
+  std::vector<UnreadEnv> UnreadEnvironment(char** environment) const {
+    std::vector<UnreadEnv> out;
+    for (char** e = environment; e && *e; ++e) {
+      const std::string entry(*e);
+      const std::string name = entry.substr(0, entry.find('='));
+      if (name.rfind("TRIAGE_", 0) != 0 || env_read_.contains(name) || ReadElsewhere(name))
+        continue;
+      out.push_back({name, Nearest(name)});
+    }
+    std::sort(out.begin(), out.end(),
+              [](const UnreadEnv& a, const UnreadEnv& b) { return a.name < b.name; });
+    return out;
+  }
+
   template <class T>
   void Get(std::string_view key, T& out, std::string_view env_alias = {}) {
     known_.emplace(key);
-    const char* env = env_alias.empty() ? nullptr : std::getenv(std::string(env_alias).c_str());
-    const std::string env_name = env ? std::string(env_alias) : EnvName(key);
-    if (!env) env = std::getenv(env_name.c_str());
-    if (env) {
-      FromText(key, env_name, env, out);
+    const char* alias = env_alias.empty() ? nullptr : EnvVar(std::string(env_alias));
+    const std::string own_name = EnvName(key);
+    const char* own = Env(key);
+    if (alias || own) {
+      FromText(key, alias ? std::string(env_alias) : own_name, alias ? alias : own, out);
       return;
     }
     const auto node = root_.at_path(key);
@@ -106,6 +134,40 @@ class Reader {
   }
 
  private:
+  static bool ReadElsewhere(const std::string& name) {
+    static const std::set<std::string> kNames = {
+        "TRIAGE_DATA_DIR",           "TRIAGE_KAFKA_LIBS",          "TRIAGE_LLAMA_URL",
+        "TRIAGE_LLAMA_INSTALL",      "TRIAGE_REQUIRE_DATA",        "TRIAGE_VERIFY_VERBOSE",
+        "TRIAGE_VERIFY_FULL_CODE",   "TRIAGE_BENCH_HOLD_SECONDS",  "TRIAGE_CLASSIFIER_MODEL",
+        "TRIAGE_UPDATE_GOLDEN",      "TRIAGE_SANDBOX_TEST_SECRET"};
+    return name.rfind("TRIAGE_LOCAL_", 0) == 0 || name.rfind("TRIAGE_TEST_", 0) == 0 ||
+           kNames.contains(name);
+  }
+  // The read variable closest to `name` by edit distance, if it is a likely misspelling.
+  std::string Nearest(const std::string& name) const {
+    std::string best;
+    std::size_t best_distance = 4;  // more edits than 3: not a misspelling of it
+    for (const auto& candidate : env_read_) {
+      const auto d = EditDistance(name, candidate);
+      if (d < best_distance) best_distance = d, best = candidate;
+    }
+    return best;
+  }
+  static std::size_t EditDistance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diagonal = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        const std::size_t above = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+        diagonal = above;
+      }
+    }
+    return row[b.size()];
+  }
+
   void RejectUnknown(const toml::table& table, const std::string& prefix,
                      const std::string& path) const {
     for (const auto& [k, node] : table) {
@@ -168,6 +230,7 @@ class Reader {
   }
   const toml::table& root_;
   std::set<std::string, std::less<>> known_, free_tables_;
+  std::set<std::string> env_read_;  // every variable a key (or the loader) read
 };
 
 template <class T>
@@ -225,6 +288,7 @@ void ReadModel(Reader& r, const std::string& prefix, ModelConfig& m) {
   Require(m.provider != "openai-compatible" || !m.base_url.empty(), prefix + ".base_url",
           "is required for provider openai-compatible");
   r.Get(prefix + ".api_key_env", m.api_key_env);
+  if (!m.api_key_env.empty()) r.KnowEnv(m.api_key_env);
   r.Get(prefix + ".api_key_file", m.api_key_file);
   r.Get(prefix + ".anthropic_version", m.anthropic_version);
   r.Get(prefix + ".require_usage", m.require_usage);
@@ -379,7 +443,7 @@ void ReadRouting(Reader& r, const toml::table& root, Config& c) {
         text = "escalate(reasoning)";
         break;
     }
-    const bool set = std::getenv(EnvName(key).c_str()) || r.Node(key);
+    const bool set = r.Has(key);
     r.Get(key, text);
     auto plan = ReadPlan(key, text);
     if (const auto problem = route::ValidatePlan(plan, routing.ladder))
@@ -398,7 +462,7 @@ void ReadRouting(Reader& r, const toml::table& root, Config& c) {
         c.policy.inline_tiers_by_domain.contains(d) || c.policy.vote_tiers_by_domain.contains(d);
     for (const auto tier : core::kAllTiers) {
       const std::string key = "strategy." + d + "." + std::string(core::ToString(tier));
-      const bool set = std::getenv(EnvName(key).c_str()) || r.Node(key);
+      const bool set = r.Has(key);
       if (!set && !overridden) continue;
       routing.plans[d + "." + std::string(core::ToString(tier))] = plan_of(key, d, tier);
     }
@@ -408,10 +472,8 @@ void ReadRouting(Reader& r, const toml::table& root, Config& c) {
   domains.insert(domains.end(), c.limits.domains.begin(), c.limits.domains.end());
   for (const auto& d : domains) {
     const std::string prefix = "thresholds." + d;
-    const bool any = root.at_path(prefix).is_table() ||
-                     std::getenv(EnvName(prefix + ".min_confidence").c_str()) ||
-                     std::getenv(EnvName(prefix + ".min_share").c_str()) ||
-                     std::getenv(EnvName(prefix + ".default_confidence").c_str());
+    const bool any = root.at_path(prefix).is_table() || r.Env(prefix + ".min_confidence") ||
+                     r.Env(prefix + ".min_share") || r.Env(prefix + ".default_confidence");
     if (d != "default" && !any) continue;
     route::Thresholds t =
         d == "default" ? route::Thresholds{0.0, 0.5, 0.5} : routing.ThresholdsFor("default");
@@ -526,7 +588,7 @@ Config LoadConfig(const std::string& path) {
     tiers = ParseTiers("policy." + name, names);
     for (const auto& d : c.limits.domains) {
       const std::string key = "policy.domain." + d + "." + name;
-      if (!std::getenv(EnvName(key).c_str()) && !r.Node(key)) continue;
+      if (!r.Has(key)) continue;
       std::vector<std::string> mine;
       r.Get(key, mine);
       by_domain[d] = ParseTiers(key, mine);
@@ -577,7 +639,7 @@ Config LoadConfig(const std::string& path) {
   for (const auto& d : c.limits.domains) {
     const std::string key = "cache.domain_ttl." + d;
     std::string text;
-    if (const char* env = std::getenv(EnvName(key).c_str())) {
+    if (const char* env = r.Env(key)) {
       text = env;
     } else if (auto node = r.Node(key)) {
       if (auto s = node.value<std::string>())
@@ -613,7 +675,7 @@ Config LoadConfig(const std::string& path) {
   Require(c.notify_poll_ms >= 1, "notify.poll_ms", "must be >= 1");
   // The signing secret never comes from the config file itself: env, or a file it names.
   std::string secret, secret_file;
-  if (const char* env = std::getenv("TRIAGE_WEBHOOK_SECRET")) secret = env;
+  if (const char* env = r.EnvVar("TRIAGE_WEBHOOK_SECRET")) secret = env;
   r.Get("notify.secret_file", secret_file);
   if (secret.empty() && !secret_file.empty()) {
     std::ifstream in(secret_file);
@@ -638,6 +700,7 @@ Config LoadConfig(const std::string& path) {
   r.Get("metrics.sample_interval_ms", c.metrics_sample_interval_ms);
   Require(c.metrics_sample_interval_ms >= 100, "metrics.sample_interval_ms", "must be >= 100");
   if (!path.empty()) r.RejectUnknownKeys(path);
+  c.unread_env = r.UnreadEnvironment(environ);
   return c;
 }
 

@@ -26,6 +26,13 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A TRIAGE_* environment variable nothing reads (app/main warns of each), and the variable a
+// key reads that it most likely misspells, if one is near.
+struct UnreadEnv {
+  std::string name;
+  std::string nearest;  // empty: none within three edits
+};
+
 struct ModelConfig {
   std::string name;
   // sim | replay | openai | anthropic | openai-compatible
@@ -80,6 +87,8 @@ struct Config {
   // What the config read that must never be logged: the webhook signing secret, a password in
   // the Postgres DSN, Kafka properties naming a password, secret or key (app/logging.hpp).
   std::vector<std::string> secrets;
+  // TRIAGE_* variables set in the environment that no key reads: likely misspellings.
+  std::vector<UnreadEnv> unread_env;
   intake::Limits limits;
   store::DbOptions postgres{"host=127.0.0.1 port=54329 user=triage dbname=triage", 8};
   queue::KafkaOptions kafka{"127.0.0.1:19092", {}};

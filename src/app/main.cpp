@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
     triage::app::ConfigureLogging(*triage::app::ParseLogFormat(config.log_format));
     spdlog::set_level(spdlog::level::from_str(config.log_level));
     for (const auto& secret : config.secrets) triage::app::RedactInLogs(secret);
+    for (const auto& unread : config.unread_env)
+      spdlog::warn("environment variable {} is no config key and is ignored{}", unread.name,
+                   unread.nearest.empty() ? "" : " (did you mean " + unread.nearest + "?)");
     if (serve->parsed()) return triage::app::RunServe(config, roles);
     if (app.got_subcommand("migrate")) return triage::app::RunMigrate(config);
     if (demo->parsed()) return triage::app::RunDemo(config, demo_options);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <fstream>
+#include <map>
 
 namespace triage::app {
 namespace {
@@ -221,6 +222,32 @@ TEST(Config, WebhookSecretMustBeAStandardWebhooksSecret) {
   }
   ScopedEnv env("TRIAGE_WEBHOOK_SECRET", "plain-text");
   EXPECT_THROW(LoadConfig(""), ConfigError);
+}
+
+// A misspelt variable changes nothing, so it is reported (and warned of at start), with the
+// variable it most likely meant; those a key, the secret, a model's key variable or the
+// project's scripts read are not.
+TEST(Config, TriageVariablesNothingReadsAreReportedWithTheKeyTheyLikelyMisspell) {
+  const auto path = WriteFile("unread-env.toml",
+                              "[models.hosted]\nprovider = \"openai\"\n"
+                              "api_key_env = \"TRIAGE_HOSTED_KEY\"\n");
+  ScopedEnv misspelt("TRIAGE_KAFKA_BROKER", "127.0.0.1:1");
+  ScopedEnv stray("TRIAGE_NOTHING_OF_OURS_AT_ALL", "1");
+  ScopedEnv key("TRIAGE_SIM_TIME_SCALE", "0.5");
+  ScopedEnv alias("TRIAGE_PG_DSN", "host=127.0.0.1 port=1");
+  ScopedEnv model_key("TRIAGE_HOSTED_KEY", "sk-test");
+  ScopedEnv script("TRIAGE_LOCAL_PG_PORT", "1");
+  const auto c = LoadConfig(path);
+  std::map<std::string, std::string> unread;
+  for (const auto& u : c.unread_env) unread[u.name] = u.nearest;
+  ASSERT_TRUE(unread.contains("TRIAGE_KAFKA_BROKER"));
+  EXPECT_EQ(unread["TRIAGE_KAFKA_BROKER"], "TRIAGE_KAFKA_BROKERS");
+  ASSERT_TRUE(unread.contains("TRIAGE_NOTHING_OF_OURS_AT_ALL"));
+  EXPECT_EQ(unread["TRIAGE_NOTHING_OF_OURS_AT_ALL"], "");
+  for (const char* read : {"TRIAGE_SIM_TIME_SCALE", "TRIAGE_PG_DSN", "TRIAGE_HOSTED_KEY",
+                           "TRIAGE_LOCAL_PG_PORT"})
+    EXPECT_FALSE(unread.contains(read)) << read;
+  EXPECT_NE(c.kafka.brokers, "127.0.0.1:1");  // nothing changed by it
 }
 
 }  // namespace
