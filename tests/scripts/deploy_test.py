@@ -80,8 +80,10 @@ def env_name(key):
 
 CONFIG_SRC = read("src/app/config.cpp")
 MAIN_SRC = read("src/app/main.cpp")
-# Variables read under a name of their own: aliases in config.cpp and main.cpp's getenv calls.
-ENV_ALIASES = set(re.findall(r'"(TRIAGE_[A-Z_]+)"', CONFIG_SRC + MAIN_SRC))
+# Variables read under a name of their own: aliases in config.cpp and main.cpp's getenv calls
+# (not the list of the scripts' own variables config.cpp knows not to warn of).
+ENV_ALIASES = set(re.findall(r'(?:getenv\(|EnvVar\(|, )"(TRIAGE_[A-Z_]+)"\)', CONFIG_SRC + MAIN_SRC))
+assert {"TRIAGE_PG_DSN", "TRIAGE_WEBHOOK_SECRET", "TRIAGE_LLAMA_URL"} <= ENV_ALIASES, ENV_ALIASES
 ENV_KEYS = {env_name(k): k for k in DOCUMENTED}
 # Provider keys: the variables a model reads by default (config/triage.toml, api_key_env).
 PROVIDER_ENV = set(re.findall(r"empty: ([A-Z_]+_API_KEY) / ([A-Z_]+_API_KEY)", DOC)[0])
