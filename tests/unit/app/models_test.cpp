@@ -169,6 +169,28 @@ enabled = true
   server.Stop();
 }
 
+// `timeout_seconds` is a model's only timeout: set after loading (as code does), it still
+// bounds each call, though the job's deadline is far off.
+TEST(Models, ACallIsCutAtItsModelsTimeoutSeconds) {
+  boost::asio::io_context io;
+  auto c = LoadConfig("");
+  c.SetSimTimeScale(1.0);
+  auto& m = c.models.at("sim-standard");
+  m.profile.latency_min_s = m.profile.latency_max_s = 5;
+  m.timeout_seconds = 1;
+  m.policy.retry.max_attempts = 1;
+  Models models(c, nullptr);
+  providers::ModelRequest request;
+  request.prompt = "What is 2 + 2?";
+  request.job_id = "job-timeout";
+  const auto out = RunUntilDone(
+      io, models.Call("sim-standard", request, std::chrono::steady_clock::now() + 9s, "math"));
+  ASSERT_FALSE(out.response) << "the 5 s call was not cut";
+  ASSERT_EQ(out.attempts.size(), 1u);
+  EXPECT_EQ(out.attempts[0].error_kind, providers::ErrorKind::kTimeout) << out.attempts[0].error;
+  EXPECT_LT(out.attempts[0].latency, 3s);
+}
+
 // The value of the sample line that starts with `series` ("name{labels}"), or -1.
 double Sample(const std::string& text, const std::string& series) {
   std::istringstream in(text);
