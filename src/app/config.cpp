@@ -122,11 +122,12 @@ class Reader {
   template <class T>
   void Get(std::string_view key, T& out, std::string_view env_alias = {}) {
     known_.emplace(key);
-    const char* alias = env_alias.empty() ? nullptr : EnvVar(std::string(env_alias));
-    const std::string own_name = EnvName(key);
-    const char* own = Env(key);
-    if (alias || own) {
-      FromText(key, alias ? std::string(env_alias) : own_name, alias ? alias : own, out);
+    // Both names count as read; the alias wins when both are set.
+    const std::string alias(env_alias), own = EnvName(key);
+    const char* alias_value = alias.empty() ? nullptr : EnvVar(alias);
+    const char* own_value = EnvVar(own);
+    if (alias_value || own_value) {
+      FromText(key, alias_value ? alias : own, alias_value ? alias_value : own_value, out);
       return;
     }
     const auto node = root_.at_path(key);

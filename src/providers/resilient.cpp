@@ -337,23 +337,24 @@ net::awaitable<CallOutcome> ModelChain::Attempts(ModelRequest request, Deadline 
       try {
         auto response = co_await g.Model().Complete(request, call_deadline);
         permits.Release();
-        AttemptOutcome a;
-        a.model = g.Model().Name();
-        a.provider = g.Model().Provider();
-        a.cost_micros = CostOf(response.usage, g.Model().Prices());
-        a.latency = response.latency;
-        a.retry = retry;
-        a.fallback = fallback;
+        const auto cost = CostOf(response.usage, g.Model().Prices());
         if (auto unkept = UnkeepableText(response.text)) {
           // Billed but refused; the same request would likely bring it back: a fallback may do.
           g.Breaker().Record(false, time_->Now());
-          a.error = g.Model().Name() + ": " + *unkept;
-          a.error_kind = ErrorKind::kMalformed;
-          out.error = ModelError(a.error, false, ErrorKind::kMalformed);
-          out.attempts.push_back(std::move(a));
+          const std::string message = g.Model().Name() + ": " + *unkept;
+          fail(g, ErrorKind::kMalformed, message, retry, fallback, response.latency);
+          out.attempts.back().cost_micros = cost;
+          out.error = ModelError(message, false, ErrorKind::kMalformed);
           break;
         }
         g.Breaker().Record(true, time_->Now());
+        AttemptOutcome a;
+        a.model = g.Model().Name();
+        a.provider = g.Model().Provider();
+        a.cost_micros = cost;
+        a.latency = response.latency;
+        a.retry = retry;
+        a.fallback = fallback;
         a.response = response;
         out.attempts.push_back(std::move(a));
         out.response = std::move(response);
